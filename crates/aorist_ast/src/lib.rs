@@ -1,0 +1,111 @@
+#![cfg_attr(test, allow(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+//! The cross-language AST and lowering a compressed plan to it.
+//!
+//! The AST says what a program does (settings, recipe definitions, steps of calls and
+//! loops) without committing to a syntax; dialects in Python print it as a script, an
+//! Airflow DAG, notebook cells or R. User strings only ever appear as `Expr::Str`
+//! literals, which every printer escapes; recipe code (trusted, from `recipes/`) appears
+//! verbatim in `Definition::source`.
+
+mod lower;
+
+pub use lower::lower;
+
+use aorist_recipe::Language;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node")]
+pub enum Expr {
+    Str { value: String },
+    Int { value: i64 },
+    Float { value: f64 },
+    Bool { value: bool },
+    None,
+    Name { id: String },
+    List { items: Vec<Expr> },
+    Tuple { items: Vec<Expr> },
+    Call { func: String, args: Vec<Expr>, kwargs: Vec<Keyword> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keyword {
+    pub name: String,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node")]
+pub enum Stmt {
+    /// Evaluate an expression (a call) for its effect.
+    Expr { value: Expr },
+    /// Report that a task is running (printers choose how).
+    Progress { task: Expr },
+    /// Loop over the rows of a parameter table, unpacking each into `targets`.
+    For { targets: Vec<String>, iter: Expr, body: Vec<Stmt> },
+}
+
+/// A program-level setting (lake path, ...), overridable by the user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SettingDef {
+    pub name: String,
+    pub value: Expr,
+    pub doc: String,
+}
+
+/// A definition the steps use: recipe code pasted verbatim, or a named constant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node")]
+pub enum Definition {
+    Function {
+        name: String,
+        language: Language,
+        source: String,
+        /// Where it comes from, e.g. `recipes/python/download.py`.
+        origin: String,
+    },
+    Constant {
+        name: String,
+        value: Expr,
+        doc: String,
+    },
+}
+
+/// A parameter table: one row per task of a loop.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Expr,
+}
+
+/// One group of the compressed plan: what it makes true and the code that does it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub constraint: String,
+    pub doc: String,
+    /// Names of the steps that must run first.
+    pub deps: Vec<String>,
+    pub tasks: Vec<String>,
+    /// The language of the recipe it runs, if any.
+    pub language: Option<Language>,
+    pub recipe: Option<String>,
+    pub table: Option<Table>,
+    pub body: Vec<Stmt>,
+}
+
+/// A whole program.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Module {
+    pub name: String,
+    pub constraints: Vec<String>,
+    pub host: Language,
+    /// Import lines (host language), deduplicated and sorted, third-party last.
+    pub imports: Vec<String>,
+    /// Third-party libraries the program needs (pip names).
+    pub libraries: Vec<String>,
+    pub settings: Vec<SettingDef>,
+    pub definitions: Vec<Definition>,
+    pub steps: Vec<Step>,
+}

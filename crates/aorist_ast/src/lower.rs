@@ -1,0 +1,276 @@
+//! Lowering: compressed plan -> AST.
+
+use std::collections::BTreeSet;
+
+use aorist_compress::CompressedPlan;
+use aorist_constraint::Catalog;
+use aorist_error::{AoristError, ErrorKind, Result};
+use aorist_recipe::{Arg, Language, Recipe, RecipeBook};
+use serde_json::Value;
+
+use crate::{Definition, Expr, Keyword, Module, SettingDef, Step, Stmt, Table};
+
+pub fn value_expr(value: &Value) -> Expr {
+    match value {
+        Value::Null => Expr::None,
+        Value::Bool(b) => Expr::Bool { value: *b },
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Expr::Int { value: i },
+            None => Expr::Float {
+                value: n.as_f64().unwrap_or(f64::NAN),
+            },
+        },
+        Value::String(s) => Expr::Str { value: s.clone() },
+        Value::Array(items) => Expr::List {
+            items: items.iter().map(value_expr).collect(),
+        },
+        // Facts never produce objects; render one as a list of pairs rather than fail.
+        Value::Object(map) => Expr::List {
+            items: map
+                .iter()
+                .map(|(k, v)| Expr::Tuple {
+                    items: vec![Expr::Str { value: k.clone() }, value_expr(v)],
+                })
+                .collect(),
+        },
+    }
+}
+
+fn arg_expr(arg: &Arg) -> Expr {
+    match arg {
+        Arg::Literal(value) => value_expr(value),
+        Arg::Setting(name) => Expr::Name { id: name.clone() },
+    }
+}
+
+/// The name of the constant holding a non-host recipe's code, e.g. `SQL_CREATE_TEMPORARY_TABLE`.
+fn code_constant(recipe: &Recipe) -> String {
+    format!("{}_{}", recipe.language.name(), recipe.entry).to_uppercase()
+}
+
+/// SQL placeholders `{name}` become `{name:role}` so the runtime quotes each by its role.
+fn annotate_sql(recipe: &Recipe) -> String {
+    let mut body = recipe.body.clone();
+    for param in &recipe.parameters {
+        if let Some(role) = &param.sql {
+            body = body.replace(&format!("{{{}}}", param.name), &format!("{{{}:{}}}", param.name, role));
+        }
+    }
+    body
+}
+
+pub fn lower(
+    plan: &CompressedPlan,
+    catalog: &Catalog,
+    book: &RecipeBook,
+    host: Language,
+    name: &str,
+    constraints: &[String],
+) -> Result<Module> {
+    let mut imports: BTreeSet<String> = BTreeSet::new();
+    let mut libraries: BTreeSet<String> = BTreeSet::new();
+    let mut definitions: Vec<Definition> = Vec::new();
+    let mut defined: BTreeSet<String> = BTreeSet::new();
+    let mut steps = Vec::with_capacity(plan.groups.len());
+
+    for group in &plan.groups {
+        let doc = catalog
+            .get(&group.constraint)
+            .map(|c| c.doc.clone())
+            .unwrap_or_default();
+        let deps = group.deps.iter().map(|&d| plan.groups[d].name.clone()).collect();
+        let looped = group.tasks.len() > 1;
+        let task_expr = if looped {
+            Expr::Name { id: "task".to_string() }
+        } else {
+            Expr::Str {
+                value: group.tasks.first().cloned().unwrap_or_default(),
+            }
+        };
+        let mut body = vec![Stmt::Progress { task: task_expr }];
+        let mut language = None;
+        let mut recipe_id = None;
+        if let Some(index) = group.recipe {
+            let recipe = book
+                .recipes
+                .get(index)
+                .ok_or_else(|| AoristError::catalog(group.name.clone(), "recipe index out of range"))?;
+            language = Some(recipe.language);
+            recipe_id = Some(recipe.id.clone());
+            let argument = |param: &str| -> Expr {
+                match group.hoisted.iter().find(|(name, _)| name == param) {
+                    Some((_, arg)) => arg_expr(arg),
+                    None => Expr::Name { id: param.to_string() },
+                }
+            };
+            libraries.extend(recipe.libraries.iter().cloned());
+            let call = if recipe.language == host {
+                if defined.insert(recipe.entry.clone()) {
+                    imports.extend(recipe.imports.iter().cloned());
+                    definitions.push(Definition::Function {
+                        name: recipe.entry.clone(),
+                        language: host,
+                        source: recipe.body.clone(),
+                        origin: format!("recipes/{}", recipe.id),
+                    });
+                }
+                Expr::Call {
+                    func: recipe.entry.clone(),
+                    args: Vec::new(),
+                    kwargs: recipe
+                        .parameters
+                        .iter()
+                        .map(|p| Keyword {
+                            name: p.name.clone(),
+                            value: argument(&p.name),
+                        })
+                        .collect(),
+                }
+            } else {
+                let runtime = book.runtime(host, recipe.language).ok_or_else(|| {
+                    AoristError::new(
+                        ErrorKind::NoRecipe,
+                        group.name.clone(),
+                        format!(
+                            "the {} recipe for {} cannot run in a {} program",
+                            recipe.language, group.constraint, host
+                        ),
+                        format!("prefer {host} recipes for this dialect"),
+                    )
+                })?;
+                libraries.extend(runtime.libraries.iter().cloned());
+                if defined.insert(runtime.name.clone()) {
+                    imports.extend(runtime.imports.iter().cloned());
+                    definitions.push(Definition::Function {
+                        name: runtime.name.clone(),
+                        language: host,
+                        source: runtime.body.clone(),
+                        origin: format!("recipes/{}", runtime.id),
+                    });
+                }
+                let constant = code_constant(recipe);
+                if defined.insert(constant.clone()) {
+                    let code = match recipe.language {
+                        Language::Sql => annotate_sql(recipe),
+                        _ => recipe.body.clone(),
+                    };
+                    definitions.push(Definition::Constant {
+                        name: constant.clone(),
+                        value: Expr::Str { value: code },
+                        doc: format!("{} (recipes/{})", recipe.summary, recipe.id),
+                    });
+                }
+                match recipe.language {
+                    Language::Sql => Expr::Call {
+                        func: runtime.name.clone(),
+                        args: vec![
+                            Expr::Name { id: "LAKE_PATH".to_string() },
+                            Expr::Name { id: constant },
+                        ],
+                        kwargs: recipe
+                            .parameters
+                            .iter()
+                            .map(|p| Keyword {
+                                name: p.name.clone(),
+                                value: argument(&p.name),
+                            })
+                            .collect(),
+                    },
+                    _ => {
+                        let mut args = vec![
+                            Expr::Name { id: constant },
+                            Expr::Str {
+                                value: recipe.entry.clone(),
+                            },
+                        ];
+                        args.extend(recipe.parameters.iter().map(|p| argument(&p.name)));
+                        Expr::Call {
+                            func: runtime.name.clone(),
+                            args,
+                            kwargs: Vec::new(),
+                        }
+                    }
+                }
+            };
+            body.push(Stmt::Expr { value: call });
+        }
+        let table = if looped {
+            let rows = group
+                .tasks
+                .iter()
+                .zip(&group.rows)
+                .map(|(task, row)| {
+                    let mut items = vec![Expr::Str { value: task.clone() }];
+                    items.extend(row.iter().map(value_expr));
+                    Expr::Tuple { items }
+                })
+                .collect();
+            let mut columns = vec!["task".to_string()];
+            columns.extend(group.columns.iter().cloned());
+            let table_name = format!("{}_tasks", group.name);
+            let table = Table {
+                name: table_name.clone(),
+                columns: columns.clone(),
+                rows: Expr::List { items: rows },
+            };
+            body = vec![Stmt::For {
+                targets: columns,
+                iter: Expr::Name { id: table_name },
+                body,
+            }];
+            Some(table)
+        } else {
+            None
+        };
+        steps.push(Step {
+            name: group.name.clone(),
+            constraint: group.constraint.clone(),
+            doc,
+            deps,
+            tasks: group.tasks.clone(),
+            language,
+            recipe: recipe_id,
+            table,
+            body,
+        });
+    }
+
+    // Standard-library imports first, then third-party, as isort would group them.
+    let third_party = |line: &String| {
+        let module = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|m| m.split('.').next())
+            .unwrap_or("");
+        libraries.iter().any(|l| l == module)
+    };
+    let (mut stdlib, mut external): (Vec<String>, Vec<String>) =
+        imports.into_iter().partition(|line| !third_party(line));
+    let sort_key = |line: &String| (line.starts_with("from "), line.clone());
+    stdlib.sort_by_key(sort_key);
+    external.sort_by_key(sort_key);
+    let mut imports = stdlib;
+    if !external.is_empty() {
+        imports.push(String::new());
+        imports.extend(external);
+    }
+
+    Ok(Module {
+        name: name.to_string(),
+        constraints: constraints.to_vec(),
+        host,
+        imports,
+        libraries: libraries.into_iter().collect(),
+        settings: plan
+            .settings
+            .iter()
+            .map(|s| SettingDef {
+                name: s.name.clone(),
+                value: value_expr(&s.value),
+                doc: s.doc.clone(),
+            })
+            .collect(),
+        definitions,
+        steps,
+    })
+}

@@ -1,0 +1,82 @@
+//! Task names: `<concept path suffix>_<constraint in snake case>`, as short as stays unique.
+
+use std::collections::HashMap;
+
+use aorist_concept::ConceptTree;
+use aorist_recipe::BoundPlan;
+
+/// `TemporaryTableDropped` -> `temporary_table_dropped`; `ConvertedToCSV` -> `converted_to_csv`.
+pub fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let prev_upper = i > 0 && chars[i - 1].is_uppercase();
+            if i > 0 && (prev_lower || (prev_upper && next_lower)) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else if c.is_alphanumeric() {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+/// One unique name per bound step. Each starts from its innermost concept name (none for
+/// the universe) and takes in more of its path while it collides with another.
+pub fn task_names(tree: &ConceptTree, plan: &BoundPlan) -> Vec<String> {
+    let paths: Vec<&[String]> = plan
+        .steps
+        .iter()
+        .map(|step| {
+            tree.nodes
+                .get(step.node)
+                .map_or(&[][..], |node| &node.names[1..])
+        })
+        .collect();
+    let suffixes: Vec<String> = plan.steps.iter().map(|s| snake_case(&s.constraint)).collect();
+    let mut depth: Vec<usize> = paths.iter().map(|p| p.len().min(1)).collect();
+    let render = |i: usize, depth: usize| {
+        let path = paths[i];
+        let mut parts: Vec<&str> = path[path.len() - depth..].iter().map(String::as_str).collect();
+        parts.push(&suffixes[i]);
+        parts.join("_")
+    };
+    loop {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for i in 0..plan.steps.len() {
+            by_name.entry(render(i, depth[i])).or_default().push(i);
+        }
+        let mut progressed = false;
+        let mut collisions = Vec::new();
+        for members in by_name.values().filter(|m| m.len() > 1) {
+            for &i in members {
+                if depth[i] < paths[i].len() {
+                    depth[i] += 1;
+                    progressed = true;
+                }
+            }
+            collisions.push(members.clone());
+        }
+        if collisions.is_empty() || !progressed {
+            break;
+        }
+    }
+    // Distinct paths can still join to one string ("a_b" + "c" vs "a" + "b_c"): number
+    // the later ones, in plan order, so names stay unique and deterministic.
+    let mut names: Vec<String> = (0..plan.steps.len()).map(|i| render(i, depth[i])).collect();
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for name in names.iter_mut() {
+        let count = taken.entry(name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            *name = format!("{name}_{count}");
+        }
+    }
+    names
+}

@@ -1,0 +1,218 @@
+//! Parsing and checking the constraint catalog.
+
+use aorist_concept::NodeKind;
+use aorist_error::{AoristError, Result};
+use serde::Deserialize;
+
+/// A condition under which a constraint attaches to a concept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Implicit: the concept is of the constraint's kind.
+    Kind,
+    Replicated,
+    SourceCompressed,
+    SourceHasHeader,
+    SourceNotCsv,
+}
+
+impl Condition {
+    fn parse(name: &str) -> Option<Condition> {
+        match name {
+            "replicated" => Some(Condition::Replicated),
+            "source_compressed" => Some(Condition::SourceCompressed),
+            "source_has_header" => Some(Condition::SourceHasHeader),
+            "source_not_csv" => Some(Condition::SourceNotCsv),
+            _ => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Condition::Kind => "a concept of another kind",
+            Condition::Replicated => "an asset replicated from a file source into the lake",
+            Condition::SourceCompressed => "a compressed source",
+            Condition::SourceHasHeader => "a source with header lines",
+            Condition::SourceNotCsv => "a source that is not CSV",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mapping {
+    SelfConcept,
+    Descendants,
+    Ancestor,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirement {
+    /// The constraint required, or alternatives in order of preference (`any_of`).
+    pub options: Vec<String>,
+    pub on: Mapping,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstraintDecl {
+    pub name: String,
+    pub attach: NodeKind,
+    pub when: Vec<Condition>,
+    pub doc: String,
+    pub recipe: bool,
+    pub output: Option<String>,
+    pub requires: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalog {
+    pub constraints: Vec<ConstraintDecl>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    constraint: Vec<RawConstraint>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConstraint {
+    name: String,
+    attach: String,
+    #[serde(default)]
+    when: Vec<String>,
+    doc: String,
+    #[serde(default = "yes")]
+    recipe: bool,
+    output: Option<String>,
+    #[serde(default)]
+    requires: Vec<RawRequirement>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    constraint: Option<String>,
+    any_of: Option<Vec<String>>,
+    on: String,
+}
+
+const BUILTIN: &str = include_str!("../catalog.toml");
+
+impl Catalog {
+    /// The catalog shipped with aorist.
+    pub fn builtin() -> Result<Catalog> {
+        Catalog::parse(BUILTIN)
+    }
+
+    /// Parse and check a catalog: every name, kind, condition and reference must resolve.
+    pub fn parse(text: &str) -> Result<Catalog> {
+        let raw: RawCatalog = toml::from_str(text)
+            .map_err(|error| AoristError::catalog("constraint catalog", error.to_string()))?;
+        let mut constraints = Vec::new();
+        for c in raw.constraint {
+            let path = format!("constraint catalog / {}", c.name);
+            let attach = NodeKind::parse(&c.attach).ok_or_else(|| {
+                AoristError::catalog(path.clone(), format!("unknown concept kind {:?}", c.attach))
+            })?;
+            let when = c
+                .when
+                .iter()
+                .map(|w| {
+                    Condition::parse(w).ok_or_else(|| {
+                        AoristError::catalog(path.clone(), format!("unknown condition {w:?}"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let requires = c
+                .requires
+                .into_iter()
+                .map(|r| {
+                    let options = match (r.constraint, r.any_of) {
+                        (Some(one), None) => vec![one],
+                        (None, Some(many)) if !many.is_empty() => many,
+                        _ => {
+                            return Err(AoristError::catalog(
+                                path.clone(),
+                                "a requirement names exactly one of `constraint` or `any_of`",
+                            ))
+                        }
+                    };
+                    let on = match r.on.as_str() {
+                        "self" => Mapping::SelfConcept,
+                        "descendants" => Mapping::Descendants,
+                        "ancestor" => Mapping::Ancestor,
+                        other => {
+                            return Err(AoristError::catalog(
+                                path.clone(),
+                                format!("unknown mapping {other:?}"),
+                            ))
+                        }
+                    };
+                    Ok(Requirement { options, on })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            constraints.push(ConstraintDecl {
+                name: c.name,
+                attach,
+                when,
+                doc: c.doc,
+                recipe: c.recipe,
+                output: c.output,
+                requires,
+            });
+        }
+        let catalog = Catalog { constraints };
+        for (i, decl) in catalog.constraints.iter().enumerate() {
+            if catalog.position(&decl.name) != Some(i) {
+                return Err(AoristError::catalog(
+                    format!("constraint catalog / {}", decl.name),
+                    "declared twice",
+                ));
+            }
+            for requirement in &decl.requires {
+                catalog.attach_kind(requirement)?;
+            }
+        }
+        Ok(catalog)
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.constraints.iter().position(|c| c.name == name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ConstraintDecl> {
+        self.constraints.iter().find(|c| c.name == name)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.constraints.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The concept kind a requirement's options attach to (all options must agree).
+    pub fn attach_kind(&self, requirement: &Requirement) -> Result<NodeKind> {
+        let mut kinds = requirement.options.iter().map(|option| {
+            self.get(option).map(|d| d.attach).ok_or_else(|| {
+                AoristError::catalog(
+                    format!("constraint catalog / {option}"),
+                    "required but not declared",
+                )
+            })
+        });
+        let first = kinds
+            .next()
+            .unwrap_or_else(|| Err(AoristError::catalog("constraint catalog", "empty requirement")))?;
+        for kind in kinds {
+            if kind? != first {
+                return Err(AoristError::catalog(
+                    format!("constraint catalog / {}", requirement.options.join(", ")),
+                    "alternatives attach to different concept kinds",
+                ));
+            }
+        }
+        Ok(first)
+    }
+}

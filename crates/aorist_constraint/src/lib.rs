@@ -1,0 +1,315 @@
+#![cfg_attr(test, allow(clippy::panic, clippy::unwrap_used, clippy::expect_used))]
+//! The constraint catalog (`catalog.toml`) and its expansion into a DAG of constraint
+//! instances: one instance per (constraint, concept), edges from requirements.
+//!
+//! Expansion is a worklist, not a recursion, so deep or wide universes cannot exhaust
+//! the stack; the result is topologically ordered with deterministic tie-breaking.
+
+mod catalog;
+
+pub use catalog::{Catalog, Condition, ConstraintDecl, Mapping, Requirement};
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use aorist_concept::lake::{replication, Replication};
+use aorist_concept::{ConceptTree, NodeKind};
+use aorist_error::{AoristError, ErrorKind, Result};
+use serde::Serialize;
+
+/// One constraint attached to one concept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Instance {
+    pub id: usize,
+    pub constraint: String,
+    pub node: usize,
+    /// Instances that must hold first (ids are smaller: the DAG is topologically ordered).
+    pub deps: Vec<usize>,
+}
+
+/// The constraint instances a request expands to, dependencies first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConstraintDag {
+    pub instances: Vec<Instance>,
+}
+
+/// Evaluates attach conditions, caching each asset's lake view.
+struct Conditions<'a> {
+    tree: &'a ConceptTree,
+    views: HashMap<usize, Option<Replication>>,
+}
+
+impl<'a> Conditions<'a> {
+    fn view(&mut self, node: usize) -> Result<Option<&Replication>> {
+        if !self.views.contains_key(&node) {
+            let view = replication(self.tree, node)?;
+            self.views.insert(node, view);
+        }
+        Ok(self.views.get(&node).and_then(Option::as_ref))
+    }
+
+    /// The first condition of `decl` that fails on `node`, or `None` when it attaches.
+    fn failing(&mut self, decl: &ConstraintDecl, node: usize) -> Result<Option<Condition>> {
+        if self.tree.nodes.get(node).map(|n| n.kind) != Some(decl.attach) {
+            return Ok(Some(Condition::Kind));
+        }
+        for condition in &decl.when {
+            let holds = match (condition, self.view(node)?) {
+                (_, None) => false,
+                (Condition::Kind, Some(_)) | (Condition::Replicated, Some(_)) => true,
+                (Condition::SourceCompressed, Some(view)) => view.compression.is_some(),
+                (Condition::SourceHasHeader, Some(view)) => view.header_lines > 0,
+                (Condition::SourceNotCsv, Some(view)) => view.source_format != "csv",
+            };
+            if !holds {
+                return Ok(Some(*condition));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Expand the requested constraints over `tree` into a DAG of instances.
+pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Result<ConstraintDag> {
+    let mut conditions = Conditions {
+        tree,
+        views: HashMap::new(),
+    };
+    let mut instances: Vec<Instance> = Vec::new();
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut worklist: VecDeque<usize> = VecDeque::new();
+    let mut get_or_create =
+        |decl: usize, node: usize, instances: &mut Vec<Instance>, worklist: &mut VecDeque<usize>| {
+            *index.entry((decl, node)).or_insert_with(|| {
+                let id = instances.len();
+                instances.push(Instance {
+                    id,
+                    constraint: catalog.constraints[decl].name.clone(),
+                    node,
+                    deps: Vec::new(),
+                });
+                worklist.push_back(id);
+                id
+            })
+        };
+
+    for name in requested {
+        let decl_index = catalog.position(name).ok_or_else(|| {
+            AoristError::new(
+                ErrorKind::UnknownConstraint,
+                format!("universe '{}'", tree.universe.name),
+                format!("there is no constraint named {name:?}"),
+                format!("request one of: {}", catalog.names().join(", ")),
+            )
+        })?;
+        let decl = &catalog.constraints[decl_index];
+        let mut attached = 0;
+        for node in 0..tree.nodes.len() {
+            if conditions.failing(decl, node)?.is_none() {
+                get_or_create(decl_index, node, &mut instances, &mut worklist);
+                attached += 1;
+            }
+        }
+        if attached == 0 {
+            return Err(AoristError::new(
+                ErrorKind::UnsatisfiableConstraint,
+                format!("universe '{}'", tree.universe.name),
+                format!(
+                    "{name} attaches to {} concepts{}, and this universe has none",
+                    decl.attach.label(),
+                    describe_conditions(decl)
+                ),
+                "request a constraint that applies to this universe, such as AllAssetsComputed",
+            ));
+        }
+    }
+
+    while let Some(id) = worklist.pop_front() {
+        let (constraint, node) = (instances[id].constraint.clone(), instances[id].node);
+        let decl = catalog.get(&constraint).ok_or_else(|| {
+            AoristError::catalog(constraint.clone(), "instance of an unknown constraint")
+        })?;
+        for requirement in &decl.requires {
+            let kind = catalog.attach_kind(requirement)?;
+            let targets = match requirement.on {
+                Mapping::SelfConcept => vec![node],
+                Mapping::Descendants => tree.descendants(node, kind),
+                Mapping::Ancestor => tree.ancestor(node, kind).into_iter().collect(),
+            };
+            for target in targets {
+                let mut chosen = None;
+                let mut reasons = Vec::new();
+                for option in &requirement.options {
+                    let option_index = catalog.position(option).ok_or_else(|| {
+                        AoristError::catalog(option.clone(), "required constraint is not declared")
+                    })?;
+                    match conditions.failing(&catalog.constraints[option_index], target)? {
+                        None => {
+                            chosen = Some(option_index);
+                            break;
+                        }
+                        Some(condition) => {
+                            reasons.push(format!("{option} needs {}", condition.describe()))
+                        }
+                    }
+                }
+                let Some(option_index) = chosen else {
+                    return Err(AoristError::new(
+                        ErrorKind::UnsatisfiableConstraint,
+                        tree.display_path(target),
+                        format!(
+                            "{constraint} on {} requires {} here, but {}",
+                            tree.display_path(node),
+                            requirement.options.join(" or "),
+                            reasons.join("; ")
+                        ),
+                        "declare the asset with a setup aorist can compute (a \
+                         RemoteStorageSetup or ReplicationStorageSetup into the lake)",
+                    ));
+                };
+                let dep = get_or_create(option_index, target, &mut instances, &mut worklist);
+                if !instances[id].deps.contains(&dep) {
+                    instances[id].deps.push(dep);
+                }
+            }
+        }
+    }
+    topological(tree, catalog, instances)
+}
+
+fn describe_conditions(decl: &ConstraintDecl) -> String {
+    if decl.when.is_empty() {
+        String::new()
+    } else {
+        let described: Vec<&str> = decl.when.iter().map(|c| c.describe()).collect();
+        format!(" where {}", described.join(" and "))
+    }
+}
+
+/// Kahn's algorithm, ready instances taken in (concept, catalog) order; leftovers are a cycle.
+fn topological(tree: &ConceptTree, catalog: &Catalog, instances: Vec<Instance>) -> Result<ConstraintDag> {
+    let key = |i: &Instance| (i.node, catalog.position(&i.constraint).unwrap_or(usize::MAX), i.id);
+    let mut remaining: Vec<usize> = instances.iter().map(|i| i.deps.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
+    for instance in &instances {
+        for &dep in &instance.deps {
+            dependents[dep].push(instance.id);
+        }
+    }
+    let mut ready: BTreeSet<(usize, usize, usize)> = instances
+        .iter()
+        .filter(|i| i.deps.is_empty())
+        .map(key)
+        .collect();
+    let mut order = Vec::with_capacity(instances.len());
+    while let Some(first) = ready.pop_first() {
+        let id = first.2;
+        order.push(id);
+        for &dependent in &dependents[id] {
+            remaining[dependent] -= 1;
+            if remaining[dependent] == 0 {
+                ready.insert(key(&instances[dependent]));
+            }
+        }
+    }
+    if order.len() < instances.len() {
+        return Err(cycle_error(tree, &instances, &remaining));
+    }
+    let mut renumber = vec![0; instances.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old] = new;
+    }
+    let mut sorted: Vec<Instance> = order
+        .iter()
+        .map(|&old| {
+            let mut instance = instances[old].clone();
+            instance.id = renumber[old];
+            instance.deps = instance.deps.iter().map(|&d| renumber[d]).collect();
+            instance.deps.sort_unstable();
+            instance
+        })
+        .collect();
+    sorted.sort_by_key(|i| i.id);
+    Ok(ConstraintDag { instances: sorted })
+}
+
+/// Walk dependencies among the instances left in the cycle until one repeats.
+fn cycle_error(tree: &ConceptTree, instances: &[Instance], remaining: &[usize]) -> AoristError {
+    let start = remaining.iter().position(|&r| r > 0).unwrap_or(0);
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut walk = Vec::new();
+    let mut current = start;
+    while !seen.contains_key(&current) {
+        seen.insert(current, walk.len());
+        walk.push(current);
+        match instances[current].deps.iter().find(|&&d| remaining[d] > 0) {
+            Some(&next) => current = next,
+            None => break,
+        }
+    }
+    let from = seen.get(&current).copied().unwrap_or(0);
+    let mut names: Vec<String> = walk[from..]
+        .iter()
+        .map(|&i| format!("{} on {}", instances[i].constraint, tree.display_path(instances[i].node)))
+        .collect();
+    if let Some(first) = names.first().cloned() {
+        names.push(first);
+    }
+    AoristError::new(
+        ErrorKind::Cycle,
+        tree.display_path(instances[start].node),
+        format!("constraint requirements form a cycle: {}", names.join(" requires ")),
+        "remove one of these requirements from the constraint catalog",
+    )
+}
+
+impl ConstraintDag {
+    /// One line per instance: `id constraint @ path <- deps`.
+    pub fn to_text(&self, tree: &ConceptTree) -> String {
+        let mut out = String::new();
+        for instance in &self.instances {
+            let deps: Vec<String> = instance.deps.iter().map(usize::to_string).collect();
+            out.push_str(&format!(
+                "{} {} @ {}{}\n",
+                instance.id,
+                instance.constraint,
+                tree.display_path(instance.node),
+                if deps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <- {}", deps.join(", "))
+                }
+            ));
+        }
+        out
+    }
+
+    /// Graphviz DOT, edges from a requirement to what requires it.
+    pub fn to_dot(&self, tree: &ConceptTree) -> String {
+        let mut out = String::from("digraph constraints {\n  rankdir=LR;\n  node [shape=box];\n");
+        for instance in &self.instances {
+            let label = format!("{}\\n{}", instance.constraint, tree.display_path(instance.node));
+            out.push_str(&format!(
+                "  n{} [label=\"{}\"];\n",
+                instance.id,
+                label.replace('"', "\\\"")
+            ));
+        }
+        for instance in &self.instances {
+            for dep in &instance.deps {
+                out.push_str(&format!("  n{dep} -> n{};\n", instance.id));
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    pub fn kinds(&self, tree: &ConceptTree) -> Vec<NodeKind> {
+        self.instances
+            .iter()
+            .filter_map(|i| tree.nodes.get(i.node).map(|n| n.kind))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

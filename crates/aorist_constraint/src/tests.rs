@@ -1,0 +1,132 @@
+use super::*;
+use aorist_error::ErrorKind;
+
+/// One dataset with one gzip TSV asset (with a 4-line header) replicated to ORC.
+pub(crate) fn snap_tree() -> ConceptTree {
+    let text = r#"{"name": "u", "datasets": [{"name": "snap", "description": "", "datum_templates": [],
+      "access_policies": [], "tag": null, "assets": [{"kind": "StaticDataTable", "name": "g",
+      "tag": null, "comment": null,
+      "schema": {"kind": "TabularSchema",
+        "datum_template": {"kind": "IdentifierTuple", "name": "edge", "attributes": []},
+        "attributes": [{"kind": "NumericIdentifier", "name": "from_id", "comment": null, "nullable": false}]},
+      "setup": {"kind": "ReplicationStorageSetup", "tmp_dir": "tmp", "tmp_encoding": {"kind": "CSVEncoding", "compression": null, "header": null},
+        "source": {"kind": "RemoteStorage", "sha256": null, "layout": {"kind": "SingleFileLayout"},
+          "location": {"kind": "WebLocation", "address": "http://127.0.0.1/g.txt.gz"},
+          "encoding": {"kind": "TSVEncoding", "compression": {"kind": "GzipCompression"}, "header": {"num_lines": 4}}},
+        "targets": [{"kind": "HiveTableStorage", "layout": {"kind": "StaticTabularLayout"},
+          "location": {"kind": "MinioLocation", "name": "snap"}, "encoding": {"kind": "ORCEncoding"}}]}}]}],
+      "endpoints": {"lake": {"path": "lake"}, "minio": null, "trino": null, "postgres": null, "spark": null, "aws": null},
+      "users": [], "groups": [], "role_bindings": [], "compliance": null}"#;
+    ConceptTree::from_json(text).unwrap()
+}
+
+#[test]
+fn builtin_catalog_parses() {
+    let catalog = Catalog::builtin().unwrap();
+    assert!(catalog.get("AllAssetsComputed").is_some());
+}
+
+#[test]
+fn replication_chain_has_every_step_in_order() {
+    let tree = snap_tree();
+    let dag = expand(&tree, &Catalog::builtin().unwrap(), &["AllAssetsComputed".into()]).unwrap();
+    let names: Vec<&str> = dag.instances.iter().map(|i| i.constraint.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Downloaded",
+            "Decompressed",
+            "HeaderRemoved",
+            "ConvertedToCSV",
+            "StoredInLake",
+            "TemporaryTableCreated",
+            "ConvertedToTargetEncoding",
+            "TablePublished",
+            "TemporaryTableDropped",
+            "AssetComputed",
+            "DataSetComputed",
+            "AllAssetsComputed",
+        ]
+    );
+    for instance in &dag.instances {
+        assert!(instance.deps.iter().all(|&d| d < instance.id));
+    }
+}
+
+#[test]
+fn unknown_constraint_lists_choices() {
+    let error = expand(&snap_tree(), &Catalog::builtin().unwrap(), &["Nope".into()]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::UnknownConstraint);
+    assert!(error.fix.contains("AllAssetsComputed"));
+}
+
+#[test]
+fn cycle_is_reported_with_its_path() {
+    let catalog = Catalog::parse(
+        r#"
+        [[constraint]]
+        name = "A"
+        attach = "Universe"
+        doc = "a"
+        recipe = false
+        requires = [{ constraint = "B", on = "self" }]
+        [[constraint]]
+        name = "B"
+        attach = "Universe"
+        doc = "b"
+        recipe = false
+        requires = [{ constraint = "A", on = "self" }]
+        "#,
+    )
+    .unwrap();
+    let error = expand(&snap_tree(), &catalog, &["A".into()]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Cycle);
+    assert!(error.cause.contains("A on universe 'u' requires B on universe 'u' requires A"));
+}
+
+#[test]
+fn malformed_catalogs_are_catalog_errors() {
+    for text in [
+        "[[constraint]]\nname = \"A\"\nattach = \"Nope\"\ndoc = \"\"",
+        "[[constraint]]\nname = \"A\"\nattach = \"Asset\"\nwhen = [\"sunny\"]\ndoc = \"\"",
+        "[[constraint]]\nname = \"A\"\nattach = \"Asset\"\ndoc = \"\"\nrequires = [{ constraint = \"B\", on = \"self\" }]",
+    ] {
+        assert_eq!(Catalog::parse(text).unwrap_err().kind, ErrorKind::Catalog);
+    }
+}
+
+#[test]
+fn unsatisfiable_requirement_names_the_path() {
+    let catalog = Catalog::parse(
+        r#"
+        [[constraint]]
+        name = "A"
+        attach = "Asset"
+        doc = "a"
+        recipe = false
+        requires = [{ constraint = "B", on = "self" }]
+        [[constraint]]
+        name = "B"
+        attach = "Asset"
+        doc = "b"
+        when = ["source_not_csv", "source_compressed"]
+        [[constraint]]
+        name = "C"
+        attach = "Asset"
+        doc = "c"
+        recipe = false
+        requires = [{ constraint = "D", on = "self" }]
+        [[constraint]]
+        name = "D"
+        attach = "Universe"
+        doc = "d"
+        "#,
+    );
+    // D attaches to the universe but C asks for it on an asset: caught at parse? No: kinds
+    // of alternatives agree, so parsing succeeds and expansion reports it.
+    let catalog = catalog.unwrap();
+    assert!(expand(&snap_tree(), &catalog, &["A".into()]).is_ok());
+    let error = expand(&snap_tree(), &catalog, &["C".into()]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::UnsatisfiableConstraint);
+    assert!(error.path.contains("asset 'g'"), "{error}");
+}

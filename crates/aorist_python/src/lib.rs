@@ -1,0 +1,170 @@
+//! The boundary between Python and the core: the universe crosses once, as JSON of the
+//! concept tree; a stage's result comes back as JSON (or text). Errors become the
+//! `aorist.errors` class their kind names; nothing panics across.
+
+use std::collections::BTreeMap;
+
+use aorist_ast::lower;
+use aorist_compress::compress;
+use aorist_concept::{AttributeKind, ConceptTree, Engine, CONCEPT_KINDS};
+use aorist_constraint::{expand, Catalog};
+use aorist_error::{AoristError, ErrorKind};
+use aorist_recipe::{bind, Language, Preferences, RecipeBook};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use serde::Deserialize;
+
+fn to_py(py: Python<'_>, error: AoristError) -> PyErr {
+    let message = error.to_string();
+    let class = py
+        .import("aorist.errors")
+        .and_then(|module| module.getattr(error.kind.python_class()));
+    match class.and_then(|class| class.call1((message.clone(),))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(_) => PyRuntimeError::new_err(message),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, AoristError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|error| AoristError::catalog("serialisation", error.to_string()))
+}
+
+#[derive(Deserialize)]
+struct RawPreferences {
+    default: Vec<String>,
+    #[serde(default)]
+    per_constraint: BTreeMap<String, Vec<String>>,
+}
+
+fn parse_preferences(text: &str) -> Result<Preferences, AoristError> {
+    let raw: RawPreferences = serde_json::from_str(text).map_err(|error| {
+        AoristError::new(
+            ErrorKind::UnknownLanguage,
+            "preferences",
+            format!("preferences are not a list of languages: {error}"),
+            "pass a list such as [\"python\", \"sql\", \"bash\"] or a dict of such lists",
+        )
+    })?;
+    let languages = |names: &[String]| names.iter().map(|n| Language::parse(n)).collect::<Result<Vec<_>, _>>();
+    Ok(Preferences {
+        default: languages(&raw.default)?,
+        per_constraint: raw
+            .per_constraint
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), languages(v)?)))
+            .collect::<Result<_, AoristError>>()?,
+    })
+}
+
+/// Run the pipeline up to `stage` and return that stage's result.
+fn run(
+    universe: &str,
+    constraints: &[String],
+    preferences: &str,
+    host: &str,
+    name: &str,
+    stage: &str,
+) -> Result<String, AoristError> {
+    let tree = ConceptTree::from_json(universe)?;
+    let catalog = Catalog::builtin()?;
+    let dag = expand(&tree, &catalog, constraints)?;
+    match stage {
+        "dag" => return json(&dag),
+        "dag_text" => return Ok(dag.to_text(&tree)),
+        "dag_dot" => return Ok(dag.to_dot(&tree)),
+        _ => {}
+    }
+    let book = RecipeBook::builtin()?;
+    let preferences = parse_preferences(preferences)?;
+    let bound = bind(&tree, &catalog, &dag, &book, &preferences)?;
+    if stage == "bound" {
+        return json(&bound);
+    }
+    let compressed = compress(&tree, &bound);
+    if stage == "compressed" {
+        return json(&compressed);
+    }
+    let host = Language::parse(host)?;
+    let module = lower(&compressed, &catalog, &book, host, name, constraints)?;
+    if stage == "ast" {
+        return json(&module);
+    }
+    Err(AoristError::catalog(
+        "stage",
+        format!("unknown stage {stage:?}: use dag, dag_text, dag_dot, bound, compressed or ast"),
+    ))
+}
+
+/// Plan `universe` (the JSON of `Universe.to_tree()`) and return the result of `stage`.
+#[pyfunction]
+#[pyo3(signature = (universe, constraints, preferences, host, name, stage))]
+fn plan(
+    py: Python<'_>,
+    universe: &str,
+    constraints: Vec<String>,
+    preferences: &str,
+    host: &str,
+    name: &str,
+    stage: &str,
+) -> PyResult<String> {
+    run(universe, &constraints, preferences, host, name, stage).map_err(|error| to_py(py, error))
+}
+
+/// Concept kinds the Rust view was generated with (checked against Python's in tests).
+#[pyfunction]
+fn concept_kinds() -> Vec<&'static str> {
+    CONCEPT_KINDS.to_vec()
+}
+
+/// The attribute taxonomy as Rust sees it: kind -> [(engine, column type)].
+#[pyfunction]
+fn attribute_types() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let engines = [
+        ("duckdb", Engine::Duckdb),
+        ("hive", Engine::Hive),
+        ("trino", Engine::Trino),
+        ("spark", Engine::Spark),
+        ("postgres", Engine::Postgres),
+        ("sqlite", Engine::Sqlite),
+        ("python", Engine::Python),
+        ("r", Engine::R),
+    ];
+    AttributeKind::ALL
+        .iter()
+        .map(|kind| {
+            (
+                kind.name(),
+                engines
+                    .iter()
+                    .map(|(name, engine)| (*name, kind.column_type(*engine)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Names of the constraints in the catalog, in catalog order.
+#[pyfunction]
+fn constraint_names(py: Python<'_>) -> PyResult<Vec<String>> {
+    let catalog = Catalog::builtin().map_err(|error| to_py(py, error))?;
+    Ok(catalog.names().into_iter().map(str::to_string).collect())
+}
+
+/// The embedded recipe book (recipes and runtimes with their headers), as JSON.
+#[pyfunction]
+fn recipe_book(py: Python<'_>) -> PyResult<String> {
+    RecipeBook::builtin()
+        .and_then(|book| json(&book))
+        .map_err(|error| to_py(py, error))
+}
+
+#[pymodule]
+fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(plan, module)?)?;
+    module.add_function(wrap_pyfunction!(concept_kinds, module)?)?;
+    module.add_function(wrap_pyfunction!(attribute_types, module)?)?;
+    module.add_function(wrap_pyfunction!(constraint_names, module)?)?;
+    module.add_function(wrap_pyfunction!(recipe_book, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Binding: one recipe per constraint instance, parameters resolved to values.
+
+use std::collections::BTreeMap;
+
+use aorist_concept::lake::replication;
+use aorist_concept::ConceptTree;
+use aorist_constraint::{Catalog, ConstraintDag};
+use aorist_error::{AoristError, ErrorKind, Result};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::book::{Language, RecipeBook};
+use crate::facts::{asset_facts, temporary_file};
+
+/// A resolved parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "arg", rename_all = "lowercase")]
+pub enum Arg {
+    /// A value written into the program as an escaped literal.
+    Literal(Value),
+    /// A reference to a program-level setting (e.g. `LAKE_PATH`).
+    Setting(String),
+}
+
+/// A program-level setting the user may override (a papermill parameter, say).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Setting {
+    pub name: String,
+    pub value: Value,
+    pub doc: String,
+}
+
+/// Recipe languages in order of preference: a default and per-constraint overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preferences {
+    pub default: Vec<Language>,
+    pub per_constraint: BTreeMap<String, Vec<Language>>,
+}
+
+impl Preferences {
+    pub fn for_constraint(&self, constraint: &str) -> &[Language] {
+        self.per_constraint
+            .get(constraint)
+            .map_or(self.default.as_slice(), Vec::as_slice)
+    }
+}
+
+/// One constraint instance with its recipe and arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoundStep {
+    pub id: usize,
+    pub constraint: String,
+    pub node: usize,
+    /// Index into the recipe book; `None` for constraints that only gather others.
+    pub recipe: Option<usize>,
+    pub args: Vec<(String, Arg)>,
+    pub deps: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoundPlan {
+    pub settings: Vec<Setting>,
+    pub steps: Vec<BoundStep>,
+}
+
+/// Bind every instance of `dag` to a recipe in the preferred language.
+pub fn bind(
+    tree: &ConceptTree,
+    catalog: &Catalog,
+    dag: &ConstraintDag,
+    book: &RecipeBook,
+    preferences: &Preferences,
+) -> Result<BoundPlan> {
+    for constraint in preferences.per_constraint.keys() {
+        if constraint != "*" && catalog.get(constraint).is_none() {
+            return Err(AoristError::new(
+                ErrorKind::UnknownConstraint,
+                "preferences",
+                format!("preferences name the unknown constraint {constraint:?}"),
+                format!("use \"*\" or one of: {}", catalog.names().join(", ")),
+            ));
+        }
+    }
+    let mut outputs: Vec<Option<String>> = vec![None; dag.instances.len()];
+    let mut views = BTreeMap::new();
+    let mut steps = Vec::with_capacity(dag.instances.len());
+    for instance in &dag.instances {
+        let decl = catalog
+            .get(&instance.constraint)
+            .ok_or_else(|| AoristError::catalog(instance.constraint.clone(), "not in the catalog"))?;
+        let path = tree.display_path(instance.node);
+        let mut step = BoundStep {
+            id: instance.id,
+            constraint: instance.constraint.clone(),
+            node: instance.node,
+            recipe: None,
+            args: Vec::new(),
+            deps: instance.deps.clone(),
+        };
+        if !decl.recipe {
+            steps.push(step);
+            continue;
+        }
+        let available = book.for_constraint(&instance.constraint);
+        let tried = preferences.for_constraint(&instance.constraint);
+        let Some(&recipe_index) = tried.iter().find_map(|language| available.get(language)) else {
+            let tried: Vec<&str> = tried.iter().map(|l| l.name()).collect();
+            let written: Vec<&str> = available.keys().map(|l| l.name()).collect();
+            return Err(AoristError::new(
+                ErrorKind::NoRecipe,
+                path,
+                format!(
+                    "no recipe for {} in the allowed languages [{}]; recipes exist in [{}]",
+                    instance.constraint,
+                    tried.join(", "),
+                    written.join(", ")
+                ),
+                if written.is_empty() {
+                    "add a recipe file for this constraint under recipes/".to_string()
+                } else {
+                    format!("allow one of [{}] in preferences", written.join(", "))
+                },
+            ));
+        };
+        let recipe = &book.recipes[recipe_index];
+        if !views.contains_key(&instance.node) {
+            views.insert(instance.node, replication(tree, instance.node)?);
+        }
+        let Some(Some(view)) = views.get(&instance.node) else {
+            return Err(AoristError::catalog(
+                format!("{path} / {}", instance.constraint),
+                "a recipe step attached to a concept without a lake view",
+            ));
+        };
+        let mut facts = asset_facts(view);
+        if let Some(suffix) = &decl.output {
+            let file = temporary_file(view, suffix);
+            outputs[instance.id] = Some(file.clone());
+            facts.insert("output", Arg::Literal(Value::String(file)));
+        }
+        if let Some(input) = instance.deps.iter().find_map(|&d| outputs[d].clone()) {
+            facts.insert("input", Arg::Literal(Value::String(input)));
+        }
+        for param in &recipe.parameters {
+            let value = facts.get(param.from.as_str()).cloned().ok_or_else(|| {
+                AoristError::catalog(
+                    format!("recipes/{} / {}", recipe.id, param.name),
+                    format!(
+                        "parameter comes from the unknown fact {:?} (facts here: {})",
+                        param.from,
+                        facts.keys().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            step.args.push((param.name.clone(), value));
+        }
+        step.recipe = Some(recipe_index);
+        steps.push(step);
+    }
+    let lake = &tree.universe.endpoints.lake.path;
+    Ok(BoundPlan {
+        settings: vec![Setting {
+            name: "LAKE_PATH".to_string(),
+            value: Value::String(lake.clone()),
+            doc: "The embedded lake: table files and lake.duckdb live under this directory."
+                .to_string(),
+        }],
+        steps,
+    })
+}

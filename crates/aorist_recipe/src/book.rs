@@ -1,0 +1,293 @@
+//! Reading recipe files and their headers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aorist_error::{AoristError, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+
+include!(concat!(env!("OUT_DIR"), "/recipe_files.rs"));
+
+/// A language recipes are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Sql,
+    Bash,
+    R,
+}
+
+impl Language {
+    pub const ALL: [Language; 4] = [Language::Python, Language::Sql, Language::Bash, Language::R];
+
+    pub fn parse(name: &str) -> Result<Language> {
+        match name {
+            "python" => Ok(Language::Python),
+            "sql" => Ok(Language::Sql),
+            "bash" => Ok(Language::Bash),
+            "r" => Ok(Language::R),
+            other => Err(AoristError::new(
+                ErrorKind::UnknownLanguage,
+                "preferences",
+                format!("{other:?} is not a recipe language"),
+                "use languages from: python, sql, bash, r",
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Sql => "sql",
+            Language::Bash => "bash",
+            Language::R => "r",
+        }
+    }
+
+    fn comment_prefix(self) -> &'static str {
+        match self {
+            Language::Sql => "--",
+            _ => "#",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One parameter of a recipe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Param {
+    pub name: String,
+    /// The fact it is resolved from (see `facts.rs`).
+    pub from: String,
+    pub doc: String,
+    /// For SQL recipes: how the value is quoted (identifier, literal, lake_path, struct).
+    pub sql: Option<String>,
+}
+
+/// A recipe file, parsed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recipe {
+    /// Its path under `recipes/`, e.g. `python/download.py`.
+    pub id: String,
+    pub constraint: String,
+    pub language: Language,
+    pub entry: String,
+    pub summary: String,
+    pub libraries: Vec<String>,
+    pub parameters: Vec<Param>,
+    /// Python: the import lines at the top of the body, hoisted into the program.
+    pub imports: Vec<String>,
+    /// The code: a function definition (Python), a template (SQL) or a script (Bash).
+    pub body: String,
+}
+
+/// Code a dialect needs to run recipes of another language (e.g. `run_sql` in Python).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Runtime {
+    pub id: String,
+    pub name: String,
+    /// The language the runtime is written in.
+    pub language: Language,
+    /// The recipe language it runs.
+    pub runs: Language,
+    pub summary: String,
+    pub libraries: Vec<String>,
+    pub imports: Vec<String>,
+    pub body: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipeHeader {
+    recipe: Option<RawRecipe>,
+    runtime: Option<RawRuntime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipe {
+    constraint: String,
+    language: String,
+    entry: String,
+    summary: String,
+    #[serde(default)]
+    libraries: Vec<String>,
+    #[serde(default)]
+    parameters: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    from: String,
+    doc: String,
+    sql: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuntime {
+    name: String,
+    language: String,
+    runs: String,
+    summary: String,
+    #[serde(default)]
+    libraries: Vec<String>,
+}
+
+/// Every recipe and runtime aorist ships.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecipeBook {
+    pub recipes: Vec<Recipe>,
+    pub runtimes: Vec<Runtime>,
+}
+
+const SQL_ROLES: [&str; 4] = ["identifier", "literal", "lake_path", "struct"];
+
+impl RecipeBook {
+    /// The recipes embedded at build time from `recipes/`.
+    pub fn builtin() -> Result<RecipeBook> {
+        RecipeBook::from_files(RECIPE_FILES.iter().map(|(id, text)| (*id, *text)))
+    }
+
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<RecipeBook> {
+        let mut book = RecipeBook {
+            recipes: Vec::new(),
+            runtimes: Vec::new(),
+        };
+        for (id, text) in files {
+            let language = match id.rsplit('.').next() {
+                Some("sql") => Language::Sql,
+                Some("sh") => Language::Bash,
+                Some("R") => Language::R,
+                _ => Language::Python,
+            };
+            let (header, body) = split_header(text, language.comment_prefix());
+            let header: RecipeHeader = toml::from_str(&header)
+                .map_err(|error| AoristError::catalog(format!("recipes/{id}"), error.to_string()))?;
+            let (imports, body) = if language == Language::Python {
+                split_imports(&body)
+            } else {
+                (Vec::new(), body.trim().to_string() + "\n")
+            };
+            match (header.recipe, header.runtime) {
+                (Some(raw), None) => {
+                    if Language::parse(&raw.language).ok() != Some(language) {
+                        return Err(AoristError::catalog(
+                            format!("recipes/{id}"),
+                            format!("language {:?} does not match the file extension", raw.language),
+                        ));
+                    }
+                    let mut parameters = Vec::new();
+                    for (name, value) in raw.parameters {
+                        let param: RawParam = value.try_into().map_err(|error: toml::de::Error| {
+                            AoristError::catalog(format!("recipes/{id} / {name}"), error.to_string())
+                        })?;
+                        if language == Language::Sql
+                            && !param.sql.as_deref().is_some_and(|r| SQL_ROLES.contains(&r))
+                        {
+                            return Err(AoristError::catalog(
+                                format!("recipes/{id} / {name}"),
+                                format!("SQL parameters need sql = one of {SQL_ROLES:?}"),
+                            ));
+                        }
+                        parameters.push(Param {
+                            name,
+                            from: param.from,
+                            doc: param.doc,
+                            sql: param.sql,
+                        });
+                    }
+                    book.recipes.push(Recipe {
+                        id: id.to_string(),
+                        constraint: raw.constraint,
+                        language,
+                        entry: raw.entry,
+                        summary: raw.summary,
+                        libraries: raw.libraries,
+                        parameters,
+                        imports,
+                        body,
+                    });
+                }
+                (None, Some(raw)) => book.runtimes.push(Runtime {
+                    id: id.to_string(),
+                    name: raw.name,
+                    language: Language::parse(&raw.language)
+                        .map_err(|e| AoristError::catalog(format!("recipes/{id}"), e.cause))?,
+                    runs: Language::parse(&raw.runs)
+                        .map_err(|e| AoristError::catalog(format!("recipes/{id}"), e.cause))?,
+                    summary: raw.summary,
+                    libraries: raw.libraries,
+                    imports,
+                    body,
+                }),
+                _ => {
+                    return Err(AoristError::catalog(
+                        format!("recipes/{id}"),
+                        "the header needs exactly one [recipe] or [runtime] table",
+                    ))
+                }
+            }
+        }
+        book.recipes.sort_by(|a, b| a.id.cmp(&b.id));
+        book.runtimes.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(book)
+    }
+
+    /// Recipes for `constraint`, by language.
+    pub fn for_constraint(&self, constraint: &str) -> BTreeMap<Language, usize> {
+        let mut found = BTreeMap::new();
+        for (index, recipe) in self.recipes.iter().enumerate() {
+            if recipe.constraint == constraint {
+                found.entry(recipe.language).or_insert(index);
+            }
+        }
+        found
+    }
+
+    /// The runtime, written in `host`, that runs recipes in `runs`.
+    pub fn runtime(&self, host: Language, runs: Language) -> Option<&Runtime> {
+        self.runtimes.iter().find(|r| r.language == host && r.runs == runs)
+    }
+}
+
+/// The leading comment block (prefix stripped) and the rest of the file.
+fn split_header(text: &str, prefix: &str) -> (String, String) {
+    let mut header = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.peek() {
+        let Some(rest) = line.strip_prefix(prefix) else {
+            break;
+        };
+        header.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        header.push('\n');
+        lines.next();
+    }
+    let body: Vec<&str> = lines.collect();
+    (header, body.join("\n"))
+}
+
+/// Python import lines at the top of a body, and the code after them.
+fn split_imports(body: &str) -> (Vec<String>, String) {
+    let mut imports = Vec::new();
+    let mut rest = Vec::new();
+    let mut in_imports = true;
+    for line in body.lines() {
+        if in_imports && (line.trim().is_empty() || line.starts_with("import ") || line.starts_with("from ")) {
+            if !line.trim().is_empty() {
+                imports.push(line.trim().to_string());
+            }
+            continue;
+        }
+        in_imports = false;
+        rest.push(line);
+    }
+    (imports, rest.join("\n").trim().to_string() + "\n")
+}

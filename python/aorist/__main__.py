@@ -1,0 +1,7 @@
+"""`python -m aorist` is the `aorist` command."""
+
+import sys
+
+from aorist.cli import main
+
+sys.exit(main())

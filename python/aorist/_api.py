@@ -1,0 +1,153 @@
+"""`dag()` and the stage functions behind `aorist explain`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from aorist import _core
+from aorist._base import IDENTIFIER
+from aorist._concepts import (
+    DatumTemplate,
+    TabularSchema,
+    Universe,
+)
+from aorist.dialects import DIALECTS, Dialect
+from aorist.errors import (
+    DeclarationError,
+    UnknownConstraintError,
+    UnknownDialectError,
+    UnknownLanguageError,
+)
+
+Preferences = Sequence[str] | Mapping[str, Sequence[str]] | None
+STAGES = ("dag", "dag_text", "dag_dot", "bound", "compressed", "ast")
+
+
+def default_tabular_schema(template: DatumTemplate) -> TabularSchema:
+    """A schema whose columns are the template's attributes, in the template's order."""
+    if not isinstance(template, DatumTemplate):
+        raise DeclarationError(
+            f"default_tabular_schema: expected a DatumTemplate, got {type(template).__name__}; "
+            "fix: pass a RowStruct or IdentifierTuple"
+        )
+    return TabularSchema(datum_template=template, attributes=list(template.attributes))  # type: ignore[attr-defined]
+
+
+def _dialect(dialect: str) -> Dialect:
+    if dialect not in DIALECTS:
+        raise UnknownDialectError(
+            f"dag: there is no dialect {dialect!r}; fix: use one of: {', '.join(sorted(DIALECTS))}"
+        )
+    return DIALECTS[dialect]
+
+
+def _preferences(preferences: Preferences, dialect: Dialect) -> dict[str, Any]:
+    default = list(dialect.default_preferences)
+    per_constraint: dict[str, list[str]] = {}
+    if preferences is None:
+        pass
+    elif isinstance(preferences, Mapping):
+        for constraint, languages in preferences.items():
+            languages = _languages(languages, f"preferences[{constraint!r}]")
+            if constraint == "*":
+                default = languages
+            else:
+                per_constraint[constraint] = languages
+    else:
+        default = _languages(preferences, "preferences")
+    return {"default": default, "per_constraint": per_constraint}
+
+
+def _languages(languages: Any, where: str) -> list[str]:
+    if isinstance(languages, str) or not isinstance(languages, Iterable):
+        raise UnknownLanguageError(
+            f"{where}: expected a list of languages, got {languages!r}; "
+            "fix: pass a list such as ['python', 'sql', 'bash']"
+        )
+    languages = list(languages)
+    if not languages:
+        raise UnknownLanguageError(f"{where}: the list is empty; fix: name at least one language")
+    return languages
+
+
+def _constraints(constraints: Any) -> list[str]:
+    if isinstance(constraints, str):
+        return [constraints]
+    if not isinstance(constraints, Iterable) or not all(isinstance(c, str) for c in constraints):
+        raise UnknownConstraintError(
+            f"dag: constraints must be a list of names, got {constraints!r}; "
+            "fix: pass e.g. ['AllAssetsComputed']"
+        )
+    constraints = list(constraints)
+    if not constraints:
+        raise UnknownConstraintError(
+            "dag: no constraint requested; fix: pass e.g. ['AllAssetsComputed']"
+        )
+    return constraints
+
+
+def stage(
+    universe: Universe,
+    constraints: Iterable[str],
+    stage: str,
+    dialect: str = "python",
+    *,
+    preferences: Preferences = None,
+    name: str | None = None,
+) -> str:
+    """The output of one planning stage (JSON, or text for dag_text/dag_dot)."""
+    if not isinstance(universe, Universe):
+        raise DeclarationError(
+            f"dag: expected a Universe, got {type(universe).__name__}; "
+            "fix: pass Universe(name=..., datasets=[...])"
+        )
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+    target = _dialect(dialect)
+    name = universe.name if name is None else name
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+        raise DeclarationError(
+            f"dag: name {name!r} is not an identifier (letters, digits, underscores); "
+            "fix: pass a name such as 'my_flow'"
+        )
+    return _core.plan(
+        json.dumps(universe.to_tree()),
+        _constraints(constraints),
+        json.dumps(_preferences(preferences, target)),
+        target.host,
+        name,
+        stage,
+    )
+
+
+def dag(
+    universe: Universe,
+    constraints: Iterable[str],
+    dialect: str = "python",
+    *,
+    preferences: Preferences = None,
+    name: str | None = None,
+) -> str:
+    """Generate the program, in `dialect`, that makes `constraints` hold for `universe`.
+
+    `preferences` orders recipe languages: a list, or a dict from constraint name to a
+    list with `"*"` as the default. `name` names the program (default: the universe's).
+    """
+    module = json.loads(
+        stage(universe, constraints, "ast", dialect, preferences=preferences, name=name)
+    )
+    return _dialect(dialect).render(module)
+
+
+def explain(
+    universe: Universe,
+    constraints: Iterable[str],
+    format: str = "text",
+) -> str:
+    """The constraint DAG the request expands to, as text or Graphviz DOT."""
+    stages = {"text": "dag_text", "dot": "dag_dot"}
+    if format not in stages:
+        raise ValueError(f"unknown format {format!r}; choose text or dot")
+    return stage(universe, constraints, stages[format])

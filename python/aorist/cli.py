@@ -1,0 +1,115 @@
+"""The `aorist` command line: `generate` code for a universe, `explain` its constraint DAG."""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from pathlib import Path
+
+from aorist._api import dag, explain
+from aorist._concepts import Universe
+from aorist.dialects import DIALECTS
+from aorist.errors import AoristError, DeclarationError
+
+
+def load_universe(spec: str) -> Universe:
+    """Load `FILE.py[:VARIABLE]`; without a variable, the file's one Universe."""
+    path, _, variable = spec.partition(":")
+    if not Path(path).is_file():
+        raise DeclarationError(f"{path}: no such file; fix: pass FILE.py[:VARIABLE]")
+    namespace = runpy.run_path(path, run_name="__aorist__")
+    if variable:
+        if variable not in namespace:
+            raise DeclarationError(
+                f"{path}: defines no variable {variable!r}; fix: name the variable that holds "
+                "the Universe"
+            )
+        universe = namespace[variable]
+    else:
+        found = {k: v for k, v in namespace.items() if isinstance(v, Universe)}
+        if len(found) != 1:
+            names = ", ".join(sorted(found)) or "none"
+            raise DeclarationError(
+                f"{path}: expected exactly one Universe, found {names}; fix: pass {path}:VARIABLE"
+            )
+        universe = next(iter(found.values()))
+    if not isinstance(universe, Universe):
+        raise DeclarationError(
+            f"{spec}: is a {type(universe).__name__}, not a Universe; fix: point at a Universe"
+        )
+    return universe
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="aorist",
+        description="Generate legible code that makes constraints on a data universe hold.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser(
+        "generate",
+        help="write the program for a universe",
+        description="Write the program that makes the constraints hold for a universe.",
+    )
+    generate.add_argument("universe", metavar="FILE.py[:VARIABLE]", help="where the Universe is")
+    generate.add_argument(
+        "--constraint",
+        "-c",
+        action="append",
+        help="a constraint that must hold (repeatable; default AllAssetsComputed)",
+    )
+    generate.add_argument(
+        "--dialect", "-d", default="python", help=f"one of: {', '.join(sorted(DIALECTS))}"
+    )
+    generate.add_argument(
+        "--preferences",
+        "-p",
+        help="recipe languages in order, comma-separated (e.g. python,sql,bash)",
+    )
+    generate.add_argument("--name", help="the program's name (default: the universe's name)")
+    generate.add_argument(
+        "--output",
+        "-o",
+        help="file to write, or a directory to write <name><suffix> into (default: stdout)",
+    )
+
+    explain_cmd = commands.add_parser(
+        "explain",
+        help="print the constraint DAG",
+        description="Print the DAG of constraint instances a request expands to.",
+    )
+    explain_cmd.add_argument("universe", metavar="FILE.py[:VARIABLE]", help="where the Universe is")
+    explain_cmd.add_argument(
+        "--constraint", "-c", action="append", help="a constraint (default AllAssetsComputed)"
+    )
+    explain_cmd.add_argument(
+        "--format", "-f", choices=["text", "dot"], default="text", help="text or Graphviz DOT"
+    )
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        universe = load_universe(args.universe)
+        constraints = args.constraint or ["AllAssetsComputed"]
+        if args.command == "explain":
+            sys.stdout.write(explain(universe, constraints, args.format))
+            return 0
+        preferences = args.preferences.split(",") if args.preferences else None
+        code = dag(universe, constraints, args.dialect, preferences=preferences, name=args.name)
+        if args.output is None:
+            sys.stdout.write(code)
+            return 0
+        output = Path(args.output)
+        if output.is_dir() or args.output.endswith(("/", "\\")):
+            output.mkdir(parents=True, exist_ok=True)
+            output = output / f"{args.name or universe.name}{DIALECTS[args.dialect].suffix}"
+        output.write_text(code)
+        print(f"wrote {output}", file=sys.stderr)
+        return 0
+    except AoristError as error:
+        print(f"aorist: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,15 @@
+"""Dialects: one renderer per output target, each printing the same AST.
+
+A dialect declares the language its code is written in (its *host*), the recipe
+languages it prefers by default, the file suffix it writes, and a `render(module)`
+that returns the program's text.
+"""
+
+from __future__ import annotations
+
+from aorist.dialects._base import Dialect
+from aorist.dialects.python import PythonDialect
+
+DIALECTS: dict[str, Dialect] = {dialect.name: dialect for dialect in [PythonDialect()]}
+
+__all__ = ["DIALECTS", "Dialect"]

@@ -1,0 +1,59 @@
+# [recipe]
+# constraint = "Decompressed"
+# language = "python"
+# entry = "decompress"
+# summary = "The downloaded file is decompressed (gzip, bz2 or a single-member zip) into a temporary file."
+# libraries = []
+#
+# [recipe.parameters]
+# source = { from = "input", doc = "compressed temporary file written by the upstream step" }
+# destination = { from = "output", doc = "temporary file this step writes" }
+# compression = { from = "source.compression", doc = "one of gzip, bz2 or zip" }
+
+import bz2
+import gzip
+import os
+import shutil
+import zipfile
+
+
+def decompress(source: str, destination: str, compression: str) -> None:
+    """Decompress source into destination according to compression."""
+    if compression not in ("gzip", "bz2", "zip"):
+        raise ValueError(
+            f"unknown compression {compression!r}: expected gzip, bz2 or zip"
+        )
+    if os.path.exists(destination):
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
+    part = destination + ".part"
+    chunk_size = 1 << 20
+    try:
+        with open(part, "wb") as out:
+            if compression == "gzip":
+                with gzip.open(source, "rb") as reader:
+                    shutil.copyfileobj(reader, out, chunk_size)
+            elif compression == "bz2":
+                with bz2.open(source, "rb") as reader:
+                    shutil.copyfileobj(reader, out, chunk_size)
+            else:
+                with zipfile.ZipFile(source) as archive:
+                    members = [
+                        info
+                        for info in archive.infolist()
+                        if not info.is_dir()
+                        and not info.filename.startswith("__MACOSX/")
+                    ]
+                    if len(members) != 1:
+                        names = [info.filename for info in members]
+                        raise ValueError(
+                            f"zip archive {source} must hold exactly one file, "
+                            f"found {len(names)}: {names}"
+                        )
+                    with archive.open(members[0]) as reader:
+                        shutil.copyfileobj(reader, out, chunk_size)
+        os.replace(part, destination)
+    except BaseException:
+        if os.path.exists(part):
+            os.remove(part)
+        raise

@@ -1,0 +1,53 @@
+# [runtime]
+# name = "run_sql"
+# language = "python"
+# runs = "sql"
+# summary = "Runs a DuckDB SQL recipe on the embedded lake, quoting each parameter by its role."
+# libraries = ["duckdb"]
+
+import os
+import string
+
+import duckdb
+
+
+def run_sql(lake_path: str, template: str, **params: object) -> None:
+    """Run `template` on `<lake_path>/lake.duckdb`; `{name:role}` fields are quoted by role.
+
+    Roles: identifier (a list of name parts), literal, lake_path (a path under the lake),
+    struct (a list of [name, type] pairs). No value is ever spliced in unquoted.
+    """
+
+    def literal(value: object) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def identifier(parts: object) -> str:
+        names = [parts] if isinstance(parts, str) else list(parts)  # type: ignore[call-overload]
+        return ".".join('"' + str(name).replace('"', '""') + '"' for name in names)
+
+    class Quoting(string.Formatter):
+        def format_field(self, value: object, format_spec: str) -> str:
+            if format_spec == "identifier":
+                return identifier(value)
+            if format_spec == "literal":
+                return literal(value)
+            if format_spec == "lake_path":
+                return literal(os.path.abspath(os.path.join(lake_path, str(value))))
+            if format_spec == "struct":
+                pairs = ", ".join(f"{literal(n)}: {literal(t)}" for n, t in value)  # type: ignore[attr-defined]
+                return "{" + pairs + "}"
+            raise ValueError(f"unknown SQL parameter role {format_spec!r}")
+
+    sql = Quoting().format(template, **params)
+    os.makedirs(lake_path, exist_ok=True)
+    connection = duckdb.connect(os.path.join(lake_path, "lake.duckdb"))
+    try:
+        connection.execute(sql).fetchall()
+    finally:
+        connection.close()

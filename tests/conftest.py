@@ -1,0 +1,309 @@
+"""Shared fixtures and helpers of the end-to-end suite.
+
+- ``http_server``: a local HTTP server that serves fixture files and records requests.
+- ``run_generated``: write a generated script to ``<cwd>/main.py`` and run it.
+- ``lake_tables`` / ``lake_columns`` / ``lake_files``: inspect the embedded lake a
+  generated script leaves behind (``<cwd>/lake/lake.duckdb`` and the files next to it).
+- ``assert_no_aorist_import``: generated code must be self-contained.
+
+Test modules import the plain helpers with ``from conftest import ...``; the tests
+directory is put on ``sys.path`` below so this also works under ``--import-mode=importlib``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+# A development checkout keeps the Python half of the package under python/. When no
+# installed `aorist` is importable, fall back to it (a no-op once the package is installed).
+if importlib.util.find_spec("aorist") is None and (REPO_ROOT / "python" / "aorist" / "__init__.py").exists():
+    sys.path.insert(0, str(REPO_ROOT / "python"))
+
+RUN_TIMEOUT = 120
+LAKE_DIR = "lake"
+LAKE_DB = "lake.duckdb"
+CONSTRAINTS = ["AllAssetsComputed"]
+
+# ----------------------------------------------------------------------- HTTP server
+
+
+class _RequestLog:
+    """A thread-safe list of the request paths the server has seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: list[str] = []
+
+    def append(self, path: str) -> None:
+        with self._lock:
+            self._paths.append(path)
+
+    def snapshot(self) -> list[str]:
+        with self._lock:
+            return list(self._paths)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._paths.clear()
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves ``directory`` (bound with functools.partial), records paths, logs nothing."""
+
+    request_log: _RequestLog  # set on the per-server subclass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self.request_log.append(self.path)
+        super().do_GET()
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
+        self.request_log.append(self.path)
+        super().do_HEAD()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-response (a failing script, say) is not our error.
+        pass
+
+
+class HttpServer:
+    """What the ``http_server`` fixture yields.
+
+    ``root``: write fixture files here; ``base_url``: ``http://127.0.0.1:<port>`` (no
+    trailing slash); ``requests``: a copy of the paths requested so far, in order.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._log = _RequestLog()
+        handler = type("_BoundHandler", (_Handler,), {"request_log": self._log})
+        self._server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fixture-http", daemon=True)
+        self._thread.start()
+
+    @property
+    def requests(self) -> list[str]:
+        return self._log.snapshot()
+
+    def clear_requests(self) -> None:
+        self._log.clear()
+
+    def url(self, relative: str) -> str:
+        return f"{self.base_url}/{relative.lstrip('/')}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    """A fresh server per test over an empty directory outside the test's ``tmp_path``."""
+    server = HttpServer(tmp_path_factory.mktemp("www"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+# ----------------------------------------------------------------------- running scripts
+
+
+def aorist_imports(code: str) -> list[str]:
+    """Every module name the code imports that is ``aorist`` or below it."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Name, ast.Attribute))
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+            in ("__import__", "import_module")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names = [node.args[0].value]
+        else:
+            continue
+        found += [n for n in names if n == "aorist" or n.startswith("aorist.")]
+    return found
+
+
+def assert_no_aorist_import(code: str) -> None:
+    imports = aorist_imports(code)
+    assert not imports, f"generated code must be self-contained but imports {imports}"
+
+
+def _minimal_env() -> dict[str, str]:
+    """Like ``env -i``: no PYTHONPATH, no proxies, no secrets; just enough to run Python."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    for key in ("HOME", "TMPDIR", "SYSTEMROOT"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def run_generated(code: str, cwd: Path, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Write ``code`` to ``cwd/main.py``, run it there with a minimal environment.
+
+    Asserts the return code is 0 when ``expect_ok``, non-zero otherwise; the assertion
+    message carries the script's output.
+    """
+    assert isinstance(code, str), f"dag() must return str, got {type(code).__name__}"
+    assert_no_aorist_import(code)
+    cwd = Path(cwd)
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "main.py").write_text(code, encoding="utf-8")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "main.py"],
+            cwd=cwd,
+            env=_minimal_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # pragma: no cover - reported as a failure
+        pytest.fail(f"generated script did not finish within {RUN_TIMEOUT}s in {cwd}: {exc}")
+    report = (
+        f"generated script {cwd / 'main.py'} exited {proc.returncode}\n"
+        f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"
+    )
+    if expect_ok:
+        assert proc.returncode == 0, report
+    else:
+        assert proc.returncode != 0, "expected the generated script to fail\n" + report
+    return proc
+
+
+def output_of(proc: subprocess.CompletedProcess[str]) -> str:
+    return f"{proc.stdout}\n{proc.stderr}"
+
+
+# ----------------------------------------------------------------------- inspecting the lake
+
+
+def lake_db(cwd: Path) -> Path:
+    return Path(cwd) / LAKE_DIR / LAKE_DB
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    schema, _, table = qualified.partition(".")
+    assert table, f"expected 'schema.table', got {qualified!r}"
+    return schema, table
+
+
+def lake_objects(cwd: Path) -> dict[str, str]:
+    """``"schema.name"`` -> ``"BASE TABLE"`` or ``"VIEW"`` for every user object in the lake.
+
+    Every schema counts (``main`` and ``_staging`` included) except DuckDB's own catalogs.
+    A missing database file means an empty lake.
+    """
+    import duckdb
+
+    path = lake_db(cwd)
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database() "
+            "AND table_schema NOT IN ('information_schema', 'pg_catalog') "
+            "ORDER BY table_schema, table_name"
+        ).fetchall()
+    return {f"{schema}.{name}": kind for schema, name, kind in rows}
+
+
+def lake_tables(cwd: Path) -> dict[str, int]:
+    """``"schema.table"`` -> row count for every table and view in the lake.
+
+    A view that cannot be read any more (its files are gone) counts as -1.
+    """
+    import duckdb
+
+    objects = lake_objects(cwd)
+    if not objects:
+        return {}
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(lake_db(cwd)), read_only=True) as con:
+        for qualified in objects:
+            schema, table = _split(qualified)
+            try:
+                counts[qualified] = con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}").fetchall()[0][0]
+            except duckdb.Error:
+                counts[qualified] = -1
+    return counts
+
+
+def lake_columns(cwd: Path, qualified: str) -> list[tuple[str, str]]:
+    """``[(column name, DuckDB type)]`` of ``"schema.table"``, in column order."""
+    import duckdb
+
+    schema, table = _split(qualified)
+    with duckdb.connect(str(lake_db(cwd)), read_only=True) as con:
+        return [
+            (name, kind)
+            for name, kind in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [schema, table],
+            ).fetchall()
+        ]
+
+
+def lake_query(cwd: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    """Run one read-only query against the lake."""
+    import duckdb
+
+    with duckdb.connect(str(lake_db(cwd)), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def lake_files(cwd: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file under ``lake/`` except the DuckDB database."""
+    root = Path(cwd) / LAKE_DIR
+    if not root.exists():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.name.startswith(LAKE_DB)
+    }
