@@ -200,7 +200,12 @@ pub fn lower(
                 .iter()
                 .zip(&group.rows)
                 .map(|(task, row)| {
-                    let mut items = vec![Expr::Str { value: task.clone() }];
+                    let task = Expr::Str { value: task.clone() };
+                    if row.is_empty() {
+                        // A table of task names alone: rows are names, not 1-tuples.
+                        return task;
+                    }
+                    let mut items = vec![task];
                     items.extend(row.iter().map(value_expr));
                     Expr::Tuple { items }
                 })

@@ -8,7 +8,7 @@ mod naming;
 
 pub use naming::{snake_case, task_names};
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use aorist_concept::ConceptTree;
 use aorist_recipe::{Arg, BoundPlan, Setting};
@@ -21,7 +21,9 @@ pub struct Group {
     /// Unique snake-case name, e.g. `downloaded` (then `downloaded_2`, ...).
     pub name: String,
     pub constraint: String,
+    #[serde(skip)]
     pub recipe: Option<usize>,
+    pub recipe_id: Option<String>,
     /// Groups that must run first (smaller indices).
     pub deps: Vec<usize>,
     /// The task name of each row.
@@ -49,36 +51,21 @@ struct GroupKey {
     recipe: Option<usize>,
     /// Per parameter: the setting it references, or `None` for a literal.
     shape: Vec<(String, Option<String>)>,
-    deps: Vec<usize>,
+    /// Longest dependency path from a source; only used when grouping without it would
+    /// make a group depend on itself (chains of the same constraint).
+    level: usize,
 }
 
-pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
-    let names = task_names(tree, plan);
-    let mut group_of: Vec<usize> = vec![0; plan.steps.len()];
+/// Group steps by `key`; `None` when the groups would not form a DAG.
+fn group_steps(
+    plan: &BoundPlan,
+    key: impl Fn(usize) -> GroupKey,
+) -> Option<Vec<(GroupKey, Vec<usize>, Vec<usize>)>> {
     let mut index: HashMap<GroupKey, usize> = HashMap::new();
     let mut members: Vec<(GroupKey, Vec<usize>)> = Vec::new();
-    // Bound steps are topologically ordered, so every dependency already has a group,
-    // and groups are created in a topological order of the group graph.
-    for (position, step) in plan.steps.iter().enumerate() {
-        let mut deps: Vec<usize> = step.deps.iter().map(|&d| group_of[d]).collect();
-        deps.sort_unstable();
-        deps.dedup();
-        let key = GroupKey {
-            constraint: step.constraint.clone(),
-            recipe: step.recipe,
-            shape: step
-                .args
-                .iter()
-                .map(|(name, arg)| {
-                    let setting = match arg {
-                        Arg::Setting(setting) => Some(setting.clone()),
-                        Arg::Literal(_) => None,
-                    };
-                    (name.clone(), setting)
-                })
-                .collect(),
-            deps,
-        };
+    let mut group_of = vec![0; plan.steps.len()];
+    for position in 0..plan.steps.len() {
+        let key = key(position);
         let group = *index.entry(key.clone()).or_insert_with(|| {
             members.push((key, Vec::new()));
             members.len() - 1
@@ -86,11 +73,89 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
         members[group].1.push(position);
         group_of[position] = group;
     }
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); members.len()];
+    for (position, step) in plan.steps.iter().enumerate() {
+        for &dep in &step.deps {
+            deps[group_of[position]].insert(group_of[dep]);
+        }
+    }
+    // Kahn's algorithm over groups, ties broken by first appearance (deterministic).
+    let mut remaining: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
+    for (group, group_deps) in deps.iter().enumerate() {
+        for &dep in group_deps {
+            dependents[dep].push(group);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..members.len()).filter(|&g| remaining[g] == 0).collect();
+    let mut order = Vec::with_capacity(members.len());
+    while let Some(group) = ready.pop_first() {
+        order.push(group);
+        for &dependent in &dependents[group] {
+            remaining[dependent] -= 1;
+            if remaining[dependent] == 0 {
+                ready.insert(dependent);
+            }
+        }
+    }
+    if order.len() < members.len() {
+        return None;
+    }
+    let mut renumber = vec![0; members.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old] = new;
+    }
+    let mut members: Vec<Option<(GroupKey, Vec<usize>)>> = members.into_iter().map(Some).collect();
+    Some(
+        order
+            .iter()
+            .filter_map(|&old| {
+                let (key, steps) = members[old].take()?;
+                let group_deps = deps[old].iter().map(|&d| renumber[d]).collect();
+                Some((key, steps, group_deps))
+            })
+            .collect(),
+    )
+}
+
+pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
+    let names = task_names(tree, plan);
+    // Bound steps are topologically ordered, so levels are computed in one pass.
+    let mut level = vec![0; plan.steps.len()];
+    for (position, step) in plan.steps.iter().enumerate() {
+        level[position] = step.deps.iter().map(|&d| level[d] + 1).max().unwrap_or(0);
+    }
+    let key = |with_level: bool| {
+        let level = &level;
+        move |position: usize| {
+            let step = &plan.steps[position];
+            GroupKey {
+                constraint: step.constraint.clone(),
+                recipe: step.recipe,
+                shape: step
+                    .args
+                    .iter()
+                    .map(|(name, arg)| {
+                        let setting = match arg {
+                            Arg::Setting(setting) => Some(setting.clone()),
+                            Arg::Literal(_) => None,
+                        };
+                        (name.clone(), setting)
+                    })
+                    .collect(),
+                level: if with_level { level[position] } else { 0 },
+            }
+        }
+    };
+    // Levels strictly increase along dependencies, so grouping with them is always a DAG.
+    let members = group_steps(plan, key(false))
+        .or_else(|| group_steps(plan, key(true)))
+        .unwrap_or_default();
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let groups = members
         .into_iter()
-        .map(|(key, steps)| {
+        .map(|(key, steps, deps)| {
             let base = snake_case(&key.constraint);
             let count = seen.entry(base.clone()).or_insert(0);
             *count += 1;
@@ -127,9 +192,10 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 .collect();
             Group {
                 name,
+                recipe_id: plan.steps[steps[0]].recipe_id.clone(),
                 constraint: key.constraint,
                 recipe: key.recipe,
-                deps: key.deps,
+                deps,
                 tasks: steps.iter().map(|&s| names[s].clone()).collect(),
                 hoisted,
                 columns,

@@ -197,7 +197,7 @@ fn source_shape(encoding: &Encoding, path: &str) -> Result<(Option<&'static str>
         other => Err(AoristError::new(
             ErrorKind::UnsupportedStorage,
             format!("{path} / setup.source.encoding"),
-            format!("the embedded lake cannot replicate a {} source", other.kind()),
+            format!("the embedded lake cannot replicate a source encoded as {}", other.kind()),
             "use a CSVEncoding, TSVEncoding or NewlineDelimitedJSONEncoding source",
         )),
     }

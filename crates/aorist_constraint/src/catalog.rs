@@ -26,13 +26,14 @@ impl Condition {
         }
     }
 
+    /// What a concept must satisfy, as a predicate ("... that {describe}").
     pub fn describe(self) -> &'static str {
         match self {
-            Condition::Kind => "a concept of another kind",
-            Condition::Replicated => "an asset replicated from a file source into the lake",
-            Condition::SourceCompressed => "a compressed source",
-            Condition::SourceHasHeader => "a source with header lines",
-            Condition::SourceNotCsv => "a source that is not CSV",
+            Condition::Kind => "is a concept of its kind",
+            Condition::Replicated => "is replicated from a file source into the lake",
+            Condition::SourceCompressed => "has a compressed source",
+            Condition::SourceHasHeader => "has a source with header lines",
+            Condition::SourceNotCsv => "has a source that is not CSV",
         }
     }
 }

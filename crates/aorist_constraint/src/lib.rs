@@ -114,7 +114,8 @@ pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Re
                 ErrorKind::UnsatisfiableConstraint,
                 format!("universe '{}'", tree.universe.name),
                 format!(
-                    "{name} attaches to {} concepts{}, and this universe has none",
+                    "{name} attaches only to {} {}{}, and this universe has none",
+                    if decl.attach == NodeKind::Asset { "an" } else { "a" },
                     decl.attach.label(),
                     describe_conditions(decl)
                 ),
@@ -148,7 +149,7 @@ pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Re
                             break;
                         }
                         Some(condition) => {
-                            reasons.push(format!("{option} needs {}", condition.describe()))
+                            reasons.push(format!("{option} needs a concept that {}", condition.describe()))
                         }
                     }
                 }
@@ -181,7 +182,7 @@ fn describe_conditions(decl: &ConstraintDecl) -> String {
         String::new()
     } else {
         let described: Vec<&str> = decl.when.iter().map(|c| c.describe()).collect();
-        format!(" where {}", described.join(" and "))
+        format!(" that {}", described.join(" and "))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::facts::{asset_facts, temporary_file};
 
 /// A resolved parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "arg", rename_all = "lowercase")]
+#[serde(tag = "arg", content = "value", rename_all = "lowercase")]
 pub enum Arg {
     /// A value written into the program as an escaped literal.
     Literal(Value),
@@ -52,7 +52,10 @@ pub struct BoundStep {
     pub constraint: String,
     pub node: usize,
     /// Index into the recipe book; `None` for constraints that only gather others.
+    #[serde(skip)]
     pub recipe: Option<usize>,
+    /// The recipe's file under `recipes/` (what goldens and `explain` show).
+    pub recipe_id: Option<String>,
     pub args: Vec<(String, Arg)>,
     pub deps: Vec<usize>,
 }
@@ -94,6 +97,7 @@ pub fn bind(
             constraint: instance.constraint.clone(),
             node: instance.node,
             recipe: None,
+            recipe_id: None,
             args: Vec::new(),
             deps: instance.deps.clone(),
         };
@@ -101,16 +105,41 @@ pub fn bind(
             steps.push(step);
             continue;
         }
+        if !views.contains_key(&instance.node) {
+            views.insert(instance.node, replication(tree, instance.node)?);
+        }
+        let Some(Some(view)) = views.get(&instance.node) else {
+            return Err(AoristError::catalog(
+                format!("{path} / {}", instance.constraint),
+                "a recipe step attached to a concept without a lake view",
+            ));
+        };
+        let mut facts = asset_facts(view);
+        let applies = |index: &usize| {
+            book.recipes[*index].when.iter().all(|(fact, allowed)| {
+                matches!(facts.get(fact.as_str()), Some(Arg::Literal(value)) if allowed.contains(value))
+            })
+        };
         let available = book.for_constraint(&instance.constraint);
         let tried = preferences.for_constraint(&instance.constraint);
-        let Some(&recipe_index) = tried.iter().find_map(|language| available.get(language)) else {
+        let chosen = tried.iter().find_map(|language| {
+            available
+                .get(language)
+                .and_then(|indices| indices.iter().find(|i| applies(i)).copied())
+        });
+        let Some(recipe_index) = chosen else {
             let tried: Vec<&str> = tried.iter().map(|l| l.name()).collect();
-            let written: Vec<&str> = available.keys().map(|l| l.name()).collect();
+            let written: Vec<&str> = available
+                .iter()
+                .filter(|(_, indices)| indices.iter().any(applies))
+                .map(|(l, _)| l.name())
+                .collect();
             return Err(AoristError::new(
                 ErrorKind::NoRecipe,
                 path,
                 format!(
-                    "no recipe for {} in the allowed languages [{}]; recipes exist in [{}]",
+                    "no recipe for {} in the allowed languages [{}]; recipes that apply here \
+                     exist in [{}]",
                     instance.constraint,
                     tried.join(", "),
                     written.join(", ")
@@ -123,16 +152,6 @@ pub fn bind(
             ));
         };
         let recipe = &book.recipes[recipe_index];
-        if !views.contains_key(&instance.node) {
-            views.insert(instance.node, replication(tree, instance.node)?);
-        }
-        let Some(Some(view)) = views.get(&instance.node) else {
-            return Err(AoristError::catalog(
-                format!("{path} / {}", instance.constraint),
-                "a recipe step attached to a concept without a lake view",
-            ));
-        };
-        let mut facts = asset_facts(view);
         if let Some(suffix) = &decl.output {
             let file = temporary_file(view, suffix);
             outputs[instance.id] = Some(file.clone());
@@ -155,6 +174,7 @@ pub fn bind(
             step.args.push((param.name.clone(), value));
         }
         step.recipe = Some(recipe_index);
+        step.recipe_id = Some(recipe.id.clone());
         steps.push(step);
     }
     let lake = &tree.universe.endpoints.lake.path;

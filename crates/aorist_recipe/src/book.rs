@@ -85,6 +85,9 @@ pub struct Recipe {
     pub imports: Vec<String>,
     /// The code: a function definition (Python), a template (SQL) or a script (Bash).
     pub body: String,
+    /// Facts that must have one of the listed values for this recipe to apply
+    /// (e.g. a SQL recipe that only writes Parquet).
+    pub when: Vec<(String, Vec<serde_json::Value>)>,
 }
 
 /// Code a dialect needs to run recipes of another language (e.g. `run_sql` in Python).
@@ -120,6 +123,8 @@ struct RawRecipe {
     libraries: Vec<String>,
     #[serde(default)]
     parameters: toml::Table,
+    #[serde(default)]
+    when: BTreeMap<String, Vec<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +219,20 @@ impl RecipeBook {
                         parameters,
                         imports,
                         body,
+                        when: raw
+                            .when
+                            .into_iter()
+                            .map(|(fact, values)| {
+                                let values = values
+                                    .into_iter()
+                                    .map(|v| serde_json::to_value(v))
+                                    .collect::<std::result::Result<Vec<_>, _>>()
+                                    .map_err(|e| {
+                                        AoristError::catalog(format!("recipes/{id} / when"), e.to_string())
+                                    })?;
+                                Ok((fact, values))
+                            })
+                            .collect::<Result<Vec<_>>>()?,
                     });
                 }
                 (None, Some(raw)) => book.runtimes.push(Runtime {
@@ -241,12 +260,12 @@ impl RecipeBook {
         Ok(book)
     }
 
-    /// Recipes for `constraint`, by language.
-    pub fn for_constraint(&self, constraint: &str) -> BTreeMap<Language, usize> {
-        let mut found = BTreeMap::new();
+    /// Recipes for `constraint`, by language, in file order.
+    pub fn for_constraint(&self, constraint: &str) -> BTreeMap<Language, Vec<usize>> {
+        let mut found: BTreeMap<Language, Vec<usize>> = BTreeMap::new();
         for (index, recipe) in self.recipes.iter().enumerate() {
             if recipe.constraint == constraint {
-                found.entry(recipe.language).or_insert(index);
+                found.entry(recipe.language).or_default().push(index);
             }
         }
         found

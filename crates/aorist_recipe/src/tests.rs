@@ -18,7 +18,7 @@ fn builtin_recipes_parse_and_cover_the_replication_flow() {
         assert!(!book.for_constraint(constraint).is_empty(), "{constraint}");
     }
     assert!(book.runtime(Language::Python, Language::Sql).is_some());
-    let download = &book.recipes[book.for_constraint("Downloaded")[&Language::Python]];
+    let download = &book.recipes[book.for_constraint("Downloaded")[&Language::Python][0]];
     assert!(download.body.starts_with("def download("));
     assert!(download.imports.iter().any(|i| i == "import hashlib"));
 }

@@ -1,0 +1,3 @@
+from aorist import NumericIdentifier
+
+NumericIdentifier("from id")

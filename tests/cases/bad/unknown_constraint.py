@@ -1,0 +1,5 @@
+from _common import universe
+
+from aorist import dag
+
+dag(universe(), ["AllAssetsComputd"], "python")
