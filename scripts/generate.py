@@ -88,6 +88,15 @@ def py_annotation(t: str) -> str:
     return {"identifier": "str", "env_var": "str", "sha256": "str"}.get(t, t)
 
 
+def py_attribute(t: str) -> str:
+    """The type of the stored attribute (lists are stored as lists)."""
+    if t.startswith("optional["):
+        return f"{py_attribute(t[9:-1])} | None"
+    if t.startswith("list["):
+        return f"list[{py_attribute(t[5:-1])}]"
+    return py_annotation(t)
+
+
 def py_default(field: FieldDecl) -> str:
     """The signature default: literals stay, lists become (), concepts become None."""
     assert field.default is not None
@@ -98,7 +107,9 @@ def py_default(field: FieldDecl) -> str:
     return field.default
 
 
-def render_python(families: dict[str, str], concepts: list[ConceptDecl], attributes: list[dict]) -> str:
+def render_python(
+    families: dict[str, str], concepts: list[ConceptDecl], attributes: list[dict]
+) -> str:
     out = [
         f"# {BANNER}",
         '"""The concept classes of aorist (derived from concepts/*.toml)."""',
@@ -114,7 +125,14 @@ def render_python(families: dict[str, str], concepts: list[ConceptDecl], attribu
         "",
     ]
     for family, doc in families.items():
-        out += ["", f"class {family}(Concept):", f'    """{doc}"""', "", f"    _family = {family!r}", ""]
+        out += [
+            "",
+            f"class {family}(Concept):",
+            f'    """{doc}"""',
+            "",
+            f"    _family = {family!r}",
+            "",
+        ]
     all_names = list(families)
     for concept in concepts:
         bases = ([concept.mixin] if concept.mixin else []) + [concept.family or "Concept"]
@@ -130,6 +148,8 @@ def render_python(families: dict[str, str], concepts: list[ConceptDecl], attribu
         out.append("    )")
         if concept.unique:
             out.append(f"    _unique = {tuple(tuple(u) for u in concept.unique)!r}")
+        for f in concept.fields:
+            out.append(f"    {f.name}: {py_attribute(f.type)}")
         params = []
         for f in concept.fields:
             param = f"{f.name}: {py_annotation(f.type)}"
@@ -140,7 +160,11 @@ def render_python(families: dict[str, str], concepts: list[ConceptDecl], attribu
                 param += f" = {default}"
             params.append(param)
         out.append("")
-        out.append(f"    def __init__(self, {', '.join(params)}) -> None:" if params else "    def __init__(self) -> None:")
+        out.append(
+            f"    def __init__(self, {', '.join(params)}) -> None:"
+            if params
+            else "    def __init__(self) -> None:"
+        )
         call = ", ".join(f"{f.name}={f.name}" for f in concept.fields)
         out.append(f"        self._init({call})")
         out.append("")
@@ -159,15 +183,24 @@ def render_python(families: dict[str, str], concepts: list[ConceptDecl], attribu
             "        Field('nullable', 'bool', default='False'),",
             "    )",
             f"    column_types = {types!r}",
+            "    name: str",
+            "    comment: str | None",
+            "    nullable: bool",
             "",
-            "    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:",
+            "    def __init__(",
+            "        self, name: str, comment: str | None = None, nullable: bool = False",
+            "    ) -> None:",
             "        self._init(name=name, comment=comment, nullable=nullable)",
             "",
         ]
         all_names.append(name)
     out += ["", "ATTRIBUTE_KINDS = (" + ", ".join(repr(a["name"]) for a in attributes) + ",)"]
     out += ["CONCEPT_KINDS = (" + ", ".join(repr(c.name) for c in concepts) + ",)"]
-    out += ["", "__all__ = ["] + [f"    {n!r}," for n in all_names + ["ATTRIBUTE_KINDS", "CONCEPT_KINDS", "ENGINES"]] + ["]", ""]
+    out += (
+        ["", "__all__ = ["]
+        + [f"    {n!r}," for n in all_names + ["ATTRIBUTE_KINDS", "CONCEPT_KINDS", "ENGINES"]]
+        + ["]", ""]
+    )
     return "\n".join(out)
 
 
@@ -179,14 +212,23 @@ def rs_type(t: str) -> str:
         return f"Option<{rs_type(t[9:-1])}>"
     if t.startswith("list["):
         return f"Vec<{rs_type(t[5:-1])}>"
-    return {"str": "String", "identifier": "String", "env_var": "String", "sha256": "String", "int": "i64", "bool": "bool"}.get(t, t)
+    return {
+        "str": "String",
+        "identifier": "String",
+        "env_var": "String",
+        "sha256": "String",
+        "int": "i64",
+        "bool": "bool",
+    }.get(t, t)
 
 
 def camel(name: str) -> str:
     return name[0].upper() + name[1:]
 
 
-def render_rust(families: dict[str, str], concepts: list[ConceptDecl], attributes: list[dict]) -> str:
+def render_rust(
+    families: dict[str, str], concepts: list[ConceptDecl], attributes: list[dict]
+) -> str:
     out = [
         f"// {BANNER}",
         "//! The typed concept tree, as it crosses from Python (derived from concepts/*.toml).",
@@ -198,19 +240,36 @@ def render_rust(families: dict[str, str], concepts: list[ConceptDecl], attribute
         if family == "Attribute":
             continue
         members = [c.name for c in concepts if c.family == family]
-        out += [f"/// {doc}", "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]", '#[serde(tag = "kind")]', f"pub enum {family} {{"]
+        out += [
+            f"/// {doc}",
+            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]",
+            '#[serde(tag = "kind")]',
+            f"pub enum {family} {{",
+        ]
         out += [f"    {m}({m})," for m in members]
-        out += ["}", "", f"impl {family} {{", "    /// The concept kind, as named in Python.", "    pub fn kind(&self) -> &'static str {", "        match self {"]
+        out += [
+            "}",
+            "",
+            f"impl {family} {{",
+            "    /// The concept kind, as named in Python.",
+            "    pub fn kind(&self) -> &'static str {",
+            "        match self {",
+        ]
         out += [f'            {family}::{m}(_) => "{m}",' for m in members]
         out += ["        }", "    }", "}", ""]
     for concept in concepts:
-        out += [f"/// {concept.doc}", "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]", f"pub struct {concept.name} {{"]
+        out += [
+            f"/// {concept.doc}",
+            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]",
+            f"pub struct {concept.name} {{",
+        ]
         for f in concept.fields:
             out.append(f"    pub {f.name}: {rs_type(f.type)},")
         out += ["}", ""]
     out += [
         "/// The semantic type of one column.",
-        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]",
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]",
+        "#[derive(Serialize, Deserialize)]",
         "pub enum AttributeKind {",
     ]
     out += [f"    {a['name']}," for a in attributes]
@@ -230,16 +289,35 @@ def render_rust(families: dict[str, str], concepts: list[ConceptDecl], attribute
         "pub enum Engine {",
     ]
     out += [f"    {camel(e)}," for e in ENGINES]
-    out += ["}", "", "impl AttributeKind {", "    /// Every attribute kind, in declaration order.", "    pub const ALL: &'static [AttributeKind] = &["]
+    out += [
+        "}",
+        "",
+        "impl AttributeKind {",
+        "    /// Every attribute kind, in declaration order.",
+        "    pub const ALL: &'static [AttributeKind] = &[",
+    ]
     out += [f"        AttributeKind::{a['name']}," for a in attributes]
     out += ["    ];", "", "    pub fn name(self) -> &'static str {", "        match self {"]
     out += [f'            AttributeKind::{a["name"]} => "{a["name"]}",' for a in attributes]
-    out += ["        }", "    }", "", "    /// The column type of this attribute in `engine`.", "    pub fn column_type(self, engine: Engine) -> &'static str {", "        match (self, engine) {"]
+    out += [
+        "        }",
+        "    }",
+        "",
+        "    /// The column type of this attribute in `engine`.",
+        "    pub fn column_type(self, engine: Engine) -> &'static str {",
+        "        match (self, engine) {",
+    ]
     for a in attributes:
         for e in ENGINES:
-            out.append(f'            (AttributeKind::{a["name"]}, Engine::{camel(e)}) => "{a["types"][e]}",')
+            out.append(
+                f"            (AttributeKind::{a['name']}, Engine::{camel(e)})"
+                f' => "{a["types"][e]}",'
+            )
     out += ["        }", "    }", "}", ""]
-    out += ["/// Every concept kind, in declaration order.", "pub const CONCEPT_KINDS: &[&str] = &["]
+    out += [
+        "/// Every concept kind, in declaration order.",
+        "pub const CONCEPT_KINDS: &[&str] = &[",
+    ]
     out += [f'    "{c.name}",' for c in concepts]
     out += ["];", ""]
     return "\n".join(out)
@@ -252,7 +330,13 @@ def format_python(text: str) -> str:
 
 
 def format_rust(text: str) -> str:
-    result = subprocess.run(["rustfmt", "--edition", "2021", "--emit", "stdout"], input=text, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["rustfmt", "--edition", "2021", "--emit", "stdout"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout
 
 
@@ -265,7 +349,9 @@ def outputs() -> dict[Path, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="fail when a generated file is stale")
     args = parser.parse_args()
     stale = []
@@ -278,7 +364,10 @@ def main() -> int:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
     if stale:
-        print("stale generated files (run `python scripts/generate.py`): " + ", ".join(map(str, stale)))
+        print(
+            "stale generated files (run `python scripts/generate.py`): "
+            + ", ".join(map(str, stale))
+        )
         return 1
     return 0
 

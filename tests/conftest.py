@@ -32,7 +32,10 @@ if str(TESTS_DIR) not in sys.path:
 
 # A development checkout keeps the Python half of the package under python/. When no
 # installed `aorist` is importable, fall back to it (a no-op once the package is installed).
-if importlib.util.find_spec("aorist") is None and (REPO_ROOT / "python" / "aorist" / "__init__.py").exists():
+if (
+    importlib.util.find_spec("aorist") is None
+    and (REPO_ROOT / "python" / "aorist" / "__init__.py").exists()
+):
     sys.path.insert(0, str(REPO_ROOT / "python"))
 
 RUN_TIMEOUT = 120
@@ -99,10 +102,14 @@ class HttpServer:
         self.root = root
         self._log = _RequestLog()
         handler = type("_BoundHandler", (_Handler,), {"request_log": self._log})
-        self._server = _QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+        self._server = _QuietServer(
+            ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+        )
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fixture-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fixture-http", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -266,7 +273,9 @@ def lake_tables(cwd: Path) -> dict[str, int]:
         for qualified in objects:
             schema, table = _split(qualified)
             try:
-                counts[qualified] = con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}").fetchall()[0][0]
+                counts[qualified] = con.execute(
+                    f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}"
+                ).fetchall()[0][0]
             except duckdb.Error:
                 counts[qualified] = -1
     return counts

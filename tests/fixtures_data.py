@@ -138,7 +138,7 @@ def jsonl_rows(n_rows: int, seed: int = 0) -> list[dict[str, Any]]:
             "flag": bool(rng.getrandbits(1)),
         }
         if i % 3 != 0:
-            row["note"] = f"note {i}, with \"quotes\" and a comma"
+            row["note"] = f'note {i}, with "quotes" and a comma'
         if i % 2:
             row = dict(reversed(list(row.items())))
         rows.append(row)
@@ -183,7 +183,9 @@ def bz2ed(path: Path, data: bytes | str) -> int:
     return _line_count(payload)
 
 
-def delimited(rows: Iterable[Sequence[Any]], sep: str, header: Sequence[str] | None = None) -> bytes:
+def delimited(
+    rows: Iterable[Sequence[Any]], sep: str, header: Sequence[str] | None = None
+) -> bytes:
     """Rows (and an optional header line) joined by ``sep``, one per line."""
     lines = [sep.join(header)] if header is not None else []
     lines += [sep.join(str(v) for v in row) for row in rows]
@@ -234,7 +236,9 @@ def snap_dataset(base: str, names: Sequence[str] = SNAP_NAMES, dataset: str = "s
                 tag=key,
             )
         )
-    snap = DataSet(name=dataset, description="SNAP graphs", datum_templates=[edge_tuple], assets=tables)
+    snap = DataSet(
+        name=dataset, description="SNAP graphs", datum_templates=[edge_tuple], assets=tables
+    )
     local = HiveTableStorage(location=MinioLocation(name=dataset), encoding=ORCEncoding())
     return snap.replicate_to_local(local, f"tmp/{dataset}", CSVEncoding())
 
@@ -264,7 +268,9 @@ def wine_dataset(base: str, file_name: str = "wine.csv") -> Any:
         default_tabular_schema,
     )
 
-    attributes = [Float64(name) for name in WINE_FLOAT_COLUMNS] + [Int64("class", comment="cultivar")]
+    attributes = [Float64(name) for name in WINE_FLOAT_COLUMNS] + [
+        Int64("class", comment="cultivar")
+    ]
     row = RowStruct(name="wine_row", attributes=attributes)
     remote = RemoteStorage(
         location=WebLocation(address=f"{base}/{file_name}"),
@@ -276,7 +282,9 @@ def wine_dataset(base: str, file_name: str = "wine.csv") -> Any:
         setup=RemoteStorageSetup(remote=remote),
         tag="wine",
     )
-    wine = DataSet(name="wine", description="Wine recognition", datum_templates=[row], assets=[table])
+    wine = DataSet(
+        name="wine", description="Wine recognition", datum_templates=[row], assets=[table]
+    )
     local = HiveTableStorage(location=MinioLocation(name="wine"), encoding=ParquetEncoding())
     return wine.replicate_to_local(local, "tmp/wine", CSVEncoding())
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from conftest import CONSTRAINTS
-from fixtures_data import snap_dataset
-
 import aorist
+import pytest
 from aorist import (
     CSVEncoding,
     CSVHeader,
@@ -33,12 +29,16 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
+from conftest import CONSTRAINTS
+from fixtures_data import snap_dataset
 
 BASE = "http://127.0.0.1:9/data"
 
 
 def edge_tuple() -> IdentifierTuple:
-    return IdentifierTuple(name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")])
+    return IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
 
 
 def remote_setup(file_name: str = "graph.txt.gz") -> RemoteStorageSetup:
@@ -51,11 +51,15 @@ def remote_setup(file_name: str = "graph.txt.gz") -> RemoteStorageSetup:
 
 
 def table(name: str) -> StaticDataTable:
-    return StaticDataTable(name=name, schema=default_tabular_schema(edge_tuple()), setup=remote_setup())
+    return StaticDataTable(
+        name=name, schema=default_tabular_schema(edge_tuple()), setup=remote_setup()
+    )
 
 
 def small_universe() -> Universe:
-    return Universe(name="small", datasets=[snap_dataset(BASE, ["ca-GrQc", "web-Google"], dataset="graphs")])
+    return Universe(
+        name="small", datasets=[snap_dataset(BASE, ["ca-GrQc", "web-Google"], dataset="graphs")]
+    )
 
 
 # ----------------------------------------------------------------------- the hierarchy
@@ -84,7 +88,11 @@ def test_error_hierarchy():
 
 def test_duplicate_asset_names():
     with pytest.raises(aorist.DuplicateNameError) as info:
-        DataSet(name="graphs", datum_templates=[edge_tuple()], assets=[table("edges"), table("nodes"), table("edges")])
+        DataSet(
+            name="graphs",
+            datum_templates=[edge_tuple()],
+            assets=[table("edges"), table("nodes"), table("edges")],
+        )
     message = str(info.value)
     assert "edges" in message and "graphs" in message, message
 
@@ -99,7 +107,9 @@ def test_duplicate_dataset_names_in_a_universe():
 
 def test_duplicate_attribute_names():
     with pytest.raises(aorist.DuplicateNameError) as info:
-        IdentifierTuple(name="edge", attributes=[NumericIdentifier("node"), NumericIdentifier("node")])
+        IdentifierTuple(
+            name="edge", attributes=[NumericIdentifier("node"), NumericIdentifier("node")]
+        )
     assert "node" in str(info.value)
 
 
@@ -139,7 +149,9 @@ def test_bounds_and_formats_are_validated():
         CSVHeader(num_lines=-1)
     assert "num_lines" in str(info.value)
     with pytest.raises(aorist.DeclarationError) as info:
-        RemoteStorage(location=WebLocation(address=f"{BASE}/x"), encoding=CSVEncoding(), sha256="not-a-digest")
+        RemoteStorage(
+            location=WebLocation(address=f"{BASE}/x"), encoding=CSVEncoding(), sha256="not-a-digest"
+        )
     assert "sha256" in str(info.value)
 
 

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from aorist import AoristError, dag, stage
 
 HERE = Path(__file__).parent

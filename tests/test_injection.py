@@ -13,10 +13,6 @@ import urllib.parse
 
 import duckdb
 import pytest
-
-from conftest import CONSTRAINTS, lake_columns, lake_db, lake_query, lake_tables, run_generated
-from fixtures_data import edge_sums, snap_like_gz
-
 from aorist import (
     CSVEncoding,
     CSVHeader,
@@ -36,6 +32,8 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
+from conftest import CONSTRAINTS, lake_columns, lake_db, lake_query, lake_tables, run_generated
+from fixtures_data import edge_sums, snap_like_gz
 
 HOSTILE = [
     "it's",
@@ -68,7 +66,10 @@ def hostile_universe(
     ``text + extra`` for the asset's comment)."""
     edge = IdentifierTuple(
         name="edge",
-        attributes=[NumericIdentifier("from_id", comment=text), NumericIdentifier("to_id", comment=short)],
+        attributes=[
+            NumericIdentifier("from_id", comment=text),
+            NumericIdentifier("to_id", comment=short),
+        ],
     )
     remote = RemoteStorage(
         location=WebLocation(address=f"{base}/{URL_PATH}"),
@@ -83,7 +84,9 @@ def hostile_universe(
     )
     data = DataSet(name="hostile", description=text, datum_templates=[edge], assets=[table])
     data = data.replicate_to_local(
-        HiveTableStorage(location=MinioLocation(name="hostile"), encoding=ORCEncoding()), "tmp/hostile", CSVEncoding()
+        HiveTableStorage(location=MinioLocation(name="hostile"), encoding=ORCEncoding()),
+        "tmp/hostile",
+        CSVEncoding(),
     )
     return Universe(name="hostile_universe", datasets=[data])
 
@@ -103,7 +106,9 @@ def test_hostile_text_is_inert(http_server, tmp_path):
     assert lake_tables(tmp_path) == {"hostile.edges": n_edges, "main.x": 1}
     assert lake_query(tmp_path, "SELECT answer FROM main.x") == [(42,)]
     assert lake_columns(tmp_path, "hostile.edges") == [("from_id", "BIGINT"), ("to_id", "BIGINT")]
-    assert tuple(lake_query(tmp_path, "SELECT sum(from_id), sum(to_id) FROM hostile.edges")[0]) == edge_sums(n_edges)
+    assert tuple(
+        lake_query(tmp_path, "SELECT sum(from_id), sum(to_id) FROM hostile.edges")[0]
+    ) == edge_sums(n_edges)
     assert any(urllib.parse.unquote(path) == f"/{SERVED_NAME}" for path in http_server.requests), (
         http_server.requests
     )
@@ -120,24 +125,38 @@ def test_hostile_text_never_becomes_code():
     no new names taken from the hostile text (no escaped DROP, TABLE, rm, ...)."""
     base = "http://127.0.0.1:9/data"
     hostile = dag(hostile_universe(base), CONSTRAINTS, "python")
-    plain = dag(hostile_universe(base, text="plain words", short="plain", extra=""), CONSTRAINTS, "python")
-    hostile_words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", HOSTILE_TEXT + SHORT_HOSTILE + EXTRA_SQL))
+    plain = dag(
+        hostile_universe(base, text="plain words", short="plain", extra=""), CONSTRAINTS, "python"
+    )
+    hostile_words = set(
+        re.findall(r"[A-Za-z_][A-Za-z0-9_]*", HOSTILE_TEXT + SHORT_HOSTILE + EXTRA_SQL)
+    )
     leaked = (_code_names(hostile) - _code_names(plain)) & hostile_words
     assert not leaked, f"words of the declarations became code: {sorted(leaked)}"
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_each_hostile_description_generates_valid_code(text):
-    edge = IdentifierTuple(name="edge", attributes=[NumericIdentifier("from_id", comment=text), NumericIdentifier("to_id")])
+    edge = IdentifierTuple(
+        name="edge",
+        attributes=[NumericIdentifier("from_id", comment=text), NumericIdentifier("to_id")],
+    )
     remote = RemoteStorage(
         location=WebLocation(address=f"http://127.0.0.1:9/data/{URL_PATH}"),
         encoding=TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=4)),
     )
     table = StaticDataTable(
-        name="edges", schema=default_tabular_schema(edge), setup=RemoteStorageSetup(remote=remote), comment=text
+        name="edges",
+        schema=default_tabular_schema(edge),
+        setup=RemoteStorageSetup(remote=remote),
+        comment=text,
     )
-    data = DataSet(name="hostile", description=text, datum_templates=[edge], assets=[table]).replicate_to_local(
-        HiveTableStorage(location=MinioLocation(name="hostile"), encoding=ORCEncoding()), "tmp/hostile", CSVEncoding()
+    data = DataSet(
+        name="hostile", description=text, datum_templates=[edge], assets=[table]
+    ).replicate_to_local(
+        HiveTableStorage(location=MinioLocation(name="hostile"), encoding=ORCEncoding()),
+        "tmp/hostile",
+        CSVEncoding(),
     )
     code = dag(Universe(name="u", datasets=[data]), CONSTRAINTS, "python")
     compile(code, "main.py", "exec")

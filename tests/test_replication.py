@@ -13,8 +13,33 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aorist
 import pytest
-
+from aorist import (
+    BZip2Compression,
+    CSVEncoding,
+    CSVHeader,
+    DataSet,
+    Float64,
+    GzipCompression,
+    HiveTableStorage,
+    IdentifierTuple,
+    Int64,
+    MinioLocation,
+    NumericIdentifier,
+    ORCEncoding,
+    RemoteStorage,
+    RemoteStorageSetup,
+    RowStruct,
+    StaticDataTable,
+    StringIdentifier,
+    TSVEncoding,
+    Universe,
+    WebLocation,
+    ZipCompression,
+    dag,
+    default_tabular_schema,
+)
 from conftest import (
     CONSTRAINTS,
     TESTS_DIR,
@@ -48,33 +73,6 @@ from fixtures_data import (
     wine_like_csv,
     wine_like_rows,
     zipped,
-)
-
-import aorist
-from aorist import (
-    BZip2Compression,
-    CSVEncoding,
-    CSVHeader,
-    DataSet,
-    Float64,
-    GzipCompression,
-    HiveTableStorage,
-    IdentifierTuple,
-    Int64,
-    MinioLocation,
-    NumericIdentifier,
-    ORCEncoding,
-    RemoteStorage,
-    RemoteStorageSetup,
-    RowStruct,
-    StaticDataTable,
-    StringIdentifier,
-    TSVEncoding,
-    Universe,
-    WebLocation,
-    ZipCompression,
-    dag,
-    default_tabular_schema,
 )
 
 EDGE_COLUMNS = [("from_id", "BIGINT"), ("to_id", "BIGINT")]
@@ -114,16 +112,24 @@ def edge_dataset(
     sha256: str | None = None,
 ) -> DataSet:
     """One gzipped SNAP-like edge list, optionally with a declared sha256, replicated to ORC."""
-    edge = IdentifierTuple(name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")])
+    edge = IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
     remote = RemoteStorage(
         location=WebLocation(address=f"{base}/{file_name}"),
         encoding=TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=4)),
         sha256=sha256,
     )
-    table = StaticDataTable(name=asset, schema=default_tabular_schema(edge), setup=RemoteStorageSetup(remote=remote))
-    data = DataSet(name=dataset, description="checked download", datum_templates=[edge], assets=[table])
+    table = StaticDataTable(
+        name=asset, schema=default_tabular_schema(edge), setup=RemoteStorageSetup(remote=remote)
+    )
+    data = DataSet(
+        name=dataset, description="checked download", datum_templates=[edge], assets=[table]
+    )
     return data.replicate_to_local(
-        HiveTableStorage(location=MinioLocation(name=dataset), encoding=ORCEncoding()), f"tmp/{dataset}", CSVEncoding()
+        HiveTableStorage(location=MinioLocation(name=dataset), encoding=ORCEncoding()),
+        f"tmp/{dataset}",
+        CSVEncoding(),
     )
 
 
@@ -158,7 +164,9 @@ def test_snap_all_graphs_replicated_and_rerun_is_a_no_op(http_server, tmp_path):
     assert http_server.requests == [], "a second run must not download anything again"
     assert lake_tables(tmp_path) == expected
     assert_no_staging(tmp_path)
-    assert magic_files(tmp_path, b"ORC") == orc_before, "a second run must leave the ORC files as they are"
+    assert magic_files(tmp_path, b"ORC") == orc_before, (
+        "a second run must leave the ORC files as they are"
+    )
 
 
 def _call_count(code: str) -> int:
@@ -169,7 +177,9 @@ def test_snap_code_loops_over_assets_instead_of_copying_steps():
     code = generate(snap_universe(OFFLINE_BASE))
     for name in SNAP_NAMES:
         url = f"{OFFLINE_BASE}/{name}.txt.gz"
-        assert code.count(url) == 1, f"{url} should appear once (in the table of assets), found {code.count(url)}"
+        assert code.count(url) == 1, (
+            f"{url} should appear once (in the table of assets), found {code.count(url)}"
+        )
     assert code.count("download(") < 12, "downloads should be one loop, not one call per asset"
     assert any(isinstance(node, (ast.For, ast.comprehension)) for node in ast.walk(ast.parse(code)))
 
@@ -189,9 +199,9 @@ def test_wine_csv_with_header_to_parquet(http_server, tmp_path):
 
     assert lake_tables(tmp_path) == {"wine.wine_table": n_rows}
     assert_no_staging(tmp_path)
-    assert lake_columns(tmp_path, "wine.wine_table") == [(c, "DOUBLE") for c in WINE_FLOAT_COLUMNS] + [
-        ("class", "BIGINT")
-    ]
+    assert lake_columns(tmp_path, "wine.wine_table") == [
+        (c, "DOUBLE") for c in WINE_FLOAT_COLUMNS
+    ] + [("class", "BIGINT")]
     columns = ", ".join(f'"{c}"' for c in WINE_COLUMNS)
     rows = lake_query(tmp_path, f"SELECT {columns} FROM wine.wine_table")
     assert sorted(tuple(r) for r in rows) == sorted(wine_like_rows(n_rows))
@@ -216,15 +226,20 @@ def test_json_lines_with_a_nullable_column(http_server, tmp_path):
         ("flag", "BOOLEAN"),
         ("note", "VARCHAR"),
     ]
-    rows = lake_query(tmp_path, 'SELECT id, "count", score, flag, note FROM logs.events ORDER BY id')
+    rows = lake_query(
+        tmp_path, 'SELECT id, "count", score, flag, note FROM logs.events ORDER BY id'
+    )
     expected = sorted(
-        ((r["id"], r["count"], r["score"], r["flag"], r.get("note")) for r in source), key=lambda r: r[0]
+        ((r["id"], r["count"], r["score"], r["flag"], r.get("note")) for r in source),
+        key=lambda r: r[0],
     )
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [(e[0], e[1], e[3], e[4]) for e in expected]
     assert [r[2] for r in rows] == pytest.approx([e[2] for e in expected], rel=1e-12)
     missing = sum("note" not in r for r in source)
     assert missing > 0
-    assert lake_query(tmp_path, "SELECT count(*) FROM logs.events WHERE note IS NULL")[0][0] == missing
+    assert (
+        lake_query(tmp_path, "SELECT count(*) FROM logs.events WHERE note IS NULL")[0][0] == missing
+    )
     assert_files_per_asset(magic_files(tmp_path, b"ORC"), ["events"], "ORC")
 
 
@@ -235,11 +250,17 @@ def test_zip_and_bz2_sources(http_server, tmp_path):
     edges = snap_like_edges(45, seed=3)
     n_edges = zipped(http_server.root / "edges.tsv.zip", "edges.tsv", delimited(edges, "\t"))
     points = [(f"p-{i:03d}", i * 0.25, i * i) for i in range(30)]
-    n_lines = bz2ed(http_server.root / "points.csv.bz2", delimited(points, ",", header=["label", "x", "n"]))
+    n_lines = bz2ed(
+        http_server.root / "points.csv.bz2", delimited(points, ",", header=["label", "x", "n"])
+    )
     assert (n_edges, n_lines) == (45, 31)
 
-    edge = IdentifierTuple(name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")])
-    point = RowStruct(name="point", attributes=[StringIdentifier("label"), Float64("x"), Int64("n")])
+    edge = IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
+    point = RowStruct(
+        name="point", attributes=[StringIdentifier("label"), Float64("x"), Int64("n")]
+    )
     base = http_server.base_url
     zip_table = StaticDataTable(
         name="zip_edges",
@@ -263,19 +284,30 @@ def test_zip_and_bz2_sources(http_server, tmp_path):
     )
     archives = DataSet(name="archives", datum_templates=[edge, point], assets=[zip_table, bz_table])
     archives = archives.replicate_to_local(
-        HiveTableStorage(location=MinioLocation(name="archives"), encoding=ORCEncoding()), "tmp/archives", CSVEncoding()
+        HiveTableStorage(location=MinioLocation(name="archives"), encoding=ORCEncoding()),
+        "tmp/archives",
+        CSVEncoding(),
     )
     run_generated(generate(Universe(name="archive_universe", datasets=[archives])), tmp_path)
 
     assert lake_tables(tmp_path) == {"archives.zip_edges": 45, "archives.bz_points": 30}
     assert_no_staging(tmp_path)
     assert lake_columns(tmp_path, "archives.zip_edges") == EDGE_COLUMNS
-    assert lake_columns(tmp_path, "archives.bz_points") == [("label", "VARCHAR"), ("x", "DOUBLE"), ("n", "BIGINT")]
-    assert tuple(lake_query(tmp_path, "SELECT sum(from_id), sum(to_id) FROM archives.zip_edges")[0]) == (
+    assert lake_columns(tmp_path, "archives.bz_points") == [
+        ("label", "VARCHAR"),
+        ("x", "DOUBLE"),
+        ("n", "BIGINT"),
+    ]
+    assert tuple(
+        lake_query(tmp_path, "SELECT sum(from_id), sum(to_id) FROM archives.zip_edges")[0]
+    ) == (
         sum(a for a, _ in edges),
         sum(b for _, b in edges),
     )
-    assert [tuple(r) for r in lake_query(tmp_path, "SELECT label, x, n FROM archives.bz_points ORDER BY label")] == points
+    assert [
+        tuple(r)
+        for r in lake_query(tmp_path, "SELECT label, x, n FROM archives.bz_points ORDER BY label")
+    ] == points
 
 
 # ----------------------------------------------------------------------- (5) sha256
@@ -286,7 +318,10 @@ def test_sha256_declared_correctly_runs(http_server, tmp_path, case):
     n_edges = snap_like_gz(http_server.root / "graph.txt.gz", 33)
     digest = sha256_file(http_server.root / "graph.txt.gz")
     digest = digest.upper() if case == "upper" else digest
-    universe = Universe(name="checked_universe", datasets=[edge_dataset(http_server.base_url, "graph.txt.gz", sha256=digest)])
+    universe = Universe(
+        name="checked_universe",
+        datasets=[edge_dataset(http_server.base_url, "graph.txt.gz", sha256=digest)],
+    )
     run_generated(generate(universe), tmp_path)
     assert lake_tables(tmp_path) == {"checked.edges": n_edges}
 
@@ -295,10 +330,15 @@ def test_sha256_mismatch_fails_and_publishes_nothing(http_server, tmp_path):
     snap_like_gz(http_server.root / "graph.txt.gz", 33)
     wrong = hashlib.sha256(b"not the file").hexdigest()
     assert wrong != sha256_file(http_server.root / "graph.txt.gz")
-    universe = Universe(name="checked_universe", datasets=[edge_dataset(http_server.base_url, "graph.txt.gz", sha256=wrong)])
+    universe = Universe(
+        name="checked_universe",
+        datasets=[edge_dataset(http_server.base_url, "graph.txt.gz", sha256=wrong)],
+    )
     proc = run_generated(generate(universe), tmp_path, expect_ok=False)
     out = output_of(proc).lower()
-    assert "sha256" in out and "mismatch" in out, f"the failure should say sha256 mismatch:\n{output_of(proc)}"
+    assert "sha256" in out and "mismatch" in out, (
+        f"the failure should say sha256 mismatch:\n{output_of(proc)}"
+    )
     tables = lake_tables(tmp_path)
     assert not [t for t in tables if t.startswith("checked.") or t.endswith(".edges")], tables
 
@@ -318,7 +358,9 @@ def test_rerun_after_a_failed_download_completes(http_server, tmp_path):
     missing.unlink()
     proc = run_generated(code, tmp_path, expect_ok=False)
     out = output_of(proc)
-    assert "web-Google" in out or "web_google" in out, f"the failure should name the asset or its URL:\n{out}"
+    assert "web-Google" in out or "web_google" in out, (
+        f"the failure should name the asset or its URL:\n{out}"
+    )
     assert "snap.web_google" not in lake_tables(tmp_path)
 
     missing.write_bytes(saved)
@@ -326,7 +368,9 @@ def test_rerun_after_a_failed_download_completes(http_server, tmp_path):
     assert lake_tables(tmp_path) == {f"snap.{snap_key(name)}": n for name, n in counts.items()}
     assert_no_staging(tmp_path)
     for name, n_edges in counts.items():
-        sums = lake_query(tmp_path, f"SELECT sum(from_id), sum(to_id) FROM snap.{snap_key(name)}")[0]
+        sums = lake_query(tmp_path, f"SELECT sum(from_id), sum(to_id) FROM snap.{snap_key(name)}")[
+            0
+        ]
         assert tuple(sums) == edge_sums(n_edges), name
 
 
@@ -337,14 +381,18 @@ def test_dag_is_deterministic_within_a_process():
     first = generate(mixed_universe(OFFLINE_BASE))
     second = generate(mixed_universe(OFFLINE_BASE))
     assert first == second
-    assert generate(mixed_universe(OFFLINE_BASE)) == dag(mixed_universe(OFFLINE_BASE), CONSTRAINTS, "python")
+    assert generate(mixed_universe(OFFLINE_BASE)) == dag(
+        mixed_universe(OFFLINE_BASE), CONSTRAINTS, "python"
+    )
 
 
 def _aorist_search_path() -> str:
     spec = aorist.__spec__
     assert spec is not None and spec.origin is not None, "cannot locate the aorist package"
     origin = Path(spec.origin).resolve()
-    return str(origin.parent.parent if spec.submodule_search_locations is not None else origin.parent)
+    return str(
+        origin.parent.parent if spec.submodule_search_locations is not None else origin.parent
+    )
 
 
 def _dag_in_subprocess(hash_seed: str, cwd: Path) -> str:
@@ -400,4 +448,6 @@ def test_generated_code_is_black_formatted_and_compiles(which):
     code = generate(_universes()[which])
     compile(code, "main.py", "exec")
     assert_no_aorist_import(code)
-    assert black.format_str(code, mode=black.Mode()) == code, "generated code is not black-formatted"
+    assert black.format_str(code, mode=black.Mode()) == code, (
+        "generated code is not black-formatted"
+    )

@@ -9,13 +9,11 @@ from __future__ import annotations
 import ast
 import traceback
 
+import aorist
 import pytest
-
+from aorist import AWSConfig, EndpointConfig, MinioConfig, PostgresConfig, Universe, dag
 from conftest import CONSTRAINTS
 from fixtures_data import snap_dataset
-
-import aorist
-from aorist import AWSConfig, EndpointConfig, MinioConfig, PostgresConfig, Universe, dag
 
 BASE = "http://127.0.0.1:9/data"
 
@@ -24,7 +22,11 @@ CASES = {
     "postgres": (
         {
             "postgres": PostgresConfig(
-                server="127.0.0.1", port=5432, username="u", password_env="PG_PASSWORD_SECRET_NAME", database="d"
+                server="127.0.0.1",
+                port=5432,
+                username="u",
+                password_env="PG_PASSWORD_SECRET_NAME",
+                database="d",
             )
         },
         {"PG_PASSWORD_SECRET_NAME": "hunter2-secret"},
@@ -39,7 +41,10 @@ CASES = {
                 secret_key_env="MINIO_SECRET_NAME",
             )
         },
-        {"MINIO_KEY_NAME": "minio-access-value-7f3a", "MINIO_SECRET_NAME": "minio-secret-value-9c1e"},
+        {
+            "MINIO_KEY_NAME": "minio-access-value-7f3a",
+            "MINIO_SECRET_NAME": "minio-secret-value-9c1e",
+        },
     ),
     "aws": (
         {"aws": AWSConfig(access_key_env="AWS_KEY_ENV_NAME", secret_key_env="AWS_SECRET_ENV_NAME")},
@@ -65,7 +70,7 @@ def _is_env_reader(func: ast.expr) -> bool:
 
 
 def allowed_env_reads(code: str, name: str) -> int:
-    """How many times ``name`` is read as ``os.environ[name]``, ``.get(name)`` or ``getenv(name)``."""
+    """How often ``name`` is read as ``os.environ[name]``, ``.get(name)`` or ``getenv(name)``."""
     count = 0
     for node in ast.walk(ast.parse(code)):
         key: ast.expr | None = None
@@ -96,7 +101,9 @@ def test_secrets_are_read_from_the_environment_at_run_time(kind, monkeypatch):
     try:
         code = dag(universe, CONSTRAINTS, "python")
     except aorist.AoristError as exc:
-        assert isinstance(exc, aorist.PlanningError), f"{kind}: expected a PlanningError, got {exc!r}"
+        assert isinstance(exc, aorist.PlanningError), (
+            f"{kind}: expected a PlanningError, got {exc!r}"
+        )
         text = "".join(traceback.format_exception(exc)) + repr(exc.args)
         for value in secrets.values():
             assert value not in text, f"{kind}: the error leaks the secret value"
@@ -105,7 +112,9 @@ def test_secrets_are_read_from_the_environment_at_run_time(kind, monkeypatch):
     assert isinstance(code, str)
     compile(code, "main.py", "exec")
     for name, value in secrets.items():
-        assert value not in code, f"{kind}: the secret value of {name} is inlined in the generated code"
+        assert value not in code, (
+            f"{kind}: the secret value of {name} is inlined in the generated code"
+        )
         reads = allowed_env_reads(code, name)
         assert code.count(name) == reads, (
             f"{kind}: {name} appears {code.count(name)} times but only {reads} are "

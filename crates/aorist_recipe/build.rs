@@ -25,7 +25,8 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io
 }
 
 fn main() -> std::io::Result<()> {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(std::io::Error::other)?);
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(std::io::Error::other)?);
     let root = manifest.join("../../recipes");
     let root = root.canonicalize()?;
     println!("cargo:rerun-if-changed={}", root.display());
@@ -38,7 +39,11 @@ fn main() -> std::io::Result<()> {
     writeln!(code, "pub static RECIPE_FILES: &[(&str, &str)] = &[")?;
     for (relative, path) in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(code, "    ({relative:?}, include_str!({:?})),", path.display().to_string())?;
+        writeln!(
+            code,
+            "    ({relative:?}, include_str!({:?})),",
+            path.display().to_string()
+        )?;
     }
     writeln!(code, "];")?;
     Ok(())

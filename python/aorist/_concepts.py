@@ -93,6 +93,13 @@ class Universe(Concept):
         Field("compliance", "optional[ComplianceConfig]", default="None"),
     )
     _unique = (("datasets", "name"),)
+    name: str
+    datasets: list[DataSet]
+    endpoints: EndpointConfig
+    users: list[User]
+    groups: list[UserGroup]
+    role_bindings: list[RoleBinding]
+    compliance: ComplianceConfig | None
 
     def __init__(
         self,
@@ -127,6 +134,12 @@ class DataSet(DataSetMethods, Concept):
         Field("tag", "optional[str]", default="None"),
     )
     _unique = (("assets", "name"), ("datum_templates", "name"))
+    name: str
+    description: str
+    assets: list[Asset]
+    datum_templates: list[DatumTemplate]
+    access_policies: list[str]
+    tag: str | None
 
     def __init__(
         self,
@@ -157,6 +170,11 @@ class StaticDataTable(Asset):
         Field("tag", "optional[str]", default="None"),
         Field("comment", "optional[str]", default="None"),
     )
+    name: str
+    schema: Schema
+    setup: StorageSetup
+    tag: str | None
+    comment: str | None
 
     def __init__(
         self,
@@ -177,6 +195,8 @@ class RowStruct(DatumTemplate):
         Field("attributes", "list[Attribute]"),
     )
     _unique = (("attributes", "name"),)
+    name: str
+    attributes: list[Attribute]
 
     def __init__(self, name: str, attributes: Iterable[Attribute]) -> None:
         self._init(name=name, attributes=attributes)
@@ -190,6 +210,8 @@ class IdentifierTuple(DatumTemplate):
         Field("attributes", "list[Attribute]"),
     )
     _unique = (("attributes", "name"),)
+    name: str
+    attributes: list[Attribute]
 
     def __init__(self, name: str, attributes: Iterable[Attribute]) -> None:
         self._init(name=name, attributes=attributes)
@@ -203,8 +225,12 @@ class TabularSchema(Schema):
         Field("attributes", "list[Attribute]"),
     )
     _unique = (("attributes", "name"),)
+    datum_template: DatumTemplate
+    attributes: list[Attribute]
 
-    def __init__(self, datum_template: DatumTemplate, attributes: Iterable[Attribute]) -> None:
+    def __init__(
+        self, datum_template: DatumTemplate, attributes: Iterable[Attribute]
+    ) -> None:
         self._init(datum_template=datum_template, attributes=attributes)
 
 
@@ -215,6 +241,8 @@ class RemoteStorageSetup(StorageSetup):
         Field("remote", "Storage"),
         Field("tmp_dir", "optional[str]", default="None"),
     )
+    remote: Storage
+    tmp_dir: str | None
 
     def __init__(self, remote: Storage, tmp_dir: str | None = None) -> None:
         self._init(remote=remote, tmp_dir=tmp_dir)
@@ -229,6 +257,10 @@ class ReplicationStorageSetup(StorageSetup):
         Field("tmp_dir", "str"),
         Field("tmp_encoding", "Encoding"),
     )
+    source: Storage
+    targets: list[Storage]
+    tmp_dir: str
+    tmp_encoding: Encoding
 
     def __init__(
         self,
@@ -237,7 +269,9 @@ class ReplicationStorageSetup(StorageSetup):
         tmp_dir: str,
         tmp_encoding: Encoding,
     ) -> None:
-        self._init(source=source, targets=targets, tmp_dir=tmp_dir, tmp_encoding=tmp_encoding)
+        self._init(
+            source=source, targets=targets, tmp_dir=tmp_dir, tmp_encoding=tmp_encoding
+        )
 
 
 class LocalStorageSetup(StorageSetup):
@@ -247,6 +281,8 @@ class LocalStorageSetup(StorageSetup):
         Field("local", "Storage"),
         Field("tmp_dir", "optional[str]", default="None"),
     )
+    local: Storage
+    tmp_dir: str | None
 
     def __init__(self, local: Storage, tmp_dir: str | None = None) -> None:
         self._init(local=local, tmp_dir=tmp_dir)
@@ -261,6 +297,10 @@ class RemoteStorage(Storage):
         Field("layout", "Layout", default="SingleFileLayout()"),
         Field("sha256", "optional[sha256]", default="None"),
     )
+    location: Location
+    encoding: Encoding
+    layout: Layout
+    sha256: str | None
 
     def __init__(
         self,
@@ -280,6 +320,9 @@ class LocalFileStorage(Storage):
         Field("encoding", "Encoding"),
         Field("layout", "Layout", default="SingleFileLayout()"),
     )
+    location: Location
+    encoding: Encoding
+    layout: Layout
 
     def __init__(
         self, location: Location, encoding: Encoding, layout: Layout | None = None
@@ -295,6 +338,9 @@ class HiveTableStorage(Storage):
         Field("encoding", "Encoding"),
         Field("layout", "Layout", default="StaticTabularLayout()"),
     )
+    location: Location
+    encoding: Encoding
+    layout: Layout
 
     def __init__(
         self, location: Location, encoding: Encoding, layout: Layout | None = None
@@ -309,6 +355,8 @@ class SQLiteStorage(Storage):
         Field("location", "Location"),
         Field("layout", "Layout", default="StaticTabularLayout()"),
     )
+    location: Location
+    layout: Layout
 
     def __init__(self, location: Location, layout: Layout | None = None) -> None:
         self._init(location=location, layout=layout)
@@ -321,6 +369,8 @@ class PostgresStorage(Storage):
         Field("location", "Location"),
         Field("layout", "Layout", default="StaticTabularLayout()"),
     )
+    location: Location
+    layout: Layout
 
     def __init__(self, location: Location, layout: Layout | None = None) -> None:
         self._init(location=location, layout=layout)
@@ -330,6 +380,7 @@ class WebLocation(Location):
     """An HTTP(S) address."""
 
     _fields = (Field("address", "str"),)
+    address: str
 
     def __init__(self, address: str) -> None:
         self._init(address=address)
@@ -342,6 +393,8 @@ class S3Location(Location):
         Field("bucket", "str"),
         Field("key", "str"),
     )
+    bucket: str
+    key: str
 
     def __init__(self, bucket: str, key: str) -> None:
         self._init(bucket=bucket, key=key)
@@ -354,6 +407,8 @@ class GCSLocation(Location):
         Field("bucket", "str"),
         Field("blob", "str"),
     )
+    bucket: str
+    blob: str
 
     def __init__(self, bucket: str, blob: str) -> None:
         self._init(bucket=bucket, blob=blob)
@@ -363,6 +418,7 @@ class LocalFileSystemLocation(Location):
     """A path on the local file system."""
 
     _fields = (Field("path", "str"),)
+    path: str
 
     def __init__(self, path: str) -> None:
         self._init(path=path)
@@ -372,6 +428,7 @@ class MinioLocation(Location):
     """A directory of the lake (a MinIO prefix when MinIO is configured)."""
 
     _fields = (Field("name", "identifier"),)
+    name: str
 
     def __init__(self, name: str) -> None:
         self._init(name=name)
@@ -381,6 +438,7 @@ class SQLiteLocation(Location):
     """A SQLite database file."""
 
     _fields = (Field("file_name", "str"),)
+    file_name: str
 
     def __init__(self, file_name: str) -> None:
         self._init(file_name=file_name)
@@ -393,6 +451,8 @@ class PostgresLocation(Location):
         Field("database", "str"),
         Field("schema", "identifier"),
     )
+    database: str
+    schema: str
 
     def __init__(self, database: str, schema: str) -> None:
         self._init(database=database, schema=schema)
@@ -405,6 +465,8 @@ class CSVEncoding(Encoding):
         Field("compression", "optional[Compression]", default="None"),
         Field("header", "optional[CSVHeader]", default="None"),
     )
+    compression: Compression | None
+    header: CSVHeader | None
 
     def __init__(
         self, compression: Compression | None = None, header: CSVHeader | None = None
@@ -419,6 +481,8 @@ class TSVEncoding(Encoding):
         Field("compression", "optional[Compression]", default="None"),
         Field("header", "optional[CSVHeader]", default="None"),
     )
+    compression: Compression | None
+    header: CSVHeader | None
 
     def __init__(
         self, compression: Compression | None = None, header: CSVHeader | None = None
@@ -457,6 +521,7 @@ class NewlineDelimitedJSONEncoding(Encoding):
     """One JSON object per line (JSON lines)."""
 
     _fields = (Field("compression", "optional[Compression]", default="None"),)
+    compression: Compression | None
 
     def __init__(self, compression: Compression | None = None) -> None:
         self._init(compression=compression)
@@ -493,6 +558,7 @@ class CSVHeader(Concept):
     """Lines at the top of a file that are not data."""
 
     _fields = (Field("num_lines", "int", default="1", min=0),)
+    num_lines: int
 
     def __init__(self, num_lines: int = 1) -> None:
         self._init(num_lines=num_lines)
@@ -536,6 +602,12 @@ class EndpointConfig(Concept):
         Field("spark", "optional[SparkConfig]", default="None"),
         Field("aws", "optional[AWSConfig]", default="None"),
     )
+    lake: LakeConfig
+    minio: MinioConfig | None
+    trino: TrinoConfig | None
+    postgres: PostgresConfig | None
+    spark: SparkConfig | None
+    aws: AWSConfig | None
 
     def __init__(
         self,
@@ -546,13 +618,16 @@ class EndpointConfig(Concept):
         spark: SparkConfig | None = None,
         aws: AWSConfig | None = None,
     ) -> None:
-        self._init(lake=lake, minio=minio, trino=trino, postgres=postgres, spark=spark, aws=aws)
+        self._init(
+            lake=lake, minio=minio, trino=trino, postgres=postgres, spark=spark, aws=aws
+        )
 
 
 class LakeConfig(Concept):
     """The embedded lake: files under `path` and tables in `<path>/lake.duckdb`."""
 
     _fields = (Field("path", "str", default="'lake'"),)
+    path: str
 
     def __init__(self, path: str = "lake") -> None:
         self._init(path=path)
@@ -568,6 +643,11 @@ class MinioConfig(Concept):
         Field("access_key_env", "env_var"),
         Field("secret_key_env", "env_var"),
     )
+    server: str
+    port: int
+    bucket: str
+    access_key_env: str
+    secret_key_env: str
 
     def __init__(
         self,
@@ -594,6 +674,9 @@ class TrinoConfig(Concept):
         Field("http_port", "int", min=1),
         Field("user", "str"),
     )
+    server: str
+    http_port: int
+    user: str
 
     def __init__(self, server: str, http_port: int, user: str) -> None:
         self._init(server=server, http_port=http_port, user=user)
@@ -609,6 +692,11 @@ class PostgresConfig(Concept):
         Field("password_env", "env_var"),
         Field("database", "str"),
     )
+    server: str
+    port: int
+    username: str
+    password_env: str
+    database: str
 
     def __init__(
         self, server: str, port: int, username: str, password_env: str, database: str
@@ -629,8 +717,12 @@ class SparkConfig(Concept):
         Field("master", "str", default="'local[*]'"),
         Field("warehouse_dir", "str", default="'spark-warehouse'"),
     )
+    master: str
+    warehouse_dir: str
 
-    def __init__(self, master: str = "local[*]", warehouse_dir: str = "spark-warehouse") -> None:
+    def __init__(
+        self, master: str = "local[*]", warehouse_dir: str = "spark-warehouse"
+    ) -> None:
         self._init(master=master, warehouse_dir=warehouse_dir)
 
 
@@ -642,9 +734,16 @@ class AWSConfig(Concept):
         Field("secret_key_env", "env_var"),
         Field("region", "optional[str]", default="None"),
     )
+    access_key_env: str
+    secret_key_env: str
+    region: str | None
 
-    def __init__(self, access_key_env: str, secret_key_env: str, region: str | None = None) -> None:
-        self._init(access_key_env=access_key_env, secret_key_env=secret_key_env, region=region)
+    def __init__(
+        self, access_key_env: str, secret_key_env: str, region: str | None = None
+    ) -> None:
+        self._init(
+            access_key_env=access_key_env, secret_key_env=secret_key_env, region=region
+        )
 
 
 class User(Concept):
@@ -657,6 +756,11 @@ class User(Concept):
         Field("email", "optional[str]", default="None"),
         Field("phone", "optional[str]", default="None"),
     )
+    unixname: str
+    firstname: str | None
+    lastname: str | None
+    email: str | None
+    phone: str | None
 
     def __init__(
         self,
@@ -684,6 +788,10 @@ class UserGroup(Concept):
         Field("labels", "list[str]", default="[]"),
         Field("description", "optional[str]", default="None"),
     )
+    name: str
+    members: list[str]
+    labels: list[str]
+    description: str | None
 
     def __init__(
         self,
@@ -702,6 +810,8 @@ class RoleBinding(Concept):
         Field("user_name", "str"),
         Field("role", "str"),
     )
+    user_name: str
+    role: str
 
     def __init__(self, user_name: str, role: str) -> None:
         self._init(user_name=user_name, role=role)
@@ -715,6 +825,9 @@ class ComplianceConfig(Concept):
         Field("data_about_human_subjects", "bool"),
         Field("contains_personally_identifiable_information", "bool"),
     )
+    description: str
+    data_about_human_subjects: bool
+    contains_personally_identifiable_information: bool
 
     def __init__(
         self,
@@ -747,8 +860,13 @@ class KeyStringIdentifier(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -770,8 +888,13 @@ class KeyInt64Identifier(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -793,8 +916,13 @@ class NumericIdentifier(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -816,8 +944,13 @@ class StringIdentifier(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -839,8 +972,13 @@ class Int64(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -862,8 +1000,13 @@ class Float64(Attribute):
         "python": "float",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -885,8 +1028,13 @@ class Boolean(Attribute):
         "python": "bool",
         "r": "logical",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -908,8 +1056,13 @@ class FreeText(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -931,8 +1084,13 @@ class Categorical(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -954,8 +1112,13 @@ class Count(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -977,8 +1140,13 @@ class NaturalNumber(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1000,8 +1168,13 @@ class Proportion(Attribute):
         "python": "float",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1023,8 +1196,13 @@ class POSIXTimestamp(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1046,8 +1224,13 @@ class ISO8601Timestamp(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1069,8 +1252,13 @@ class DateString(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1092,8 +1280,13 @@ class Year(Attribute):
         "python": "int",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1115,8 +1308,13 @@ class FloatLatitude(Attribute):
         "python": "float",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1138,8 +1336,13 @@ class FloatLongitude(Attribute):
         "python": "float",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1161,8 +1364,13 @@ class URI(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1184,8 +1392,13 @@ class JSON(Attribute):
         "python": "str",
         "r": "character",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 
@@ -1207,8 +1420,13 @@ class FloatPrediction(Attribute):
         "python": "float",
         "r": "numeric",
     }
+    name: str
+    comment: str | None
+    nullable: bool
 
-    def __init__(self, name: str, comment: str | None = None, nullable: bool = False) -> None:
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
         self._init(name=name, comment=comment, nullable=nullable)
 
 

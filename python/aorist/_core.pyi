@@ -1,6 +1,8 @@
 # Stubs of the compiled extension aorist._core (crates/aorist_python); tests/test_stubs.py
 # checks them against the compiled module.
 
+__all__ = ["plan", "concept_kinds", "attribute_types", "constraint_names", "recipe_book"]
+
 def plan(
     universe: str,
     constraints: list[str],

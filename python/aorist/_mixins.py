@@ -39,8 +39,8 @@ class DataSetMethods:
         )
         object.__setattr__(self, "assets", probe.assets)
 
-    def replicate_to_local(
-        self: DataSet,  # type: ignore[misc]
+    def replicate_to_local(  # type: ignore[misc]
+        self: DataSet,
         storage: Storage,
         tmp_dir: str,
         tmp_encoding: Encoding,
@@ -56,7 +56,7 @@ class DataSetMethods:
 
         assets = []
         for asset in self.assets:
-            setup = asset.setup
+            setup = asset.setup  # type: ignore[attr-defined]  # every Asset has a setup
             if isinstance(setup, c.RemoteStorageSetup):
                 source = setup.remote
             elif isinstance(setup, c.LocalStorageSetup):
@@ -68,7 +68,7 @@ class DataSetMethods:
                 source=source, targets=[storage], tmp_dir=tmp_dir, tmp_encoding=tmp_encoding
             )
             assets.append(
-                type(asset)(
+                type(asset)(  # type: ignore[call-arg]
                     **{f.name: getattr(asset, f.name) for f in asset._fields if f.name != "setup"},
                     setup=replicated,
                 )

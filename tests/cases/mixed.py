@@ -13,13 +13,13 @@ from aorist import (
     ORCEncoding,
     ParquetEncoding,
     RemoteStorage,
+    RemoteStorageSetup,
     RowStruct,
     StaticDataTable,
     TSVEncoding,
     Universe,
     WebLocation,
     ZipCompression,
-    RemoteStorageSetup,
     default_tabular_schema,
 )
 
@@ -56,7 +56,11 @@ archive = DataSet(
     name="archive",
     datum_templates=[event],
     assets=[
-        table("from_bz2", "https://example.org/events.tsv.bz2", TSVEncoding(compression=BZip2Compression())),
+        table(
+            "from_bz2",
+            "https://example.org/events.tsv.bz2",
+            TSVEncoding(compression=BZip2Compression()),
+        ),
         table("from_zip", "https://example.org/old.zip", CSVEncoding(compression=ZipCompression())),
     ],
 ).replicate_to_local(

@@ -23,9 +23,7 @@ columns = [
     "flavanoids", "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
     "od280_od315", "proline",
 ]  # fmt: skip
-wine_row = RowStruct(
-    name="wine", attributes=[*(Float64(c) for c in columns), Categorical("class")]
-)
+wine_row = RowStruct(name="wine", attributes=[*(Float64(c) for c in columns), Categorical("class")])
 remote = RemoteStorage(
     location=WebLocation(address="https://example.org/wine.csv"),
     encoding=CSVEncoding(header=CSVHeader(num_lines=1)),

@@ -17,15 +17,33 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "node")]
 pub enum Expr {
-    Str { value: String },
-    Int { value: i64 },
-    Float { value: f64 },
-    Bool { value: bool },
+    Str {
+        value: String,
+    },
+    Int {
+        value: i64,
+    },
+    Float {
+        value: f64,
+    },
+    Bool {
+        value: bool,
+    },
     None,
-    Name { id: String },
-    List { items: Vec<Expr> },
-    Tuple { items: Vec<Expr> },
-    Call { func: String, args: Vec<Expr>, kwargs: Vec<Keyword> },
+    Name {
+        id: String,
+    },
+    List {
+        items: Vec<Expr>,
+    },
+    Tuple {
+        items: Vec<Expr>,
+    },
+    Call {
+        func: String,
+        args: Vec<Expr>,
+        kwargs: Vec<Keyword>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,7 +60,11 @@ pub enum Stmt {
     /// Report that a task is running (printers choose how).
     Progress { task: Expr },
     /// Loop over the rows of a parameter table, unpacking each into `targets`.
-    For { targets: Vec<String>, iter: Expr, body: Vec<Stmt> },
+    For {
+        targets: Vec<String>,
+        iter: Expr,
+        body: Vec<Stmt>,
+    },
 }
 
 /// A program-level setting (lake path, ...), overridable by the user.

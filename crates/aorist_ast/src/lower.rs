@@ -53,7 +53,10 @@ fn annotate_sql(recipe: &Recipe) -> String {
     let mut body = recipe.body.clone();
     for param in &recipe.parameters {
         if let Some(role) = &param.sql {
-            body = body.replace(&format!("{{{}}}", param.name), &format!("{{{}:{}}}", param.name, role));
+            body = body.replace(
+                &format!("{{{}}}", param.name),
+                &format!("{{{}:{}}}", param.name, role),
+            );
         }
     }
     body
@@ -78,10 +81,16 @@ pub fn lower(
             .get(&group.constraint)
             .map(|c| c.doc.clone())
             .unwrap_or_default();
-        let deps = group.deps.iter().map(|&d| plan.groups[d].name.clone()).collect();
+        let deps = group
+            .deps
+            .iter()
+            .map(|&d| plan.groups[d].name.clone())
+            .collect();
         let looped = group.tasks.len() > 1;
         let task_expr = if looped {
-            Expr::Name { id: "task".to_string() }
+            Expr::Name {
+                id: "task".to_string(),
+            }
         } else {
             Expr::Str {
                 value: group.tasks.first().cloned().unwrap_or_default(),
@@ -91,16 +100,17 @@ pub fn lower(
         let mut language = None;
         let mut recipe_id = None;
         if let Some(index) = group.recipe {
-            let recipe = book
-                .recipes
-                .get(index)
-                .ok_or_else(|| AoristError::catalog(group.name.clone(), "recipe index out of range"))?;
+            let recipe = book.recipes.get(index).ok_or_else(|| {
+                AoristError::catalog(group.name.clone(), "recipe index out of range")
+            })?;
             language = Some(recipe.language);
             recipe_id = Some(recipe.id.clone());
             let argument = |param: &str| -> Expr {
                 match group.hoisted.iter().find(|(name, _)| name == param) {
                     Some((_, arg)) => arg_expr(arg),
-                    None => Expr::Name { id: param.to_string() },
+                    None => Expr::Name {
+                        id: param.to_string(),
+                    },
                 }
             };
             libraries.extend(recipe.libraries.iter().cloned());
@@ -164,7 +174,9 @@ pub fn lower(
                     Language::Sql => Expr::Call {
                         func: runtime.name.clone(),
                         args: vec![
-                            Expr::Name { id: "LAKE_PATH".to_string() },
+                            Expr::Name {
+                                id: "LAKE_PATH".to_string(),
+                            },
                             Expr::Name { id: constant },
                         ],
                         kwargs: recipe
@@ -200,7 +212,9 @@ pub fn lower(
                 .iter()
                 .zip(&group.rows)
                 .map(|(task, row)| {
-                    let task = Expr::Str { value: task.clone() };
+                    let task = Expr::Str {
+                        value: task.clone(),
+                    };
                     if row.is_empty() {
                         // A table of task names alone: rows are names, not 1-tuples.
                         return task;

@@ -56,14 +56,14 @@ struct GroupKey {
     level: usize,
 }
 
+/// A group as first formed: its key, its steps, and the groups it depends on.
+type Formed = (GroupKey, Vec<usize>, Vec<usize>);
+
 /// Group steps by `key`; `None` when the groups would not form a DAG.
-fn group_steps(
-    plan: &BoundPlan,
-    key: impl Fn(usize) -> GroupKey,
-) -> Option<Vec<(GroupKey, Vec<usize>, Vec<usize>)>> {
+fn group_steps(plan: &BoundPlan, key: impl Fn(usize) -> GroupKey) -> Option<Vec<Formed>> {
     let mut index: HashMap<GroupKey, usize> = HashMap::new();
     let mut members: Vec<(GroupKey, Vec<usize>)> = Vec::new();
-    let mut group_of = vec![0; plan.steps.len()];
+    let mut group_of = Vec::with_capacity(plan.steps.len());
     for position in 0..plan.steps.len() {
         let key = key(position);
         let group = *index.entry(key.clone()).or_insert_with(|| {
@@ -71,7 +71,7 @@ fn group_steps(
             members.len() - 1
         });
         members[group].1.push(position);
-        group_of[position] = group;
+        group_of.push(group);
     }
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); members.len()];
     for (position, step) in plan.steps.iter().enumerate() {

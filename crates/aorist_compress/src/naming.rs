@@ -11,7 +11,8 @@ pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -39,18 +40,25 @@ pub fn task_names(tree: &ConceptTree, plan: &BoundPlan) -> Vec<String> {
                 .map_or(&[][..], |node| &node.names[1..])
         })
         .collect();
-    let suffixes: Vec<String> = plan.steps.iter().map(|s| snake_case(&s.constraint)).collect();
+    let suffixes: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| snake_case(&s.constraint))
+        .collect();
     let mut depth: Vec<usize> = paths.iter().map(|p| p.len().min(1)).collect();
     let render = |i: usize, depth: usize| {
         let path = paths[i];
-        let mut parts: Vec<&str> = path[path.len() - depth..].iter().map(String::as_str).collect();
+        let mut parts: Vec<&str> = path[path.len() - depth..]
+            .iter()
+            .map(String::as_str)
+            .collect();
         parts.push(&suffixes[i]);
         parts.join("_")
     };
     loop {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for i in 0..plan.steps.len() {
-            by_name.entry(render(i, depth[i])).or_default().push(i);
+        for (i, &d) in depth.iter().enumerate() {
+            by_name.entry(render(i, d)).or_default().push(i);
         }
         let mut progressed = false;
         let mut collisions = Vec::new();

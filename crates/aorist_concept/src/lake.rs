@@ -5,8 +5,8 @@
 //! constraint conditions and recipe parameters agree.
 
 use crate::{
-    Asset, AttributeKind, ConceptTree, Encoding, Engine, Location, Storage, StorageSetup,
-    StaticDataTable,
+    Asset, AttributeKind, ConceptTree, Encoding, Engine, Location, StaticDataTable, Storage,
+    StorageSetup,
 };
 use aorist_error::{AoristError, ErrorKind, Result};
 
@@ -141,7 +141,10 @@ fn check_endpoints(tree: &ConceptTree, path: &str) -> Result<()> {
     ))
 }
 
-fn source_file<'a>(storage: &'a Storage, path: &str) -> Result<(String, Option<String>, &'a Encoding)> {
+fn source_file<'a>(
+    storage: &'a Storage,
+    path: &str,
+) -> Result<(String, Option<String>, &'a Encoding)> {
     let unsupported = |what: String| {
         AoristError::new(
             ErrorKind::UnsupportedStorage,
@@ -179,7 +182,10 @@ fn source_file<'a>(storage: &'a Storage, path: &str) -> Result<(String, Option<S
     }
 }
 
-fn source_shape(encoding: &Encoding, path: &str) -> Result<(Option<&'static str>, i64, &'static str)> {
+fn source_shape(
+    encoding: &Encoding,
+    path: &str,
+) -> Result<(Option<&'static str>, i64, &'static str)> {
     let compression_name = |compression: &Option<crate::Compression>| {
         compression.as_ref().map(|c| match c {
             crate::Compression::GzipCompression(_) => "gzip",
@@ -189,15 +195,26 @@ fn source_shape(encoding: &Encoding, path: &str) -> Result<(Option<&'static str>
     };
     let header = |header: &Option<crate::CSVHeader>| header.as_ref().map_or(0, |h| h.num_lines);
     match encoding {
-        Encoding::CSVEncoding(csv) => Ok((compression_name(&csv.compression), header(&csv.header), "csv")),
-        Encoding::TSVEncoding(tsv) => Ok((compression_name(&tsv.compression), header(&tsv.header), "tsv")),
+        Encoding::CSVEncoding(csv) => Ok((
+            compression_name(&csv.compression),
+            header(&csv.header),
+            "csv",
+        )),
+        Encoding::TSVEncoding(tsv) => Ok((
+            compression_name(&tsv.compression),
+            header(&tsv.header),
+            "tsv",
+        )),
         Encoding::NewlineDelimitedJSONEncoding(json) => {
             Ok((compression_name(&json.compression), 0, "jsonl"))
         }
         other => Err(AoristError::new(
             ErrorKind::UnsupportedStorage,
             format!("{path} / setup.source.encoding"),
-            format!("the embedded lake cannot replicate a source encoded as {}", other.kind()),
+            format!(
+                "the embedded lake cannot replicate a source encoded as {}",
+                other.kind()
+            ),
             "use a CSVEncoding, TSVEncoding or NewlineDelimitedJSONEncoding source",
         )),
     }
@@ -231,7 +248,10 @@ fn lake_target(storage: &Storage, path: &str) -> Result<(&'static str, String)> 
             return Err(AoristError::new(
                 ErrorKind::UnsupportedStorage,
                 format!("{path} / setup.targets[0].location"),
-                format!("a lake table lives at a MinioLocation, not a {}", other.kind()),
+                format!(
+                    "a lake table lives at a MinioLocation, not a {}",
+                    other.kind()
+                ),
                 "use MinioLocation(name=...) (a directory of the lake)",
             ))
         }

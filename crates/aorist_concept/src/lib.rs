@@ -160,7 +160,11 @@ impl ConceptTree {
 
     pub fn asset_of(&self, id: usize) -> Option<&Asset> {
         let node = self.nodes.get(id)?;
-        self.universe.datasets.get(node.dataset?)?.assets.get(node.asset?)
+        self.universe
+            .datasets
+            .get(node.dataset?)?
+            .assets
+            .get(node.asset?)
     }
 }
 

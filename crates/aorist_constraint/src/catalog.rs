@@ -128,34 +128,33 @@ impl Catalog {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let requires = c
-                .requires
-                .into_iter()
-                .map(|r| {
-                    let options = match (r.constraint, r.any_of) {
-                        (Some(one), None) => vec![one],
-                        (None, Some(many)) if !many.is_empty() => many,
-                        _ => {
-                            return Err(AoristError::catalog(
-                                path.clone(),
-                                "a requirement names exactly one of `constraint` or `any_of`",
-                            ))
-                        }
-                    };
-                    let on = match r.on.as_str() {
-                        "self" => Mapping::SelfConcept,
-                        "descendants" => Mapping::Descendants,
-                        "ancestor" => Mapping::Ancestor,
-                        other => {
-                            return Err(AoristError::catalog(
-                                path.clone(),
-                                format!("unknown mapping {other:?}"),
-                            ))
-                        }
-                    };
-                    Ok(Requirement { options, on })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let requires =
+                c.requires
+                    .into_iter()
+                    .map(|r| {
+                        let options =
+                            match (r.constraint, r.any_of) {
+                                (Some(one), None) => vec![one],
+                                (None, Some(many)) if !many.is_empty() => many,
+                                _ => return Err(AoristError::catalog(
+                                    path.clone(),
+                                    "a requirement names exactly one of `constraint` or `any_of`",
+                                )),
+                            };
+                        let on = match r.on.as_str() {
+                            "self" => Mapping::SelfConcept,
+                            "descendants" => Mapping::Descendants,
+                            "ancestor" => Mapping::Ancestor,
+                            other => {
+                                return Err(AoristError::catalog(
+                                    path.clone(),
+                                    format!("unknown mapping {other:?}"),
+                                ))
+                            }
+                        };
+                        Ok(Requirement { options, on })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
             constraints.push(ConstraintDecl {
                 name: c.name,
                 attach,
@@ -203,9 +202,12 @@ impl Catalog {
                 )
             })
         });
-        let first = kinds
-            .next()
-            .unwrap_or_else(|| Err(AoristError::catalog("constraint catalog", "empty requirement")))?;
+        let first = kinds.next().unwrap_or_else(|| {
+            Err(AoristError::catalog(
+                "constraint catalog",
+                "empty requirement",
+            ))
+        })?;
         for kind in kinds {
             if kind? != first {
                 return Err(AoristError::catalog(

@@ -69,7 +69,11 @@ impl<'a> Conditions<'a> {
 }
 
 /// Expand the requested constraints over `tree` into a DAG of instances.
-pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Result<ConstraintDag> {
+pub fn expand(
+    tree: &ConceptTree,
+    catalog: &Catalog,
+    requested: &[String],
+) -> Result<ConstraintDag> {
     let mut conditions = Conditions {
         tree,
         views: HashMap::new(),
@@ -77,20 +81,22 @@ pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Re
     let mut instances: Vec<Instance> = Vec::new();
     let mut index: HashMap<(usize, usize), usize> = HashMap::new();
     let mut worklist: VecDeque<usize> = VecDeque::new();
-    let mut get_or_create =
-        |decl: usize, node: usize, instances: &mut Vec<Instance>, worklist: &mut VecDeque<usize>| {
-            *index.entry((decl, node)).or_insert_with(|| {
-                let id = instances.len();
-                instances.push(Instance {
-                    id,
-                    constraint: catalog.constraints[decl].name.clone(),
-                    node,
-                    deps: Vec::new(),
-                });
-                worklist.push_back(id);
-                id
-            })
-        };
+    let mut get_or_create = |decl: usize,
+                             node: usize,
+                             instances: &mut Vec<Instance>,
+                             worklist: &mut VecDeque<usize>| {
+        *index.entry((decl, node)).or_insert_with(|| {
+            let id = instances.len();
+            instances.push(Instance {
+                id,
+                constraint: catalog.constraints[decl].name.clone(),
+                node,
+                deps: Vec::new(),
+            });
+            worklist.push_back(id);
+            id
+        })
+    };
 
     for name in requested {
         let decl_index = catalog.position(name).ok_or_else(|| {
@@ -115,7 +121,11 @@ pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Re
                 format!("universe '{}'", tree.universe.name),
                 format!(
                     "{name} attaches only to {} {}{}, and this universe has none",
-                    if decl.attach == NodeKind::Asset { "an" } else { "a" },
+                    if decl.attach == NodeKind::Asset {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     decl.attach.label(),
                     describe_conditions(decl)
                 ),
@@ -148,9 +158,10 @@ pub fn expand(tree: &ConceptTree, catalog: &Catalog, requested: &[String]) -> Re
                             chosen = Some(option_index);
                             break;
                         }
-                        Some(condition) => {
-                            reasons.push(format!("{option} needs a concept that {}", condition.describe()))
-                        }
+                        Some(condition) => reasons.push(format!(
+                            "{option} needs a concept that {}",
+                            condition.describe()
+                        )),
                     }
                 }
                 let Some(option_index) = chosen else {
@@ -187,8 +198,18 @@ fn describe_conditions(decl: &ConstraintDecl) -> String {
 }
 
 /// Kahn's algorithm, ready instances taken in (concept, catalog) order; leftovers are a cycle.
-fn topological(tree: &ConceptTree, catalog: &Catalog, instances: Vec<Instance>) -> Result<ConstraintDag> {
-    let key = |i: &Instance| (i.node, catalog.position(&i.constraint).unwrap_or(usize::MAX), i.id);
+fn topological(
+    tree: &ConceptTree,
+    catalog: &Catalog,
+    instances: Vec<Instance>,
+) -> Result<ConstraintDag> {
+    let key = |i: &Instance| {
+        (
+            i.node,
+            catalog.position(&i.constraint).unwrap_or(usize::MAX),
+            i.id,
+        )
+    };
     let mut remaining: Vec<usize> = instances.iter().map(|i| i.deps.len()).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
     for instance in &instances {
@@ -250,7 +271,13 @@ fn cycle_error(tree: &ConceptTree, instances: &[Instance], remaining: &[usize]) 
     let from = seen.get(&current).copied().unwrap_or(0);
     let mut names: Vec<String> = walk[from..]
         .iter()
-        .map(|&i| format!("{} on {}", instances[i].constraint, tree.display_path(instances[i].node)))
+        .map(|&i| {
+            format!(
+                "{} on {}",
+                instances[i].constraint,
+                tree.display_path(instances[i].node)
+            )
+        })
         .collect();
     if let Some(first) = names.first().cloned() {
         names.push(first);
@@ -258,7 +285,10 @@ fn cycle_error(tree: &ConceptTree, instances: &[Instance], remaining: &[usize]) 
     AoristError::new(
         ErrorKind::Cycle,
         tree.display_path(instances[start].node),
-        format!("constraint requirements form a cycle: {}", names.join(" requires ")),
+        format!(
+            "constraint requirements form a cycle: {}",
+            names.join(" requires ")
+        ),
         "remove one of these requirements from the constraint catalog",
     )
 }
@@ -288,7 +318,11 @@ impl ConstraintDag {
     pub fn to_dot(&self, tree: &ConceptTree) -> String {
         let mut out = String::from("digraph constraints {\n  rankdir=LR;\n  node [shape=box];\n");
         for instance in &self.instances {
-            let label = format!("{}\\n{}", instance.constraint, tree.display_path(instance.node));
+            let label = format!(
+                "{}\\n{}",
+                instance.constraint,
+                tree.display_path(instance.node)
+            );
             out.push_str(&format!(
                 "  n{} [label=\"{}\"];\n",
                 instance.id,

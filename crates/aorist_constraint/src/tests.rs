@@ -29,8 +29,17 @@ fn builtin_catalog_parses() {
 #[test]
 fn replication_chain_has_every_step_in_order() {
     let tree = snap_tree();
-    let dag = expand(&tree, &Catalog::builtin().unwrap(), &["AllAssetsComputed".into()]).unwrap();
-    let names: Vec<&str> = dag.instances.iter().map(|i| i.constraint.as_str()).collect();
+    let dag = expand(
+        &tree,
+        &Catalog::builtin().unwrap(),
+        &["AllAssetsComputed".into()],
+    )
+    .unwrap();
+    let names: Vec<&str> = dag
+        .instances
+        .iter()
+        .map(|i| i.constraint.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -81,7 +90,9 @@ fn cycle_is_reported_with_its_path() {
     .unwrap();
     let error = expand(&snap_tree(), &catalog, &["A".into()]).unwrap_err();
     assert_eq!(error.kind, ErrorKind::Cycle);
-    assert!(error.cause.contains("A on universe 'u' requires B on universe 'u' requires A"));
+    assert!(error
+        .cause
+        .contains("A on universe 'u' requires B on universe 'u' requires A"));
 }
 
 #[test]

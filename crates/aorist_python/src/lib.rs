@@ -46,7 +46,12 @@ fn parse_preferences(text: &str) -> Result<Preferences, AoristError> {
             "pass a list such as [\"python\", \"sql\", \"bash\"] or a dict of such lists",
         )
     })?;
-    let languages = |names: &[String]| names.iter().map(|n| Language::parse(n)).collect::<Result<Vec<_>, _>>();
+    let languages = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| Language::parse(n))
+            .collect::<Result<Vec<_>, _>>()
+    };
     Ok(Preferences {
         default: languages(&raw.default)?,
         per_constraint: raw

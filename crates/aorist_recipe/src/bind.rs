@@ -88,9 +88,9 @@ pub fn bind(
     let mut views = BTreeMap::new();
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
-        let decl = catalog
-            .get(&instance.constraint)
-            .ok_or_else(|| AoristError::catalog(instance.constraint.clone(), "not in the catalog"))?;
+        let decl = catalog.get(&instance.constraint).ok_or_else(|| {
+            AoristError::catalog(instance.constraint.clone(), "not in the catalog")
+        })?;
         let path = tree.display_path(instance.node);
         let mut step = BoundStep {
             id: instance.id,
@@ -105,8 +105,8 @@ pub fn bind(
             steps.push(step);
             continue;
         }
-        if !views.contains_key(&instance.node) {
-            views.insert(instance.node, replication(tree, instance.node)?);
+        if let std::collections::btree_map::Entry::Vacant(entry) = views.entry(instance.node) {
+            entry.insert(replication(tree, instance.node)?);
         }
         let Some(Some(view)) = views.get(&instance.node) else {
             return Err(AoristError::catalog(

@@ -161,7 +161,9 @@ impl RecipeBook {
         RecipeBook::from_files(RECIPE_FILES.iter().map(|(id, text)| (*id, *text)))
     }
 
-    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<RecipeBook> {
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<RecipeBook> {
         let mut book = RecipeBook {
             recipes: Vec::new(),
             runtimes: Vec::new(),
@@ -174,8 +176,9 @@ impl RecipeBook {
                 _ => Language::Python,
             };
             let (header, body) = split_header(text, language.comment_prefix());
-            let header: RecipeHeader = toml::from_str(&header)
-                .map_err(|error| AoristError::catalog(format!("recipes/{id}"), error.to_string()))?;
+            let header: RecipeHeader = toml::from_str(&header).map_err(|error| {
+                AoristError::catalog(format!("recipes/{id}"), error.to_string())
+            })?;
             let (imports, body) = if language == Language::Python {
                 split_imports(&body)
             } else {
@@ -186,14 +189,21 @@ impl RecipeBook {
                     if Language::parse(&raw.language).ok() != Some(language) {
                         return Err(AoristError::catalog(
                             format!("recipes/{id}"),
-                            format!("language {:?} does not match the file extension", raw.language),
+                            format!(
+                                "language {:?} does not match the file extension",
+                                raw.language
+                            ),
                         ));
                     }
                     let mut parameters = Vec::new();
                     for (name, value) in raw.parameters {
-                        let param: RawParam = value.try_into().map_err(|error: toml::de::Error| {
-                            AoristError::catalog(format!("recipes/{id} / {name}"), error.to_string())
-                        })?;
+                        let param: RawParam =
+                            value.try_into().map_err(|error: toml::de::Error| {
+                                AoristError::catalog(
+                                    format!("recipes/{id} / {name}"),
+                                    error.to_string(),
+                                )
+                            })?;
                         if language == Language::Sql
                             && !param.sql.as_deref().is_some_and(|r| SQL_ROLES.contains(&r))
                         {
@@ -225,10 +235,13 @@ impl RecipeBook {
                             .map(|(fact, values)| {
                                 let values = values
                                     .into_iter()
-                                    .map(|v| serde_json::to_value(v))
+                                    .map(serde_json::to_value)
                                     .collect::<std::result::Result<Vec<_>, _>>()
                                     .map_err(|e| {
-                                        AoristError::catalog(format!("recipes/{id} / when"), e.to_string())
+                                        AoristError::catalog(
+                                            format!("recipes/{id} / when"),
+                                            e.to_string(),
+                                        )
                                     })?;
                                 Ok((fact, values))
                             })
@@ -273,7 +286,9 @@ impl RecipeBook {
 
     /// The runtime, written in `host`, that runs recipes in `runs`.
     pub fn runtime(&self, host: Language, runs: Language) -> Option<&Runtime> {
-        self.runtimes.iter().find(|r| r.language == host && r.runs == runs)
+        self.runtimes
+            .iter()
+            .find(|r| r.language == host && r.runs == runs)
     }
 }
 
@@ -299,7 +314,9 @@ fn split_imports(body: &str) -> (Vec<String>, String) {
     let mut rest = Vec::new();
     let mut in_imports = true;
     for line in body.lines() {
-        if in_imports && (line.trim().is_empty() || line.starts_with("import ") || line.starts_with("from ")) {
+        if in_imports
+            && (line.trim().is_empty() || line.starts_with("import ") || line.starts_with("from "))
+        {
             if !line.trim().is_empty() {
                 imports.push(line.trim().to_string());
             }

@@ -35,14 +35,20 @@ pub fn asset_facts(view: &Replication) -> BTreeMap<&'static str, Arg> {
         ("staging.table", json!([STAGING_SCHEMA, staging_name])),
         (
             "staging.file",
-            json!(format!("{STAGING_SCHEMA}/{}/{}.csv", view.dataset, view.asset)),
+            json!(format!(
+                "{STAGING_SCHEMA}/{}/{}.csv",
+                view.dataset, view.asset
+            )),
         ),
         ("target.schema", json!([view.dataset])),
         ("target.table", json!([view.dataset, view.asset])),
         ("target.format", json!(view.target_format)),
         (
             "target.file",
-            json!(format!("{}/{}.{}", view.target_dir, view.asset, view.target_format)),
+            json!(format!(
+                "{}/{}.{}",
+                view.target_dir, view.asset, view.target_format
+            )),
         ),
     ];
     let mut out: BTreeMap<&'static str, Arg> = facts

@@ -27,7 +27,9 @@ def asset(name="edges", encoding=None, setup=None):
         encoding=encoding or TSVEncoding(),
     )
     return StaticDataTable(
-        name=name, schema=default_tabular_schema(EDGE), setup=setup or RemoteStorageSetup(remote=remote)
+        name=name,
+        schema=default_tabular_schema(EDGE),
+        setup=setup or RemoteStorageSetup(remote=remote),
     )
 
 

@@ -1,5 +1,4 @@
 from _common import universe
-
 from aorist import dag
 
 dag(universe(), ["AllAssetsComputed"], "python", preferences=["python", "fortran"])

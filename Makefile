@@ -1,0 +1,41 @@
+# One entry point for the README, CI and contributors. `make help` lists the targets.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+
+.PHONY: help install install-tools quickstart test test-rust test-python lint golden generate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+install: ## build the Rust extension and install aorist (editable) with what generated code runs on
+	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
+
+install-tools: ## install the system tools tests run generated code with (R, duckdb CLI)
+	bash scripts/install-r.sh
+
+quickstart: install ## generate code for the example universe, run it on the embedded lake, show the tables
+	$(PYTHON) examples/quickstart.py
+
+test: install install-tools ## everything: Rust tests, lints, and the Python suite that executes generated code
+	$(MAKE) test-rust lint test-python
+
+test-rust: ## Rust unit tests of every stage
+	cargo test --workspace --quiet
+
+test-python: ## the Python suite (runs generated programs against a loopback HTTP server)
+	$(PYTHON) -m pytest
+
+lint: ## rustfmt, clippy, ruff, mypy, black on recipes, and freshness of generated files
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(PYTHON) -m ruff check python tests examples scripts
+	$(PYTHON) -m ruff format --check python tests examples scripts
+	$(PYTHON) -m black --check --quiet recipes/python recipes/runtime/python
+	$(PYTHON) -m mypy
+	$(PYTHON) scripts/generate.py --check
+
+generate: ## regenerate the concept views from concepts/*.toml
+	$(PYTHON) scripts/generate.py
+
+golden: install ## regenerate golden files; review the diff before committing
+	AORIST_UPDATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py -q
