@@ -131,3 +131,6 @@ pub struct Module {
     pub definitions: Vec<Definition>,
     pub steps: Vec<Step>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,78 @@
 use super::*;
+use aorist_concept::fixtures::universe;
+use aorist_constraint::{expand, Catalog};
+use aorist_recipe::{bind, Language, Preferences, RecipeBook};
 
 #[test]
 fn snake_case_handles_acronyms() {
     assert_eq!(snake_case("ConvertedToCSV"), "converted_to_csv");
     assert_eq!(snake_case("AllAssetsComputed"), "all_assets_computed");
     assert_eq!(snake_case("CSVHeaderRemoved"), "csv_header_removed");
+}
+
+fn compressed(tree: &ConceptTree) -> CompressedPlan {
+    let catalog = Catalog::builtin().unwrap();
+    let dag = expand(tree, &catalog, &["AllAssetsComputed".into()]).unwrap();
+    let preferences = Preferences {
+        default: vec![Language::Python, Language::Sql],
+        per_constraint: Default::default(),
+    };
+    let bound = bind(
+        tree,
+        &catalog,
+        &dag,
+        &RecipeBook::builtin().unwrap(),
+        &preferences,
+    )
+    .unwrap();
+    compress(tree, &bound)
+}
+
+#[test]
+fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
+    let tree = universe(&[("d", &["a", "b", "c"])]);
+    let plan = compressed(&tree);
+    let names: Vec<&str> = plan.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names[0], "downloaded");
+    assert_eq!(plan.groups.len(), 12, "{names:?}");
+    let decompressed = &plan.groups[1];
+    assert_eq!(
+        decompressed.tasks,
+        ["a_decompressed", "b_decompressed", "c_decompressed"]
+    );
+    assert!(decompressed
+        .hoisted
+        .iter()
+        .any(|(name, _)| name == "compression"));
+    assert_eq!(decompressed.columns, ["source", "destination"]);
+    for (index, group) in plan.groups.iter().enumerate() {
+        assert!(
+            group.deps.iter().all(|&d| d < index),
+            "{} depends forward",
+            group.name
+        );
+    }
+}
+
+#[test]
+fn colliding_asset_names_take_in_their_dataset() {
+    let tree = universe(&[("d1", &["a", "b"]), ("d2", &["a"])]);
+    let plan = compressed(&tree);
+    let tasks: Vec<&String> = plan.groups[0].tasks.iter().collect();
+    assert_eq!(
+        tasks,
+        ["d1_a_downloaded", "b_downloaded", "d2_a_downloaded"]
+    );
+}
+
+#[test]
+fn names_stay_unique_when_paths_join_alike() {
+    // "x_y" + "z" and "x" + "y_z" both join to "x_y_z_downloaded".
+    let tree = universe(&[("x_y", &["z"]), ("x", &["y_z"])]);
+    let plan = compressed(&tree);
+    let mut all: Vec<&String> = plan.groups.iter().flat_map(|g| &g.tasks).collect();
+    let count = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), count);
 }

@@ -5,6 +5,8 @@
 //! adds what is not declarative: an arena of the concepts constraints attach to (the
 //! universe, its datasets, their assets), their paths, and the lake view of an asset.
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod generated;
 pub mod lake;
 

@@ -2,22 +2,8 @@ use super::*;
 use aorist_error::ErrorKind;
 
 /// One dataset with one gzip TSV asset (with a 4-line header) replicated to ORC.
-pub(crate) fn snap_tree() -> ConceptTree {
-    let text = r#"{"name": "u", "datasets": [{"name": "snap", "description": "", "datum_templates": [],
-      "access_policies": [], "tag": null, "assets": [{"kind": "StaticDataTable", "name": "g",
-      "tag": null, "comment": null,
-      "schema": {"kind": "TabularSchema",
-        "datum_template": {"kind": "IdentifierTuple", "name": "edge", "attributes": []},
-        "attributes": [{"kind": "NumericIdentifier", "name": "from_id", "comment": null, "nullable": false}]},
-      "setup": {"kind": "ReplicationStorageSetup", "tmp_dir": "tmp", "tmp_encoding": {"kind": "CSVEncoding", "compression": null, "header": null},
-        "source": {"kind": "RemoteStorage", "sha256": null, "layout": {"kind": "SingleFileLayout"},
-          "location": {"kind": "WebLocation", "address": "http://127.0.0.1/g.txt.gz"},
-          "encoding": {"kind": "TSVEncoding", "compression": {"kind": "GzipCompression"}, "header": {"num_lines": 4}}},
-        "targets": [{"kind": "HiveTableStorage", "layout": {"kind": "StaticTabularLayout"},
-          "location": {"kind": "MinioLocation", "name": "snap"}, "encoding": {"kind": "ORCEncoding"}}]}}]}],
-      "endpoints": {"lake": {"path": "lake"}, "minio": null, "trino": null, "postgres": null, "spark": null, "aws": null},
-      "users": [], "groups": [], "role_bindings": [], "compliance": null}"#;
-    ConceptTree::from_json(text).unwrap()
+fn snap_tree() -> ConceptTree {
+    aorist_concept::fixtures::universe(&[("snap", &["g"])])
 }
 
 #[test]
