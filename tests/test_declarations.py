@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-import aorist
 import pytest
+
+import aorist
 from aorist import (
     CSVEncoding,
     CSVHeader,
@@ -29,6 +30,7 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
+
 from conftest import CONSTRAINTS
 from fixtures_data import snap_dataset
 

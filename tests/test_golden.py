@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from aorist import AoristError, dag, stage
 
 HERE = Path(__file__).parent
@@ -21,7 +22,7 @@ GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("AORIST_UPDATE_GOLDEN") == "1"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.py"))
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.py") if not p.stem.startswith("_"))
-DIALECTS = ["python"]
+DIALECTS = ["python", "airflow"]
 
 
 def check(path: Path, actual: str) -> None:

@@ -13,6 +13,7 @@ import urllib.parse
 
 import duckdb
 import pytest
+
 from aorist import (
     CSVEncoding,
     CSVHeader,
@@ -32,6 +33,7 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
+
 from conftest import CONSTRAINTS, lake_columns, lake_db, lake_query, lake_tables, run_generated
 from fixtures_data import edge_sums, snap_like_gz
 

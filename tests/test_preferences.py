@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import lake_tables, run_generated
-from fixtures_data import snap_edge_counts, snap_key, snap_like_gz, snap_universe
 
 from aorist import NoRecipeError, dag, stage
+
+from conftest import lake_tables, run_generated
+from fixtures_data import snap_edge_counts, snap_key, snap_like_gz, snap_universe
 
 NAMES = ["ca-GrQc", "web-Google", "amazon0302"]
 

@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aorist
 import pytest
+
+import aorist
 from aorist import (
     BZip2Compression,
     CSVEncoding,
@@ -40,6 +41,7 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
+
 from conftest import (
     CONSTRAINTS,
     TESTS_DIR,

@@ -9,9 +9,11 @@ from __future__ import annotations
 import ast
 import traceback
 
-import aorist
 import pytest
+
+import aorist
 from aorist import AWSConfig, EndpointConfig, MinioConfig, PostgresConfig, Universe, dag
+
 from conftest import CONSTRAINTS
 from fixtures_data import snap_dataset
 

@@ -83,6 +83,8 @@ pub enum Definition {
         name: String,
         language: Language,
         source: String,
+        /// The import lines the function needs (printers may move them inside it).
+        imports: Vec<String>,
         /// Where it comes from, e.g. `recipes/python/download.py`.
         origin: String,
     },
@@ -110,6 +112,11 @@ pub struct Step {
     /// Names of the steps that must run first.
     pub deps: Vec<String>,
     pub tasks: Vec<String>,
+    /// Per task: the tasks it depends on.
+    pub upstream: Vec<Vec<String>>,
+    /// Per task: the qualified name of the table it publishes (empty when none).
+    pub outlets: Vec<String>,
+    pub retries: u32,
     /// The language of the recipe it runs, if any.
     pub language: Option<Language>,
     pub recipe: Option<String>,

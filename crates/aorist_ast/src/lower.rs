@@ -121,6 +121,7 @@ pub fn lower(
                         name: recipe.entry.clone(),
                         language: host,
                         source: recipe.body.clone(),
+                        imports: recipe.imports.clone(),
                         origin: format!("recipes/{}", recipe.id),
                     });
                 }
@@ -155,6 +156,7 @@ pub fn lower(
                         name: runtime.name.clone(),
                         language: host,
                         source: runtime.body.clone(),
+                        imports: runtime.imports.clone(),
                         origin: format!("recipes/{}", runtime.id),
                     });
                 }
@@ -247,6 +249,21 @@ pub fn lower(
             doc,
             deps,
             tasks: group.tasks.clone(),
+            upstream: group.upstream.clone(),
+            outlets: group
+                .publishes
+                .iter()
+                .map(|published| match published {
+                    Some(Value::Array(parts)) => parts
+                        .iter()
+                        .map(|p| p.as_str().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    Some(Value::String(name)) => name.clone(),
+                    _ => String::new(),
+                })
+                .collect(),
+            retries: group.retries,
             language,
             recipe: recipe_id,
             table,

@@ -28,6 +28,12 @@ pub struct Group {
     pub deps: Vec<usize>,
     /// The task name of each row.
     pub tasks: Vec<String>,
+    /// Per row: the task names it depends on (for orchestrators that wire tasks).
+    pub upstream: Vec<Vec<String>>,
+    /// Per row: the table it publishes, if its constraint publishes one.
+    pub publishes: Vec<Option<Value>>,
+    /// How often an orchestrator retries this step.
+    pub retries: u32,
     /// Arguments every row shares, in parameter order.
     pub hoisted: Vec<(String, Arg)>,
     /// Parameters that vary by row, in parameter order.
@@ -197,6 +203,21 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 recipe: key.recipe,
                 deps,
                 tasks: steps.iter().map(|&s| names[s].clone()).collect(),
+                upstream: steps
+                    .iter()
+                    .map(|&s| {
+                        plan.steps[s]
+                            .deps
+                            .iter()
+                            .map(|&d| names[d].clone())
+                            .collect()
+                    })
+                    .collect(),
+                publishes: steps
+                    .iter()
+                    .map(|&s| plan.steps[s].publishes.clone())
+                    .collect(),
+                retries: plan.steps[steps[0]].retries,
                 hoisted,
                 columns,
                 rows,

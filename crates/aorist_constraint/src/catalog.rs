@@ -60,6 +60,8 @@ pub struct ConstraintDecl {
     pub doc: String,
     pub recipe: bool,
     pub output: Option<String>,
+    pub publishes: Option<String>,
+    pub retries: u32,
     pub requires: Vec<Requirement>,
 }
 
@@ -85,12 +87,19 @@ struct RawConstraint {
     #[serde(default = "yes")]
     recipe: bool,
     output: Option<String>,
+    publishes: Option<String>,
+    #[serde(default = "one")]
+    retries: u32,
     #[serde(default)]
     requires: Vec<RawRequirement>,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -162,6 +171,8 @@ impl Catalog {
                 doc: c.doc,
                 recipe: c.recipe,
                 output: c.output,
+                publishes: c.publishes,
+                retries: c.retries,
                 requires,
             });
         }

@@ -58,6 +58,10 @@ pub struct BoundStep {
     pub recipe_id: Option<String>,
     pub args: Vec<(String, Arg)>,
     pub deps: Vec<usize>,
+    /// The table this step makes available to others (`publishes` in the catalog).
+    pub publishes: Option<Value>,
+    /// How often an orchestrator retries the step (`retries` in the catalog).
+    pub retries: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,6 +104,8 @@ pub fn bind(
             recipe_id: None,
             args: Vec::new(),
             deps: instance.deps.clone(),
+            publishes: None,
+            retries: decl.retries,
         };
         if !decl.recipe {
             steps.push(step);
@@ -172,6 +178,17 @@ pub fn bind(
                 )
             })?;
             step.args.push((param.name.clone(), value));
+        }
+        if let Some(fact) = &decl.publishes {
+            match facts.get(fact.as_str()) {
+                Some(Arg::Literal(value)) => step.publishes = Some(value.clone()),
+                _ => {
+                    return Err(AoristError::catalog(
+                        format!("constraint catalog / {}", instance.constraint),
+                        format!("publishes the unknown fact {fact:?}"),
+                    ))
+                }
+            }
         }
         step.recipe = Some(recipe_index);
         step.recipe_id = Some(recipe.id.clone());

@@ -8,8 +8,11 @@ that returns the program's text.
 from __future__ import annotations
 
 from aorist.dialects._base import Dialect
+from aorist.dialects.airflow import AirflowDialect
 from aorist.dialects.python import PythonDialect
 
-DIALECTS: dict[str, Dialect] = {dialect.name: dialect for dialect in [PythonDialect()]}
+DIALECTS: dict[str, Dialect] = {
+    dialect.name: dialect for dialect in [PythonDialect(), AirflowDialect()]
+}
 
 __all__ = ["DIALECTS", "Dialect"]

@@ -1,5 +1,6 @@
-from _common import universe
 from aorist import EndpointConfig, MinioConfig, dag
+
+from _common import universe
 
 minio = MinioConfig(
     server="127.0.0.1",

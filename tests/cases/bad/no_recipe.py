@@ -1,5 +1,6 @@
 # TemporaryTableCreated has only a SQL recipe; allowing Python alone cannot bind it.
-from _common import universe
 from aorist import dag
+
+from _common import universe
 
 dag(universe(), ["AllAssetsComputed"], "python", preferences=["python"])

@@ -1,4 +1,5 @@
-from _common import asset, universe
 from aorist import ORCEncoding, dag
+
+from _common import asset, universe
 
 dag(universe(assets=[asset(encoding=ORCEncoding())]), ["AllAssetsComputed"])

@@ -1,4 +1,5 @@
-from _common import universe
 from aorist import dag
+
+from _common import universe
 
 dag(universe(), ["AllAssetsComputed"], "python", preferences=["python", "fortran"])

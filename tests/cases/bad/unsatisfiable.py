@@ -1,5 +1,6 @@
 # Nothing in this universe is compressed, so Decompressed attaches nowhere.
-from _common import universe
 from aorist import dag
+
+from _common import universe
 
 dag(universe(), ["Decompressed"])

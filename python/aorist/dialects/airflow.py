@@ -1,0 +1,188 @@
+"""The `airflow` dialect: an Airflow 3 DAG file in TaskFlow style (`airflow.sdk`).
+
+One task per constraint instance, ids from the plan's task names, dependencies from
+the constraint DAG. Repeated steps are one `@task` function instantiated in a loop over
+a module-level parameter table (with an `upstream` column for wiring). Recipe imports
+move inside the recipe functions, so parsing the file imports nothing but Airflow.
+Published tables are `Asset` outlets that downstream DAGs can schedule on.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from typing import ClassVar
+
+from aorist.dialects._base import Dialect, Node
+from aorist.dialects.python import PythonPrinter, black_format, comment, module_doc
+
+START_DATE = "datetime(2024, 1, 1, tzinfo=timezone.utc)"
+
+
+def imports_inside(source: str, imports: list[str]) -> str:
+    """Move `imports` into the function `source` defines, after its docstring."""
+    if not imports:
+        return source
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef), "a recipe defines exactly one function"
+    first = function.body[0]
+    is_docstring = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    lines = source.splitlines()
+    anchor = first if not is_docstring or len(function.body) == 1 else function.body[1]
+    indent = lines[anchor.lineno - 1][: anchor.col_offset]
+    at = first.end_lineno if is_docstring else first.lineno - 1
+    assert at is not None
+    block = [indent + line for line in imports if line] + [""]
+    return "\n".join(lines[:at] + block + lines[at:]) + "\n"
+
+
+class AirflowDialect(Dialect):
+    name = "airflow"
+    host = "python"
+    suffix = ".py"
+    default_preferences: ClassVar[tuple[str, ...]] = ("python", "sql", "bash", "r")
+
+    def render(self, module: Node) -> str:
+        printer = PythonPrinter()
+        name = module["name"]
+        doc = module_doc(
+            module,
+            "An Airflow 3 DAG: put this file in your deployment's DAGs folder. The workers"
+            " need the Python packages above; tasks import them when they run.",
+        )
+        uses_empty = any(step["language"] is None for step in module["steps"])
+        uses_assets = any(any(step["outlets"]) for step in module["steps"])
+        sdk = ["dag", "task", *(["Asset"] if uses_assets else [])]
+        lines = ['"""' + "\n".join(doc) + '\n"""', "", "from __future__ import annotations", ""]
+        lines += ["from datetime import datetime, timezone", ""]
+        if uses_empty:
+            lines.append("from airflow.providers.standard.operators.empty import EmptyOperator")
+        lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
+        for setting in module["settings"]:
+            lines += printer.setting(setting)
+        for definition in module["definitions"]:
+            if definition["node"] == "Function":
+                definition = {
+                    **definition,
+                    "source": imports_inside(definition["source"], definition["imports"]),
+                }
+            lines += ["", "", *printer.definition(definition)]
+        for step in module["steps"]:
+            if len(step["tasks"]) > 1:
+                lines += ["", "", *self.table(step, printer)]
+        lines += [
+            "",
+            "",
+            "@dag(",
+            f"    dag_id={name!r},",
+            "    schedule=None,",
+            f"    start_date={START_DATE},",
+            "    catchup=False,",
+            f"    tags=['aorist', {name!r}],",
+            "    doc_md=__doc__,",
+            ")",
+            f"def {name}() -> None:",
+            "    tasks = {}",
+        ]
+        for step in module["steps"]:
+            lines += ["", *self.step(step, printer)]
+        lines += ["", "", f"{name}()", ""]
+        return black_format("\n".join(lines))
+
+    @staticmethod
+    def table_name(step: Node) -> str:
+        return step["table"]["name"].upper()
+
+    def table(self, step: Node, printer: PythonPrinter) -> list[str]:
+        """The step's parameter table, with each task's upstream ids (and its outlet)."""
+        rows = []
+        for row, upstream, outlet in zip(
+            step["table"]["rows"]["items"], step["upstream"], step["outlets"], strict=True
+        ):
+            items = row["items"] if row["node"] == "Tuple" else [row]
+            extra = []
+            if self.wired(step):
+                extra.append(
+                    {"node": "List", "items": [{"node": "Str", "value": u} for u in upstream]}
+                )
+            if outlet:
+                extra.append({"node": "Str", "value": outlet})
+            rows.append({"node": "Tuple", "items": [items[0], *extra, *items[1:]]})
+        columns = ["task_id", *self.extra_columns(step), *step["table"]["columns"][1:]]
+        return [
+            *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
+            f"{self.table_name(step)} = {printer.expr({'node': 'List', 'items': rows})}",
+        ]
+
+    @staticmethod
+    def wired(step: Node) -> bool:
+        return any(step["upstream"])
+
+    def extra_columns(self, step: Node) -> list[str]:
+        return [
+            *(["upstream"] if self.wired(step) else []),
+            *(["outlet"] if any(step["outlets"]) else []),
+        ]
+
+    def step(self, step: Node, printer: PythonPrinter) -> list[str]:
+        looped = len(step["tasks"]) > 1
+        columns = step["table"]["columns"][1:] if looped else []
+        task_id = repr(step["tasks"][0])
+        if step["language"] is None:
+            lines = comment(f"{step['name']}: {step['doc']}", "    ")
+            create = "EmptyOperator(task_id={task_id})"
+        else:
+            call = self.call(step)
+            params = ", ".join(f"{c}" for c in columns)
+            doc = "\n        ".join(textwrap.wrap(step["doc"], 76))
+            closing = "\n        " if "\n" in doc else ""
+            options = f"retries={step['retries']}"
+            if not looped:
+                # One task: the decorator names it; loops name each instance by override.
+                outlet = (
+                    f", outlets=[Asset(name={step['outlets'][0]!r})]" if step["outlets"][0] else ""
+                )
+                options = f"task_id={task_id}, {options}{outlet}"
+            lines = [
+                f"    @task({options})",
+                f"    def {step['name']}({params}) -> None:",
+                f'        """{doc}{closing}"""',
+                f"        {printer.expr(call)}",
+                "",
+            ]
+            if looped:
+                outlets = ", outlets=[Asset(name=outlet)]" if any(step["outlets"]) else ""
+                arguments = ", ".join(f"{c}={c}" for c in columns)
+                create = f"{step['name']}.override(task_id={{task_id}}{outlets})({arguments})"
+            else:
+                create = f"{step['name']}()"
+        if looped:
+            targets = ["task_id", *self.extra_columns(step), *columns]
+            lines += [
+                f"    for {', '.join(targets)} in {self.table_name(step)}:",
+                f"        tasks[task_id] = {create.format(task_id='task_id')}",
+            ]
+            if self.wired(step):
+                lines.append("        [tasks[name] for name in upstream] >> tasks[task_id]")
+        else:
+            lines.append(f"    tasks[{task_id}] = {create.format(task_id=task_id)}")
+            upstream = [f"tasks[{u!r}]" for u in step["upstream"][0]]
+            if len(upstream) == 1:
+                lines.append(f"    {upstream[0]} >> tasks[{task_id}]")
+            elif upstream:
+                lines.append(f"    [{', '.join(upstream)}] >> tasks[{task_id}]")
+        return lines
+
+    def call(self, step: Node) -> Node:
+        """The recipe call a step makes (inside its loop, if it loops)."""
+        body = step["body"]
+        if body and body[0]["node"] == "For":
+            body = body[0]["body"]
+        calls = [s["value"] for s in body if s["node"] == "Expr"]
+        if len(calls) != 1:
+            raise self.unsupported(step, "a step must make exactly one recipe call")
+        return calls[0]

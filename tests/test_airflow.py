@@ -1,0 +1,158 @@
+"""The airflow dialect, loaded and run by Airflow 3 itself (DagBag, then dag.test())."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aorist import Universe, dag, stage
+
+from conftest import lake_files, lake_tables
+from fixtures_data import (
+    snap_edge_counts,
+    snap_key,
+    snap_like_gz,
+    snap_universe,
+    wine_dataset,
+    wine_like_csv,
+)
+
+HERE = Path(__file__).resolve().parent
+NAMES = ["ca-GrQc", "web-Google", "amazon0302", "ca-HepTh"]
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow_home")
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=airflow_env(home, home / "dags"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home
+
+
+def airflow_env(home: Path, dags: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        PYTHONWARNINGS="ignore",
+    )
+    return env
+
+
+def airflow(home: Path, code: str, dag_id: str, cwd: Path, mode: str) -> dict:
+    dags = cwd / "dags"
+    dags.mkdir(exist_ok=True)
+    (dags / f"{dag_id}.py").write_text(code)
+    result = subprocess.run(
+        [sys.executable, str(HERE / "airflow_runner.py"), str(dags), dag_id, mode],
+        env=airflow_env(home, dags),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 0 and lines, result.stdout[-3000:] + result.stderr[-5000:]
+    return json.loads(lines[-1])
+
+
+def expected_graph(universe: Universe) -> dict[str, list[str]]:
+    """Task ids and their upstream ids, from the constraint DAG and the plan's names."""
+    instances = json.loads(stage(universe, ["AllAssetsComputed"], "dag"))["instances"]
+    groups = json.loads(stage(universe, ["AllAssetsComputed"], "compressed"))["groups"]
+    names: dict[int, str] = {}
+    bound = json.loads(stage(universe, ["AllAssetsComputed"], "bound"))["steps"]
+    for group in groups:
+        for step, task in zip(group["steps"], group["tasks"], strict=True):
+            names[bound[step]["id"]] = task
+    return {names[i["id"]]: sorted(names[d] for d in i["deps"]) for i in instances}
+
+
+def serve_snap(http_server) -> dict[str, int]:
+    counts = snap_edge_counts(NAMES)
+    for name in NAMES:
+        snap_like_gz(http_server.root / f"{name}.txt.gz", counts[name], seed=len(name))
+    return {f"snap.{snap_key(n)}": c for n, c in counts.items()}
+
+
+def test_dag_file_matches_the_constraint_dag_and_runs_twice(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    expected_tables = serve_snap(http_server)
+    universe = snap_universe(http_server.base_url, NAMES)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    report = airflow(airflow_home, code, "my_cluster", tmp_path, "run")
+    assert report["import_errors"] == {}
+    assert report["tasks"] == expected_graph(universe)
+    assert report["state"] == "success", report["failed"]
+    assert report["schedule"] is None and report["catchup"] is False
+    assert "aorist" in report["tags"]
+    assert all(report["retries"][f"{snap_key(n)}_downloaded"] == 3 for n in NAMES)
+    assert report["outlets"] == {
+        f"{snap_key(n)}_table_published": [f"snap.{snap_key(n)}"] for n in NAMES
+    }
+    assert lake_tables(tmp_path) == expected_tables
+    files = lake_files(tmp_path)
+    requests = len(http_server.requests)
+
+    again = airflow(airflow_home, code, "my_cluster", tmp_path, "run")
+    assert again["state"] == "success", again["failed"]
+    assert lake_tables(tmp_path) == expected_tables
+    assert lake_files(tmp_path) == files
+    assert len(http_server.requests) == requests
+
+
+def test_single_asset_dag_with_header_csv_to_parquet(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    rows = wine_like_csv(http_server.root / "wine.csv", 40)
+    universe = Universe(name="wine_lab", datasets=[wine_dataset(http_server.base_url)])
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    report = airflow(airflow_home, code, "wine_lab", tmp_path, "run")
+    assert report["import_errors"] == {}
+    assert report["tasks"] == expected_graph(universe)
+    assert report["state"] == "success", report["failed"]
+    assert list(lake_tables(tmp_path).values()) == [rows]
+
+
+def test_module_top_level_imports_only_airflow_and_stdlib() -> None:
+    import ast
+
+    universe = snap_universe("http://127.0.0.1:9", NAMES)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    tree = ast.parse(code)
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    modules = {(n.module if isinstance(n, ast.ImportFrom) else n.names[0].name) for n in top}
+    assert modules <= {
+        "__future__",
+        "datetime",
+        "airflow.sdk",
+        "airflow.providers.standard.operators.empty",
+    }
+    # Recipe libraries are imported inside the functions that use them.
+    assert "import duckdb" in code and "\nimport duckdb" not in code
+
+
+def test_passes_ruff_airflow_rules(tmp_path: Path) -> None:
+    universe = snap_universe("http://127.0.0.1:9", NAMES)
+    path = tmp_path / "my_cluster.py"
+    path.write_text(dag(universe, ["AllAssetsComputed"], "airflow"))
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--preview",
+         "--select", "AIR", str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
