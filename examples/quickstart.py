@@ -23,6 +23,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aorist import dag  # noqa: E402
+
 from universe import GRAPHS, WINE_COLUMNS, universe  # noqa: E402
 
 
