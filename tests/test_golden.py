@@ -22,7 +22,7 @@ GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("AORIST_UPDATE_GOLDEN") == "1"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.py"))
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.py") if not p.stem.startswith("_"))
-DIALECTS = ["python", "airflow"]
+DIALECTS = ["python", "airflow", "jupyter"]
 
 
 def check(path: Path, actual: str) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from aorist.dialects._base import Dialect
 from aorist.dialects.airflow import AirflowDialect
+from aorist.dialects.jupyter import JupyterDialect
 from aorist.dialects.python import PythonDialect
 
 DIALECTS: dict[str, Dialect] = {
-    dialect.name: dialect for dialect in [PythonDialect(), AirflowDialect()]
+    dialect.name: dialect for dialect in [PythonDialect(), AirflowDialect(), JupyterDialect()]
 }
 
 __all__ = ["DIALECTS", "Dialect"]

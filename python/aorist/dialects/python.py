@@ -95,9 +95,9 @@ class PythonPrinter:
     def setting(self, setting: Node) -> list[str]:
         return [*comment(setting["doc"]), f"{setting['name']} = {self.expr(setting['value'])}"]
 
-    def step(self, step: Node, indent: str = "") -> list[str]:
-        """What the step makes true, its parameter table, and the code that runs it."""
-        lines = comment(f"{step['name']}: {step['doc']}", indent)
+    def step(self, step: Node, indent: str = "", describe: bool = True) -> list[str]:
+        """What the step makes true (a comment), its parameter table, the code running it."""
+        lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
         if step["table"] is not None:
             lines.append(f"{indent}{step['table']['name']} = {self.expr(step['table']['rows'])}")
         for statement in step["body"]:
