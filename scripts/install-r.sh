@@ -39,11 +39,11 @@ Rscript -e 'invisible(lapply(c("DBI", "lintr"), library, character.only = TRUE))
 # ----------------------------------------------------------- duckdb-cli from PyPI
 installed="$("$PYTHON" -m pip show duckdb-cli 2>/dev/null | sed -n 's/^Version: //p' || true)"
 if [ "$installed" != "$DUCKDB_CLI_VERSION" ]; then
-    "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install --quiet --disable-pip-version-check \
         "duckdb-cli==$DUCKDB_CLI_VERSION"
-    if command -v pyenv >/dev/null 2>&1; then
-        pyenv rehash
-    fi
+fi
+if ! command -v duckdb >/dev/null 2>&1 && command -v pyenv >/dev/null 2>&1; then
+    pyenv rehash
 fi
 if ! command -v duckdb >/dev/null 2>&1; then
     echo "install-r.sh: duckdb-cli is installed but no duckdb executable is on PATH" >&2

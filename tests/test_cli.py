@@ -62,3 +62,11 @@ def test_errors_exit_2_with_the_typed_message() -> None:
     assert "UnknownDialectError" in result.stderr and "python" in result.stderr
     missing = aorist("generate", "no_such_file.py")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_generate_names_each_dialects_file(tmp_path: Path) -> None:
+    for dialect, suffix in [("airflow", ".py"), ("jupyter", ".ipynb"), ("r", ".R")]:
+        out = tmp_path / dialect
+        result = aorist("generate", str(CASES / "wine.py"), "-d", dialect, "-o", f"{out}/")
+        assert result.returncode == 0, result.stderr
+        assert (out / f"wine_lab{suffix}").is_file()

@@ -57,7 +57,7 @@ def test_dialect_default_prefers_python(http_server) -> None:
 
 def test_unmet_preference_is_a_typed_error(http_server) -> None:
     universe = snap_universe(http_server.base_url, NAMES)
-    with pytest.raises(NoRecipeError, match=r"Downloaded.*\[bash\].*\[python\]"):
+    with pytest.raises(NoRecipeError, match=r"Downloaded.*\[bash\].*\[python, r\]"):
         dag(
             universe,
             ["AllAssetsComputed"],

@@ -33,7 +33,12 @@ def convert_to_target(
     part = target + ".part"
     name = ".".join('"' + str(p).replace('"', '""') + '"' for p in table)
     query = f"SELECT * FROM {name}"
-    con = duckdb.connect(os.path.join(lake_path, "lake.duckdb"))
+    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+    # dialect's SQL engine): the setting decides the format of a new file.
+    con = duckdb.connect(
+        os.path.join(lake_path, "lake.duckdb"),
+        config={"storage_compatibility_version": "v1.5.0"},
+    )
     try:
         if target_format == "parquet":
             literal = "'" + part.replace("'", "''") + "'"

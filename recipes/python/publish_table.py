@@ -37,7 +37,12 @@ def publish_table(
     schema = quote(parts[0])
     name = schema + "." + quote(parts[1])
     view = "__aorist_orc_source"
-    con = duckdb.connect(os.path.join(lake_path, "lake.duckdb"))
+    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+    # dialect's SQL engine): the setting decides the format of a new file.
+    con = duckdb.connect(
+        os.path.join(lake_path, "lake.duckdb"),
+        config={"storage_compatibility_version": "v1.5.0"},
+    )
     try:
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() "

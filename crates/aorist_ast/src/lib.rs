@@ -92,6 +92,8 @@ pub enum Definition {
         name: String,
         value: Expr,
         doc: String,
+        /// Where it comes from, e.g. `recipes/sql/create_temporary_table.sql`.
+        origin: String,
     },
 }
 

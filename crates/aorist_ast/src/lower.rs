@@ -169,7 +169,8 @@ pub fn lower(
                     definitions.push(Definition::Constant {
                         name: constant.clone(),
                         value: Expr::Str { value: code },
-                        doc: format!("{} (recipes/{})", recipe.summary, recipe.id),
+                        doc: recipe.summary.clone(),
+                        origin: format!("recipes/{}", recipe.id),
                     });
                 }
                 match recipe.language {

@@ -11,9 +11,11 @@ from aorist.dialects._base import Dialect
 from aorist.dialects.airflow import AirflowDialect
 from aorist.dialects.jupyter import JupyterDialect
 from aorist.dialects.python import PythonDialect
+from aorist.dialects.r import RDialect
 
 DIALECTS: dict[str, Dialect] = {
-    dialect.name: dialect for dialect in [PythonDialect(), AirflowDialect(), JupyterDialect()]
+    dialect.name: dialect
+    for dialect in [PythonDialect(), AirflowDialect(), JupyterDialect(), RDialect()]
 }
 
 __all__ = ["DIALECTS", "Dialect"]

@@ -89,7 +89,11 @@ class PythonPrinter:
             return [*comment(f"From {definition['origin']}."), definition["source"].rstrip()]
         if definition["node"] == "Constant":
             value = self.expr(definition["value"])
-            return [*comment(definition["doc"]), f"{definition['name']} = {value}"]
+            return [
+                *comment(definition["doc"]),
+                *comment(f"From {definition['origin']}."),
+                f"{definition['name']} = {value}",
+            ]
         raise KeyError(definition["node"])
 
     def setting(self, setting: Node) -> list[str]:

@@ -38,7 +38,10 @@ def run_sql(lake_path: str, template: str, **params: object) -> None:
             if format_spec == "literal":
                 return literal(value)
             if format_spec == "lake_path":
-                return literal(os.path.abspath(os.path.join(lake_path, str(value))))
+                path = os.path.abspath(os.path.join(lake_path, str(value)))
+                # DuckDB's COPY does not create directories.
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                return literal(path)
             if format_spec == "struct":
                 pairs = ", ".join(f"{literal(n)}: {literal(t)}" for n, t in value)  # type: ignore[attr-defined]
                 return "{" + pairs + "}"
@@ -46,7 +49,12 @@ def run_sql(lake_path: str, template: str, **params: object) -> None:
 
     sql = Quoting().format(template, **params)
     os.makedirs(lake_path, exist_ok=True)
-    connection = duckdb.connect(os.path.join(lake_path, "lake.duckdb"))
+    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+    # dialect's SQL engine): the setting decides the format of a new file.
+    connection = duckdb.connect(
+        os.path.join(lake_path, "lake.duckdb"),
+        config={"storage_compatibility_version": "v1.5.0"},
+    )
     try:
         connection.execute(sql).fetchall()
     finally:

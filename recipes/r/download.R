@@ -1,0 +1,113 @@
+# [recipe]
+# # nolint start
+# constraint = "Downloaded"
+# language = "r"
+# entry = "download"
+# summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
+# libraries = []
+#
+# [recipe.parameters]
+# url = { from = "source.url", doc = "HTTP(S) URL or local path of the source file" }
+# destination = { from = "output", doc = "temporary file this step writes" }
+# sha256 = { from = "source.sha256", doc = "expected hex digest, or NULL" }
+# # nolint end
+
+download <- function(url, destination, sha256) {
+  # Fetch url (or copy a local path) to destination, checking sha256 if given.
+  attempts <- 5
+  expected <- tolower(trimws(c(sha256, NA)[[1]]))
+  has_digest <- isTRUE(nzchar(expected, keepNA = TRUE))
+
+  check <- function(ok, ...) {
+    if (!ok) {
+      stop(..., call. = FALSE)
+    }
+  }
+
+  digest_of <- function(path) {
+    out <- system2("sha256sum", stdout = TRUE, stdin = path)
+    check(is.null(attr(out, "status")), "sha256sum failed on ", path)
+    sub("[[:space:]].*$", "", out[[1]])
+  }
+
+  # download.file() reports HTTP errors and short bodies as warnings: any
+  # warning or error fails the attempt. Returns the messages.
+  fetch_once <- function(path) {
+    messages <- character(0)
+    note <- function(condition) {
+      messages <<- c(messages, conditionMessage(condition))
+    }
+    withCallingHandlers(
+      tryCatch(
+        download.file(
+          url, path,
+          mode = "wb", quiet = TRUE, headers = c("User-Agent" = "aorist")
+        ),
+        error = note
+      ),
+      warning = function(w) {
+        note(w)
+        invokeRestart("muffleWarning")
+      }
+    )
+    messages
+  }
+
+  # Server errors (5xx, 429) and network errors are retried with backoff;
+  # other HTTP errors fail at once.
+  fetch <- function(path, attempt = 1) {
+    messages <- fetch_once(path)
+    found <- regmatches(messages, regexpr("status was '[0-9]{3}", messages))
+    status <- as.integer(substr(c(found, NA)[[1]], 13, 15))
+    retryable <- is.na(status) | status >= 500 | status == 429
+    again <- length(messages) > 0 & retryable & attempt < attempts
+    if (again) {
+      Sys.sleep(0.5 * 2^(attempt - 1))
+      fetch(path, attempt + 1)
+    } else {
+      check(length(messages) == 0, "download of ", url, " failed after ",
+            attempt, " attempt(s): ", paste(messages, collapse = "; "))
+    }
+  }
+
+  local_path <- function() {
+    scheme <- regmatches(url, regexpr("^[A-Za-z][A-Za-z0-9+.-]*:", url))
+    scheme <- tolower(sub(":$", "", c(scheme, "none")[[1]]))
+    drive <- nchar(scheme) == 1 & .Platform$OS.type == "windows"
+    switch(if (drive) "none" else scheme,
+      none = url,
+      file = utils::URLdecode(sub("^//[^/]*", "", sub("^[^:]*:", "", url))),
+      http = NULL,
+      https = NULL,
+      stop("unsupported URL scheme '", scheme, "' in '", url, "'",
+           call. = FALSE)
+    )
+  }
+
+  if (file.exists(destination)) {
+    if (!has_digest || identical(digest_of(destination), expected)) {
+      return(invisible(destination))
+    }
+    unlink(destination)
+  }
+  local <- local_path()
+  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
+  part <- paste0(destination, ".part")
+  on.exit(unlink(part), add = TRUE)
+  if (is.null(local)) {
+    old <- options(timeout = max(3600, getOption("timeout")))
+    on.exit(options(old), add = TRUE)
+    fetch(part)
+  } else {
+    check(file.copy(local, part, overwrite = TRUE),
+          "cannot copy ", local, " to ", part)
+  }
+  if (has_digest) {
+    actual <- digest_of(part)
+    check(identical(actual, expected), "sha256 mismatch for ", url,
+          ": expected ", expected, ", got ", actual)
+  }
+  check(file.rename(part, destination),
+        "cannot rename ", part, " to ", destination)
+  invisible(destination)
+}

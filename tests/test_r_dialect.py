@@ -1,0 +1,147 @@
+"""The r dialect: scripts Rscript runs against the embedded lake, clean under lintr."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from aorist import (
+    CSVEncoding,
+    DataSet,
+    HiveTableStorage,
+    MinioLocation,
+    NoRecipeError,
+    ORCEncoding,
+    ParquetEncoding,
+    ReplicationStorageSetup,
+    StaticDataTable,
+    Universe,
+    dag,
+)
+
+from conftest import lake_columns, lake_files, lake_tables
+from fixtures_data import (
+    jsonl_dataset,
+    snap_dataset,
+    snap_edge_counts,
+    snap_key,
+    snap_like_gz,
+    wine_dataset,
+    wine_like_csv,
+)
+
+NAMES = ["ca-GrQc", "web-Google", "amazon0302"]
+PARQUET = HiveTableStorage(location=MinioLocation(name="snap"), encoding=ParquetEncoding())
+
+
+def rscript() -> str:
+    path = shutil.which("Rscript")
+    assert path, "Rscript is not installed: run scripts/install-r.sh (make install-tools)"
+    assert shutil.which("duckdb"), "the duckdb CLI is missing: run scripts/install-r.sh"
+    return path
+
+
+def parquet_snap(base: str):
+    """The SNAP example with Parquet tables (R has no ORC writer; see the last test)."""
+    orc = snap_dataset(base, NAMES)
+    assets = []
+    for asset in orc.assets:
+        setup = ReplicationStorageSetup(
+            source=asset.setup.source,
+            targets=[PARQUET],
+            tmp_dir=asset.setup.tmp_dir,
+            tmp_encoding=asset.setup.tmp_encoding,
+        )
+        assets.append(StaticDataTable(name=asset.name, schema=asset.schema, setup=setup))
+    return DataSet(name=orc.name, datum_templates=orc.datum_templates, assets=assets)
+
+
+def run_r(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = cwd / "main.R"
+    script.write_text(code)
+    result = subprocess.run(
+        [rscript(), "--vanilla", str(script)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def lint(code: str, tmp_path: Path) -> str:
+    script = tmp_path / "lint_me.R"
+    script.write_text(code)
+    result = subprocess.run(
+        [rscript(), "-e", f"print(lintr::lint({str(script)!r}))"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_snap_like_graphs_replicate_and_rerun_changes_nothing(http_server, tmp_path: Path) -> None:
+    counts = snap_edge_counts(NAMES)
+    for name in NAMES:
+        snap_like_gz(http_server.root / f"{name}.txt.gz", counts[name], seed=len(name))
+    universe = Universe(name="my_cluster", datasets=[parquet_snap(http_server.base_url)])
+    code = dag(universe, ["AllAssetsComputed"], "r")
+    assert code == dag(universe, ["AllAssetsComputed"], "r")
+    assert code.count("download(") < len(NAMES)
+    run_r(code, tmp_path)
+    expected = {f"snap.{snap_key(n)}": c for n, c in counts.items()}
+    assert lake_tables(tmp_path) == expected
+    assert [c for c, _ in lake_columns(tmp_path, "snap.ca_grqc")] == ["from_id", "to_id"]
+    files, requests = lake_files(tmp_path), len(http_server.requests)
+    run_r(code, tmp_path)
+    assert lake_tables(tmp_path) == expected
+    assert lake_files(tmp_path) == files
+    assert len(http_server.requests) == requests
+
+
+def test_csv_with_header_to_parquet(http_server, tmp_path: Path) -> None:
+    rows = wine_like_csv(http_server.root / "wine.csv", 30)
+    universe = Universe(name="wine_lab", datasets=[wine_dataset(http_server.base_url)])
+    run_r(dag(universe, ["AllAssetsComputed"], "r"), tmp_path)
+    assert list(lake_tables(tmp_path).values()) == [rows]
+
+
+def test_generated_script_passes_lintr(http_server, tmp_path: Path) -> None:
+    universe = Universe(
+        name="lab",
+        datasets=[parquet_snap(http_server.base_url), wine_dataset(http_server.base_url)],
+    )
+    assert lint(dag(universe, ["AllAssetsComputed"], "r"), tmp_path) == ""
+
+
+def test_hostile_strings_are_escaped(tmp_path: Path) -> None:
+    hostile = "http://127.0.0.1:9/a\"b\\c\n$(rm -rf x)`{0}`'; DROP TABLE x; --" + "é" * 90
+    universe = Universe(name="lab", datasets=[parquet_snap(hostile.replace("\n", "%0A"))])
+    code = dag(universe, ["AllAssetsComputed"], "r")
+    script = tmp_path / "hostile.R"
+    script.write_text(code)
+    parsed = subprocess.run(
+        [rscript(), "-e", f"invisible(parse(file = {str(script)!r}))"],
+        capture_output=True,
+        text=True,
+    )
+    assert parsed.returncode == 0, parsed.stderr
+    assert lint(code, tmp_path) == ""
+
+
+def test_what_r_cannot_run_is_a_typed_error(http_server) -> None:
+    orc = snap_dataset(http_server.base_url, NAMES).replicate_to_local(
+        HiveTableStorage(location=MinioLocation(name="snap"), encoding=ORCEncoding()),
+        "tmp/snap",
+        CSVEncoding(),
+    )
+    with pytest.raises(NoRecipeError, match="ConvertedToTargetEncoding.*python"):
+        dag(Universe(name="lab", datasets=[orc]), ["AllAssetsComputed"], "r")
+    with pytest.raises(NoRecipeError, match="ConvertedToCSV"):
+        dag(
+            Universe(name="lab", datasets=[jsonl_dataset(http_server.base_url)]),
+            ["AllAssetsComputed"],
+            "r",
+        )
