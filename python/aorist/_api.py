@@ -22,7 +22,7 @@ from aorist.errors import (
 )
 
 Preferences = Sequence[str] | Mapping[str, Sequence[str]] | None
-STAGES = ("dag", "dag_text", "dag_dot", "bound", "compressed", "ast")
+STAGES = ("dag", "dag_text", "dag_dot", "bound", "compressed", "ast", "timings")
 
 
 def default_tabular_schema(template: DatumTemplate) -> TabularSchema:

@@ -7,6 +7,7 @@ import runpy
 import sys
 from pathlib import Path
 
+from aorist import scaffold
 from aorist._api import dag, explain
 from aorist._concepts import Universe
 from aorist.dialects import DIALECTS
@@ -87,12 +88,40 @@ def parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument(
         "--format", "-f", choices=["text", "dot"], default="text", help="text or Graphviz DOT"
     )
+
+    dataset_cmd = commands.add_parser(
+        "dataset",
+        help="work on the scienz dataset catalog",
+        description="Work on the scienz dataset catalog (see docs/adding-a-dataset.md).",
+    )
+    dataset_commands = dataset_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    new_cmd = dataset_commands.add_parser(
+        "new",
+        help="write the skeleton of a new catalog module",
+        description="Write DIR/NAME.py: a doc header and a DataSet with one placeholder asset "
+        "to fill in. Refuses to overwrite an existing file.",
+    )
+    new_cmd.add_argument("name", metavar="NAME", help="the dataset's name (a Python identifier)")
+    new_cmd.add_argument(
+        "--dir",
+        default=str(scaffold.DEFAULT_DIRECTORY),
+        help=f"the catalog package directory (default: {scaffold.DEFAULT_DIRECTORY})",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "dataset":
+            written = scaffold.new_dataset(args.name, args.dir)
+            print(
+                f"wrote {written}; fill it in (docs/adding-a-dataset.md), then import it in "
+                f"scienz/__init__.py (`from scienz.{args.name} import {args.name}`) and list "
+                "it in DATASETS",
+                file=sys.stderr,
+            )
+            return 0
         universe = load_universe(args.universe)
         constraints = args.constraint or ["AllAssetsComputed"]
         if args.command == "explain":

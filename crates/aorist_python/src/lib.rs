@@ -3,6 +3,7 @@
 //! `aorist.errors` class their kind names; nothing panics across.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use aorist_ast::lower;
 use aorist_compress::compress;
@@ -62,6 +63,19 @@ fn parse_preferences(text: &str) -> Result<Preferences, AoristError> {
     })
 }
 
+/// Seconds spent in each stage, in order (what `aorist.stage(..., "timings")` reports).
+#[derive(Default, serde::Serialize)]
+struct Timings(Vec<(&'static str, f64)>);
+
+impl Timings {
+    fn time<T>(&mut self, stage: &'static str, work: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let result = work();
+        self.0.push((stage, start.elapsed().as_secs_f64()));
+        result
+    }
+}
+
 /// Run the pipeline up to `stage` and return that stage's result.
 fn run(
     universe: &str,
@@ -71,9 +85,10 @@ fn run(
     name: &str,
     stage: &str,
 ) -> Result<String, AoristError> {
-    let tree = ConceptTree::from_json(universe)?;
+    let mut timings = Timings::default();
+    let tree = timings.time("cross", || ConceptTree::from_json(universe))?;
     let catalog = Catalog::builtin()?;
-    let dag = expand(&tree, &catalog, constraints)?;
+    let dag = timings.time("expand", || expand(&tree, &catalog, constraints))?;
     match stage {
         "dag" => return json(&dag),
         "dag_text" => return Ok(dag.to_text(&tree)),
@@ -82,23 +97,38 @@ fn run(
     }
     let book = RecipeBook::builtin()?;
     let preferences = parse_preferences(preferences)?;
-    let bound = bind(&tree, &catalog, &dag, &book, &preferences)?;
+    let bound = timings.time("bind", || bind(&tree, &catalog, &dag, &book, &preferences))?;
     if stage == "bound" {
         return json(&bound);
     }
-    let compressed = compress(&tree, &bound);
+    let compressed = timings.time("compress", || compress(&tree, &bound));
     if stage == "compressed" {
         return json(&compressed);
     }
     let host = Language::parse(host)?;
-    let module = lower(&compressed, &catalog, &book, host, name, constraints)?;
-    if stage == "ast" {
-        return json(&module);
+    let module = timings.time("lower", || {
+        lower(&compressed, &catalog, &book, host, name, constraints)
+    })?;
+    match stage {
+        // Compact: the AST of a large universe is large, and only machines read it.
+        "ast" => serde_json::to_string(&module)
+            .map_err(|error| AoristError::catalog("serialisation", error.to_string())),
+        "timings" => {
+            timings
+                .time("serialise", || {
+                    serde_json::to_string(&module).map(|text| text.len())
+                })
+                .map_err(|error| AoristError::catalog("serialisation", error.to_string()))?;
+            json(&timings)
+        }
+        _ => Err(AoristError::catalog(
+            "stage",
+            format!(
+                "unknown stage {stage:?}: use dag, dag_text, dag_dot, bound, compressed, ast \
+                 or timings"
+            ),
+        )),
     }
-    Err(AoristError::catalog(
-        "stage",
-        format!("unknown stage {stage:?}: use dag, dag_text, dag_dot, bound, compressed or ast"),
-    ))
 }
 
 /// Plan `universe` (the JSON of `Universe.to_tree()`) and return the result of `stage`.

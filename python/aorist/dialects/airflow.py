@@ -91,7 +91,7 @@ class AirflowDialect(Dialect):
         for step in module["steps"]:
             lines += ["", *self.step(step, printer)]
         lines += ["", "", f"{name}()", ""]
-        return black_format("\n".join(lines))
+        return black_format("\n".join(lines), printer.tables)
 
     @staticmethod
     def table_name(step: Node) -> str:
@@ -115,7 +115,7 @@ class AirflowDialect(Dialect):
         columns = ["task_id", *self.extra_columns(step), *step["table"]["columns"][1:]]
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
-            f"{self.table_name(step)} = {printer.expr({'node': 'List', 'items': rows})}",
+            printer.table(self.table_name(step), {"node": "List", "items": rows}),
         ]
 
     @staticmethod

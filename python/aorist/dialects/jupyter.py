@@ -30,7 +30,9 @@ def markdown(role: str, text: str) -> dict[str, Any]:
     return {"cell_type": "markdown", "id": cell_id(role), "metadata": {}, "source": lines(text)}
 
 
-def code(role: str, source: str, tags: list[str] | None = None) -> dict[str, Any]:
+def code(
+    role: str, source: str, tags: list[str] | None = None, printer: PythonPrinter | None = None
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {"tags": tags} if tags else {}
     return {
         "cell_type": "code",
@@ -38,7 +40,7 @@ def code(role: str, source: str, tags: list[str] | None = None) -> dict[str, Any
         "id": cell_id(role),
         "metadata": metadata,
         "outputs": [],
-        "source": lines(black_format(source)),
+        "source": lines(black_format(source, printer.tables if printer else None)),
     }
 
 
@@ -68,7 +70,7 @@ class JupyterDialect(Dialect):
                 markdown(f"about-{step['name']}", f"## {step['name']}\n\n{step['doc']} ({summary})")
             )
             body = printer.step(step, describe=False)
-            cells.append(code(f"run-{step['name']}", "\n".join(body)))
+            cells.append(code(f"run-{step['name']}", "\n".join(body), printer=printer))
         notebook = {
             "cells": cells,
             "metadata": {

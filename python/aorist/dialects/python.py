@@ -16,7 +16,11 @@ from aorist.dialects._base import Dialect, Node
 
 
 def string_literal(value: str) -> str:
-    """A Python literal for `value`; multi-line code without risky characters stays legible."""
+    """A Python literal for `value`, quoted as black would leave it.
+
+    Multi-line code without risky characters is triple-quoted to stay legible; any other
+    string is `repr()` re-quoted with double quotes unless that needs more escapes.
+    """
     if (
         "\n" in value
         and '"""' not in value
@@ -25,7 +29,16 @@ def string_literal(value: str) -> str:
         and all(c.isprintable() or c == "\n" for c in value)
     ):
         return '"""' + value + '"""'
-    return repr(value)
+    literal = repr(value)
+    if literal[0] == '"':
+        return literal
+    body = literal[1:-1]
+    # repr() chose single quotes: the value holds a ' and no ". Black prefers double
+    # quotes when they need no more escapes than single quotes do.
+    double = body.replace("\\'", "'").replace('"', '\\"')
+    if double.count("\\") > body.count("\\"):
+        return literal
+    return '"' + double + '"'
 
 
 def comment(text: str, indent: str = "") -> list[str]:
@@ -34,14 +47,40 @@ def comment(text: str, indent: str = "") -> list[str]:
     return [f"{indent}# {line}" for line in textwrap.wrap(text, width)]
 
 
-def black_format(source: str) -> str:
-    return black.format_str(source, mode=black.Mode())
+WIDTH = 88
+PLACEHOLDER = "__aorist_table_{}__"
+
+
+def black_format(
+    source: str, tables: dict[str, Callable[[str, str], list[str]]] | None = None
+) -> str:
+    """Format with black, then splice in tables laid out as black lays them out.
+
+    Parameter tables grow with the universe; black takes seconds on a 100,000-line
+    file, so tables are formatted by `literal_lines` (which black leaves unchanged,
+    checked by the fixed-point tests) and stand in black's input as placeholders.
+    """
+    formatted = black.format_str(source, mode=black.Mode())
+    if not tables:
+        return formatted
+    out = []
+    for line in formatted.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.endswith("__") and " = __aorist_table_" in stripped:
+            target, key = stripped.split(" = ")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(row + "\n" for row in tables[key](indent, f"{target} = "))
+        else:
+            out.append(line)
+    return "".join(out)
 
 
 class PythonPrinter:
     """Prints AST expressions, statements, definitions and steps as Python source."""
 
     def __init__(self) -> None:
+        # Placeholders standing for parameter tables (see `black_format`).
+        self.tables: dict[str, Callable[[str, str], list[str]]] = {}
         self.expressions: dict[str, Callable[[Node], str]] = {
             "Str": lambda n: string_literal(n["value"]),
             "Int": lambda n: repr(n["value"]),
@@ -63,6 +102,35 @@ class PythonPrinter:
 
     def expr(self, node: Node) -> str:
         return self.expressions[node["node"]](node)
+
+    def literal_lines(
+        self, node: Node, indent: str, prefix: str = "", suffix: str = ""
+    ) -> list[str]:
+        """A literal laid out as black does: on one line if it fits, else one item a line.
+
+        Black splits a collection literal that does not fit into one element per line
+        with a trailing comma, recursively; atoms (strings) are never split.
+        """
+        flat = self.expr(node)
+        if len(indent) + len(prefix) + len(flat) + len(suffix) <= WIDTH or node["node"] not in (
+            "List",
+            "Tuple",
+        ):
+            return [indent + prefix + flat + suffix]
+        opening, closing = ("[", "]") if node["node"] == "List" else ("(", ")")
+        if not node["items"]:
+            return [indent + prefix + opening + closing + suffix]
+        lines = [indent + prefix + opening]
+        for item in node["items"]:
+            lines += self.literal_lines(item, indent + "    ", "", ",")
+        lines.append(indent + closing + suffix)
+        return lines
+
+    def table(self, target: str, rows: Node) -> str:
+        """`target = <rows>` as a placeholder statement; `black_format` splices the rows in."""
+        key = PLACEHOLDER.format(len(self.tables))
+        self.tables[key] = lambda indent, prefix: self.literal_lines(rows, indent, prefix)
+        return f"{target} = {key}"
 
     def tuple(self, node: Node) -> str:
         items = [self.expr(i) for i in node["items"]]
@@ -103,7 +171,7 @@ class PythonPrinter:
         """What the step makes true (a comment), its parameter table, the code running it."""
         lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
         if step["table"] is not None:
-            lines.append(f"{indent}{step['table']['name']} = {self.expr(step['table']['rows'])}")
+            lines.append(indent + self.table(step["table"]["name"], step["table"]["rows"]))
         for statement in step["body"]:
             lines += self.stmt(statement, indent)
         return lines
@@ -145,4 +213,4 @@ class PythonDialect(Dialect):
         for step in module["steps"]:
             lines += ["", *printer.step(step, "    ")]
         lines += ["", "", 'if __name__ == "__main__":', "    main()", ""]
-        return black_format("\n".join(lines))
+        return black_format("\n".join(lines), printer.tables)

@@ -1,0 +1,285 @@
+"""Generation speed, memory and output size as the universe grows.
+
+    python benchmarks/bench.py                       # N = 100, 1k, 10k, 100k; python dialect
+    python benchmarks/bench.py --sizes 1000,10000 --dialects python,airflow,jupyter,r
+    python benchmarks/bench.py --peers               # also Dagster / Hamilton, when installed
+
+Each (N, dialect) runs in a fresh process so its peak memory is its own. N replicated
+tables (gzip TSV with a header, to Parquet: every dialect can express it) are spread
+over ten datasets. Prints one table and whether each target holds; not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import math
+import re
+import resource
+import subprocess
+import sys
+import time
+
+DATASETS = 10
+TARGETS = {
+    "core_10k_s": 1.0,  # Rust stages for 10,000 assets
+    "e2e_10k_s": 3.0,  # dag() end to end, formatting included, 10,000 assets
+    "peak_100k_mib": 1024.0,
+}
+
+
+def universe(n: int):
+    from aorist import (
+        CSVEncoding,
+        CSVHeader,
+        DataSet,
+        GzipCompression,
+        HiveTableStorage,
+        IdentifierTuple,
+        MinioLocation,
+        NumericIdentifier,
+        ParquetEncoding,
+        RemoteStorage,
+        RemoteStorageSetup,
+        StaticDataTable,
+        TSVEncoding,
+        Universe,
+        WebLocation,
+        default_tabular_schema,
+    )
+
+    edge = IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
+    schema = default_tabular_schema(edge)
+    encoding = TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=4))
+    datasets = []
+    per = max(1, n // DATASETS)
+    for d in range(min(DATASETS, n)):
+        count = per if d < DATASETS - 1 else n - per * (DATASETS - 1)
+        assets = [
+            StaticDataTable(
+                name=f"graph_{d}_{i}",
+                schema=schema,
+                setup=RemoteStorageSetup(
+                    remote=RemoteStorage(
+                        location=WebLocation(address=f"https://example.org/{d}/{i}.txt.gz"),
+                        encoding=encoding,
+                    )
+                ),
+            )
+            for i in range(count)
+        ]
+        datasets.append(
+            DataSet(name=f"graphs_{d}", datum_templates=[edge], assets=assets).replicate_to_local(
+                HiveTableStorage(
+                    location=MinioLocation(name=f"graphs_{d}"), encoding=ParquetEncoding()
+                ),
+                f"tmp/graphs_{d}",
+                CSVEncoding(),
+            )
+        )
+    return Universe(name="bench", datasets=datasets)
+
+
+def call_sites(code: str, dialect: str) -> int:
+    """Calls of recipe (and runtime) functions in the program: must not grow with N."""
+    if dialect == "jupyter":
+        cells = json.loads(code)["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    if dialect == "r":
+        names = set(re.findall(r"^(\w+) <- function", code, re.MULTILINE))
+        body = "\n".join(line for line in code.splitlines() if not line.startswith(" " * 4))
+        return sum(len(re.findall(rf"\b{name}\(", body)) for name in names) - len(names)
+    tree = ast.parse(code)
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+    )
+
+
+def measure(n: int, dialect: str) -> dict:
+    from aorist import dag, stage
+
+    start = time.perf_counter()
+    u = universe(n)
+    declare = time.perf_counter() - start
+    start = time.perf_counter()
+    tree = json.dumps(u.to_tree())
+    to_tree = time.perf_counter() - start
+    stages = dict(json.loads(stage(u, ["AllAssetsComputed"], "timings", dialect)))
+    del tree
+    start = time.perf_counter()
+    code = dag(u, ["AllAssetsComputed"], dialect)
+    e2e = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "n": n,
+        "dialect": dialect,
+        "declare_s": declare,
+        "to_tree_s": to_tree,
+        **{f"{k}_s": v for k, v in stages.items()},
+        "core_s": sum(stages.values()),
+        "e2e_s": e2e,
+        "peak_mib": peak,
+        "bytes": len(code.encode()),
+        "lines": code.count("\n"),
+        "call_sites": call_sites(code, dialect),
+    }
+
+
+def peers(n: int) -> dict:
+    """The same shape (n chains of 10 steps) built by Dagster and Hamilton, if installed."""
+    out: dict = {"n": n}
+    steps = 10
+    try:
+        import dagster as dg
+
+        start = time.perf_counter()
+        assets = []
+        for i in range(n):
+            previous = None
+            for s in range(steps):
+                key = f"a{i}_{s}"
+                deps = [dg.AssetKey(previous)] if previous else []
+
+                def compute(context, key=key) -> None:  # noqa: ARG001
+                    return None
+
+                assets.append(dg.asset(name=key, deps=deps)(compute))
+                previous = key
+        defs = dg.Definitions(assets=assets)
+        defs.get_repository_def()
+        out["dagster_s"] = time.perf_counter() - start
+    except ImportError:
+        out["dagster_s"] = None
+    except RecursionError:
+        out["dagster_s"] = "RecursionError"
+    try:
+        import types
+
+        from hamilton import driver
+
+        start = time.perf_counter()
+        module = types.ModuleType("chains")
+        for i in range(n):
+            for s in range(steps):
+                name = f"a{i}_{s}"
+                if s == 0:
+                    source = f"def {name}() -> int:\n    return 0\n"
+                else:
+                    source = f"def {name}(a{i}_{s - 1}: int) -> int:\n    return a{i}_{s - 1}\n"
+                exec(source, module.__dict__)  # noqa: S102 - a synthetic module of functions
+        for value in list(module.__dict__.values()):
+            if callable(value):
+                value.__module__ = "chains"
+        driver.Builder().with_modules(module).build()
+        out["hamilton_s"] = time.perf_counter() - start
+    except ImportError:
+        out["hamilton_s"] = None
+    except RecursionError:
+        out["hamilton_s"] = "RecursionError"
+    return out
+
+
+def child(args: argparse.Namespace) -> None:
+    result = peers(args.one) if args.dialect == "peers" else measure(args.one, args.dialect)
+    print(json.dumps(result))
+
+
+def run(n: int, dialect: str) -> dict:
+    process = subprocess.run(
+        [sys.executable, __file__, "--one", str(n), "--dialect", dialect],
+        capture_output=True,
+        text=True,
+    )
+    if process.returncode != 0:
+        return {"n": n, "dialect": dialect, "error": process.stderr.strip().splitlines()[-1:]}
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def show(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 100 else f"{value:.0f}"
+    return "-" if value is None else str(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100,1000,10000,100000")
+    parser.add_argument("--dialects", default="python")
+    parser.add_argument("--peers", action="store_true", help="also time Dagster and Hamilton")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dialect", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        child(args)
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    columns = [
+        "n", "dialect", "declare_s", "cross_s", "expand_s", "bind_s", "compress_s", "lower_s",
+        "serialise_s", "core_s", "e2e_s", "peak_mib", "bytes", "lines", "call_sites",
+    ]  # fmt: skip
+    print(" | ".join(columns))
+    results = []
+    for dialect in args.dialects.split(","):
+        for n in sizes:
+            result = run(n, dialect)
+            results.append(result)
+            if "error" in result:
+                print(f"{n} | {dialect} | failed: {result['error']}")
+                continue
+            print(" | ".join(show(result.get(c)) for c in columns), flush=True)
+    print("\ntargets:")
+    by = {(r["n"], r["dialect"]): r for r in results if "error" not in r}
+    for dialect in args.dialects.split(","):
+        ten, hundred = by.get((10000, dialect)), by.get((100000, dialect))
+        if ten:
+            print(
+                f"  [{dialect}] core for 10k < {TARGETS['core_10k_s']} s: "
+                f"{ten['core_s']:.3f} s {verdict(ten['core_s'] < TARGETS['core_10k_s'])}"
+            )
+            print(
+                f"  [{dialect}] dag() for 10k < {TARGETS['e2e_10k_s']} s: "
+                f"{ten['e2e_s']:.3f} s {'OK' if ten['e2e_s'] < TARGETS['e2e_10k_s'] else 'MISSED'}"
+            )
+        if hundred:
+            ok = hundred["peak_mib"] < TARGETS["peak_100k_mib"]
+            print(
+                f"  [{dialect}] peak memory for 100k < 1 GiB: {hundred['peak_mib']:.0f} MiB "
+                f"{'OK' if ok else 'MISSED'}"
+            )
+        if ten and hundred:
+            bound = 10 * math.log(100000) / math.log(10000) * 1.5
+            ratio = hundred["e2e_s"] / ten["e2e_s"]
+            print(
+                f"  [{dialect}] 10k -> 100k time ratio {ratio:.1f} (n log n allows ~{bound:.1f}) "
+                f"{'OK' if ratio <= bound else 'MISSED'}"
+            )
+        sites = {r["call_sites"] for (n, d), r in by.items() if d == dialect}
+        print(f"  [{dialect}] recipe call sites constant across N: {sorted(sites)} "
+              f"{'OK' if len(sites) == 1 else 'MISSED'}")  # fmt: skip
+    if args.peers:
+        print("\npeers (n chains of 10 steps):")
+        for n in sizes:
+            peer = run(n, "peers")
+            ours = by.get((n, args.dialects.split(",")[0]))
+            dagster, hamilton = show(peer.get("dagster_s")), show(peer.get("hamilton_s"))
+            line = f"  n={n}: dagster {dagster} s, hamilton {hamilton} s"
+            if ours:
+                line += f", aorist dag() {ours['e2e_s']:.3f} s"
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
