@@ -55,9 +55,7 @@ def test_notebook_is_valid_and_deterministic(http_server) -> None:
     about = [c for c in steps if c["id"].startswith("about-")]
     run = [c for c in steps if c["id"].startswith("run-")]
     assert len(about) == len(run) > 0
-    assert any(
-        "for task, url, destination in downloaded_tasks" in "".join(c["source"]) for c in run
-    )
+    assert any("for asset, url in downloaded_tasks" in "".join(c["source"]) for c in run)
 
 
 def test_notebook_executes_headlessly(http_server, tmp_path: Path) -> None:

@@ -44,6 +44,17 @@ pub enum Expr {
         args: Vec<Expr>,
         kwargs: Vec<Keyword>,
     },
+    /// A string built from literal text and variables (an f-string, `paste0`, ...).
+    Format {
+        parts: Vec<FormatPart>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "part")]
+pub enum FormatPart {
+    Text { value: String },
+    Field { name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,7 +103,8 @@ pub enum Definition {
         name: String,
         value: Expr,
         doc: String,
-        /// Where it comes from, e.g. `recipes/sql/create_temporary_table.sql`.
+        /// Where it comes from, e.g. `recipes/sql/create_temporary_table.sql`; empty for
+        /// constants of the plan itself (shared parameter tables).
         origin: String,
     },
 }
@@ -103,6 +115,8 @@ pub struct Table {
     pub name: String,
     pub columns: Vec<String>,
     pub rows: Expr,
+    /// The module-level constant holding these rows, when several steps share them.
+    pub shared: Option<String>,
 }
 
 /// One group of the compressed plan: what it makes true and the code that does it.
@@ -114,6 +128,9 @@ pub struct Step {
     /// Names of the steps that must run first.
     pub deps: Vec<String>,
     pub tasks: Vec<String>,
+    /// The task name built from the row's keys (`Expr::Format`), when the table has no
+    /// task column.
+    pub task_template: Option<Expr>,
     /// Per task: the tasks it depends on.
     pub upstream: Vec<Vec<String>>,
     /// Per task: the qualified name of the table it publishes (empty when none).

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use aorist_compress::CompressedPlan;
+use aorist_compress::{CompressedPlan, Hoisted, Part, Templated};
 use aorist_constraint::Catalog;
 use aorist_error::{AoristError, ErrorKind, Result};
-use aorist_recipe::{Arg, Language, Recipe, RecipeBook};
+use aorist_recipe::{Language, Recipe, RecipeBook};
 use serde_json::Value;
 
-use crate::{Definition, Expr, Keyword, Module, SettingDef, Step, Stmt, Table};
+use crate::{Definition, Expr, FormatPart, Keyword, Module, SettingDef, Step, Stmt, Table};
 
 pub fn value_expr(value: &Value) -> Expr {
     match value {
@@ -36,10 +36,35 @@ pub fn value_expr(value: &Value) -> Expr {
     }
 }
 
-fn arg_expr(arg: &Arg) -> Expr {
-    match arg {
-        Arg::Literal(value) => value_expr(value),
-        Arg::Setting(name) => Expr::Name { id: name.clone() },
+fn format_expr(parts: &[Part]) -> Expr {
+    Expr::Format {
+        parts: parts
+            .iter()
+            .map(|part| match part {
+                Part::Text { value } => FormatPart::Text {
+                    value: value.clone(),
+                },
+                Part::Key { name } => FormatPart::Field { name: name.clone() },
+            })
+            .collect(),
+    }
+}
+
+fn templated_expr(template: &Templated) -> Expr {
+    match template {
+        Templated::Value { value } => value_expr(value),
+        Templated::Text { parts } => format_expr(parts),
+        Templated::List { items } => Expr::List {
+            items: items.iter().map(templated_expr).collect(),
+        },
+    }
+}
+
+fn hoisted_expr(hoisted: &Hoisted) -> Expr {
+    match hoisted {
+        Hoisted::Literal { value } => value_expr(value),
+        Hoisted::Setting { name } => Expr::Name { id: name.clone() },
+        Hoisted::Template { template } => templated_expr(template),
     }
 }
 
@@ -87,10 +112,11 @@ pub fn lower(
             .map(|&d| plan.groups[d].name.clone())
             .collect();
         let looped = group.tasks.len() > 1;
+        let task_template = group.task_template.as_deref().map(format_expr);
         let task_expr = if looped {
-            Expr::Name {
+            task_template.clone().unwrap_or(Expr::Name {
                 id: "task".to_string(),
-            }
+            })
         } else {
             Expr::Str {
                 value: group.tasks.first().cloned().unwrap_or_default(),
@@ -107,7 +133,7 @@ pub fn lower(
             recipe_id = Some(recipe.id.clone());
             let argument = |param: &str| -> Expr {
                 match group.hoisted.iter().find(|(name, _)| name == param) {
-                    Some((_, arg)) => arg_expr(arg),
+                    Some((_, hoisted)) => hoisted_expr(hoisted),
                     None => Expr::Name {
                         id: param.to_string(),
                     },
@@ -210,30 +236,38 @@ pub fn lower(
             body.push(Stmt::Expr { value: call });
         }
         let table = if looped {
+            let named = task_template.is_none();
             let rows = group
                 .tasks
                 .iter()
                 .zip(&group.rows)
                 .map(|(task, row)| {
-                    let task = Expr::Str {
-                        value: task.clone(),
-                    };
-                    if row.is_empty() {
-                        // A table of task names alone: rows are names, not 1-tuples.
-                        return task;
+                    let mut items = Vec::with_capacity(row.len() + 1);
+                    if named {
+                        items.push(Expr::Str {
+                            value: task.clone(),
+                        });
                     }
-                    let mut items = vec![task];
                     items.extend(row.iter().map(value_expr));
-                    Expr::Tuple { items }
+                    // A table of one column holds values, not 1-tuples.
+                    match items.len() {
+                        1 => items.remove(0),
+                        _ => Expr::Tuple { items },
+                    }
                 })
                 .collect();
-            let mut columns = vec!["task".to_string()];
+            let mut columns = Vec::new();
+            if named {
+                columns.push("task".to_string());
+            }
+            columns.extend(group.keys.iter().cloned());
             columns.extend(group.columns.iter().cloned());
             let table_name = format!("{}_tasks", group.name);
             let table = Table {
                 name: table_name.clone(),
                 columns: columns.clone(),
                 rows: Expr::List { items: rows },
+                shared: None,
             };
             body = vec![Stmt::For {
                 targets: columns,
@@ -250,6 +284,7 @@ pub fn lower(
             doc,
             deps,
             tasks: group.tasks.clone(),
+            task_template: if looped { task_template } else { None },
             upstream: group.upstream.clone(),
             outlets: group
                 .publishes
@@ -271,6 +306,8 @@ pub fn lower(
             body,
         });
     }
+
+    share_tables(&mut steps, &mut definitions);
 
     // Standard-library imports first, then third-party, as isort would group them.
     let third_party = |line: &String| {
@@ -310,4 +347,61 @@ pub fn lower(
         definitions,
         steps,
     })
+}
+
+/// Tables with the same rows in several steps (typically the list of assets every
+/// replication step loops over) become one module-level constant the steps share.
+fn share_tables(steps: &mut [Step], definitions: &mut Vec<Definition>) {
+    let mut users: Vec<(Expr, Vec<usize>, Vec<String>)> = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        let Some(table) = &step.table else { continue };
+        match users
+            .iter_mut()
+            .find(|(rows, _, columns)| rows == &table.rows && columns == &table.columns)
+        {
+            Some((_, indices, _)) => indices.push(index),
+            None => users.push((table.rows.clone(), vec![index], table.columns.clone())),
+        }
+    }
+    let mut taken: BTreeSet<String> = definitions
+        .iter()
+        .map(|d| match d {
+            Definition::Function { name, .. } | Definition::Constant { name, .. } => name.clone(),
+        })
+        .collect();
+    for (rows, indices, columns) in users.into_iter().filter(|(_, i, _)| i.len() > 1) {
+        let base = match columns.as_slice() {
+            [one] => format!("{one}s").to_uppercase(),
+            _ => format!("{}_rows", columns.join("_")).to_uppercase(),
+        };
+        let mut name = base.clone();
+        let mut count = 1;
+        while taken.contains(&name) {
+            count += 1;
+            name = format!("{base}_{count}");
+        }
+        taken.insert(name.clone());
+        let names: Vec<&str> = indices.iter().map(|&i| steps[i].name.as_str()).collect();
+        definitions.push(Definition::Constant {
+            name: name.clone(),
+            value: rows,
+            doc: format!(
+                "Rows ({}) of the steps {}.",
+                columns.join(", "),
+                names.join(", ")
+            ),
+            origin: String::new(),
+        });
+        for &index in &indices {
+            let step = &mut steps[index];
+            if let Some(table) = &mut step.table {
+                table.shared = Some(name.clone());
+            }
+            for statement in &mut step.body {
+                if let Stmt::For { iter, .. } = statement {
+                    *iter = Expr::Name { id: name.clone() };
+                }
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use aorist_constraint::{expand, Catalog};
 use aorist_recipe::{bind, Preferences, RecipeBook};
 
 fn module(preferences: Vec<Language>) -> Module {
-    let tree = universe(&[("d", &["a", "b"])]);
+    let tree = universe(&[("d", &["alpha", "beta"])]);
     let catalog = Catalog::builtin().unwrap();
     let book = RecipeBook::builtin().unwrap();
     let dag = expand(&tree, &catalog, &["AllAssetsComputed".into()]).unwrap();
@@ -52,14 +52,12 @@ fn each_recipe_is_defined_once_and_imports_are_grouped() {
 fn repeated_steps_loop_over_a_table_and_sql_placeholders_carry_roles() {
     let module = module(vec![Language::Python, Language::Sql]);
     let downloaded = &module.steps[0];
+    // Paths and task names are templates over the asset name: rows hold only it.
     assert_eq!(
         downloaded.table.as_ref().map(|t| t.columns.clone()),
-        Some(vec![
-            "task".to_string(),
-            "url".to_string(),
-            "destination".to_string(),
-        ])
+        Some(vec!["asset".to_string()])
     );
+    assert!(downloaded.task_template.is_some());
     assert!(matches!(downloaded.body.as_slice(), [Stmt::For { .. }]));
     let sql = module.definitions.iter().find_map(|d| match d {
         Definition::Constant {

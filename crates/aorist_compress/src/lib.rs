@@ -5,8 +5,10 @@
 //! unique suffix of their descriptive name (concept path + constraint).
 
 mod naming;
+mod template;
 
 pub use naming::{snake_case, task_names};
+pub use template::{Part, Templated};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -34,11 +36,15 @@ pub struct Group {
     pub publishes: Vec<Option<Value>>,
     /// How often an orchestrator retries this step.
     pub retries: u32,
-    /// Arguments every row shares, in parameter order.
-    pub hoisted: Vec<(String, Arg)>,
-    /// Parameters that vary by row, in parameter order.
+    /// Arguments every row shares (or builds from its keys), in parameter order.
+    pub hoisted: Vec<(String, Hoisted)>,
+    /// The task name as a template over the row keys, when every row's name is one.
+    pub task_template: Option<Vec<Part>>,
+    /// Concept names (`dataset`, `asset`) rows carry because templates use them.
+    pub keys: Vec<String>,
+    /// Parameters that vary by row in ways no template captures, in parameter order.
     pub columns: Vec<String>,
-    /// One row per task: the values of `columns`.
+    /// One row per task: the values of `keys`, then of `columns`.
     pub rows: Vec<Vec<Value>>,
     /// The bound steps in this group.
     pub steps: Vec<usize>,
@@ -49,6 +55,18 @@ pub struct CompressedPlan {
     pub settings: Vec<Setting>,
     pub groups: Vec<Group>,
 }
+
+/// An argument the same for every row of a group, or built from each row's keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "hoisted", rename_all = "lowercase")]
+pub enum Hoisted {
+    Literal { value: Value },
+    Setting { name: String },
+    Template { template: Templated },
+}
+
+/// The concept names a step's row can be keyed by.
+const KEYS: [(&str, usize); 2] = [("dataset", 1), ("asset", 2)];
 
 /// What makes two steps loop together.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -171,29 +189,121 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 format!("{base}_{count}")
             };
             let params: Vec<&String> = key.shape.iter().map(|(name, _)| name).collect();
+            // Keys whose values differ between rows; longest value first so that
+            // templating prefers `snap_graphs` over its prefix `snap`.
+            let varying_keys: Vec<(&str, usize)> = KEYS
+                .iter()
+                .copied()
+                .filter(|&(_, depth)| {
+                    let value = |s: usize| {
+                        tree.nodes
+                            .get(plan.steps[s].node)
+                            .and_then(|n| n.names.get(depth))
+                    };
+                    steps.iter().all(|&s| value(s).is_some())
+                        && steps.iter().any(|&s| value(s) != value(steps[0]))
+                })
+                .collect();
+            let row_keys: Vec<Vec<(&str, &str)>> = steps
+                .iter()
+                .map(|&s| {
+                    let names = tree
+                        .nodes
+                        .get(plan.steps[s].node)
+                        .map_or(&[][..], |n| &n.names[..]);
+                    let mut keys: Vec<(&str, &str)> = varying_keys
+                        .iter()
+                        .filter_map(|&(key, depth)| names.get(depth).map(|v| (key, v.as_str())))
+                        .collect();
+                    keys.sort_by_key(|(_, value)| std::cmp::Reverse(value.len()));
+                    keys
+                })
+                .collect();
+            // A template that reproduces every row's value, if there is one.
+            let template_of = |values: &[Value]| -> Option<Templated> {
+                if varying_keys.is_empty() {
+                    return None;
+                }
+                let template = template::templatize(&values[0], &row_keys[0]);
+                if matches!(template, Templated::Value { .. }) {
+                    return None;
+                }
+                values
+                    .iter()
+                    .zip(&row_keys)
+                    .all(|(value, keys)| &template::render(&template, keys) == value)
+                    .then_some(template)
+            };
             let mut hoisted = Vec::new();
             let mut columns = Vec::new();
             let mut varying = Vec::new();
+            let mut used_keys = Vec::new();
             for (p, param) in params.iter().enumerate() {
                 let first = &plan.steps[steps[0]].args[p].1;
                 if steps.iter().all(|&s| &plan.steps[s].args[p].1 == first) {
-                    hoisted.push(((*param).clone(), first.clone()));
-                } else {
-                    columns.push((*param).clone());
-                    varying.push(p);
+                    let value = match first {
+                        Arg::Literal(value) => Hoisted::Literal {
+                            value: value.clone(),
+                        },
+                        Arg::Setting(name) => Hoisted::Setting { name: name.clone() },
+                    };
+                    hoisted.push(((*param).clone(), value));
+                    continue;
+                }
+                // Settings are part of the group key, so only literals vary by row.
+                let values: Vec<Value> = steps
+                    .iter()
+                    .map(|&s| match &plan.steps[s].args[p].1 {
+                        Arg::Literal(value) => value.clone(),
+                        Arg::Setting(name) => Value::String(name.clone()),
+                    })
+                    .collect();
+                match template_of(&values) {
+                    Some(template) => {
+                        template::keys_used(&template, &mut used_keys);
+                        hoisted.push(((*param).clone(), Hoisted::Template { template }));
+                    }
+                    None => {
+                        columns.push((*param).clone());
+                        varying.push(values);
+                    }
                 }
             }
-            let rows = steps
+            let task_values: Vec<Value> = steps
                 .iter()
-                .map(|&s| {
-                    varying
+                .map(|&s| Value::String(names[s].clone()))
+                .collect();
+            let task_template = match template_of(&task_values) {
+                Some(Templated::Text { parts }) => {
+                    template::keys_used(
+                        &Templated::Text {
+                            parts: parts.clone(),
+                        },
+                        &mut used_keys,
+                    );
+                    Some(parts)
+                }
+                _ => None,
+            };
+            let keys: Vec<String> = KEYS
+                .iter()
+                .map(|(key, _)| key.to_string())
+                .filter(|key| used_keys.contains(key))
+                .collect();
+            let rows = (0..steps.len())
+                .map(|r| {
+                    let mut row: Vec<Value> = keys
                         .iter()
-                        .map(|&p| match &plan.steps[s].args[p].1 {
-                            Arg::Literal(value) => value.clone(),
-                            // Settings are part of the key, so they never vary by row.
-                            Arg::Setting(name) => Value::String(name.clone()),
+                        .map(|key| {
+                            let value = row_keys[r]
+                                .iter()
+                                .find(|(name, _)| name == key)
+                                .map_or("", |(_, value)| value);
+                            Value::String(value.to_string())
                         })
-                        .collect()
+                        .collect();
+                    row.extend(varying.iter().map(|values| values[r].clone()));
+                    row
                 })
                 .collect();
             Group {
@@ -219,6 +329,8 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     .collect(),
                 retries: plan.steps[steps[0]].retries,
                 hoisted,
+                task_template,
+                keys,
                 columns,
                 rows,
                 steps,

@@ -30,7 +30,7 @@ fn compressed(tree: &ConceptTree) -> CompressedPlan {
 
 #[test]
 fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
-    let tree = universe(&[("d", &["a", "b", "c"])]);
+    let tree = universe(&[("d", &["alpha", "beta", "gamma"])]);
     let plan = compressed(&tree);
     let names: Vec<&str> = plan.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names[0], "downloaded");
@@ -38,13 +38,35 @@ fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
     let decompressed = &plan.groups[1];
     assert_eq!(
         decompressed.tasks,
-        ["a_decompressed", "b_decompressed", "c_decompressed"]
+        [
+            "alpha_decompressed",
+            "beta_decompressed",
+            "gamma_decompressed"
+        ]
     );
     assert!(decompressed
         .hoisted
         .iter()
         .any(|(name, _)| name == "compression"));
-    assert_eq!(decompressed.columns, ["source", "destination"]);
+    // Paths and names differ only by the asset name: rows hold just that.
+    assert!(
+        decompressed.columns.is_empty(),
+        "{:?}",
+        decompressed.columns
+    );
+    assert_eq!(decompressed.keys, ["asset"]);
+    assert!(decompressed.task_template.is_some());
+    assert_eq!(decompressed.rows, [["alpha"], ["beta"], ["gamma"]]);
+}
+
+#[test]
+fn single_letter_names_that_recur_in_literal_text_stay_in_columns() {
+    // "a" also occurs in "download": no template reproduces every row, so the values
+    // stay explicit rather than be guessed.
+    let tree = universe(&[("d", &["a", "b"])]);
+    let plan = compressed(&tree);
+    let downloaded = &plan.groups[0];
+    assert!(downloaded.columns.contains(&"destination".to_string()));
     for (index, group) in plan.groups.iter().enumerate() {
         assert!(
             group.deps.iter().all(|&d| d < index),

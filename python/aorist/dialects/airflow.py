@@ -64,7 +64,11 @@ class AirflowDialect(Dialect):
         lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
         for setting in module["settings"]:
             lines += printer.setting(setting)
+        # Airflow steps keep their own tables (with upstream ids), so no shared ones.
+        shared = {s["table"]["shared"] for s in module["steps"] if s["table"]}
         for definition in module["definitions"]:
+            if definition["name"] in shared:
+                continue
             if definition["node"] == "Function":
                 definition = {
                     **definition,
@@ -97,6 +101,17 @@ class AirflowDialect(Dialect):
     def table_name(step: Node) -> str:
         return step["table"]["name"].upper()
 
+    @staticmethod
+    def named(step: Node) -> bool:
+        """Whether the table has a task column (else the id is built from row keys)."""
+        return step["task_template"] is None
+
+    @staticmethod
+    def params(step: Node) -> list[str]:
+        """The table's columns a task function takes (all but the task name)."""
+        columns = step["table"]["columns"] if step["table"] else []
+        return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
+
     def table(self, step: Node, printer: PythonPrinter) -> list[str]:
         """The step's parameter table, with each task's upstream ids (and its outlet)."""
         rows = []
@@ -111,12 +126,17 @@ class AirflowDialect(Dialect):
                 )
             if outlet:
                 extra.append({"node": "Str", "value": outlet})
-            rows.append({"node": "Tuple", "items": [items[0], *extra, *items[1:]]})
-        columns = ["task_id", *self.extra_columns(step), *step["table"]["columns"][1:]]
+            head, rest = (items[:1], items[1:]) if self.named(step) else ([], items)
+            rows.append({"node": "Tuple", "items": [*head, *extra, *rest]})
+        columns = self.columns(step)
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
             printer.table(self.table_name(step), {"node": "List", "items": rows}),
         ]
+
+    def columns(self, step: Node) -> list[str]:
+        head = ["task_id"] if self.named(step) else []
+        return [*head, *self.extra_columns(step), *self.params(step)]
 
     @staticmethod
     def wired(step: Node) -> bool:
@@ -130,8 +150,9 @@ class AirflowDialect(Dialect):
 
     def step(self, step: Node, printer: PythonPrinter) -> list[str]:
         looped = len(step["tasks"]) > 1
-        columns = step["table"]["columns"][1:] if looped else []
+        columns = self.params(step) if looped else []
         task_id = repr(step["tasks"][0])
+        loop_id = "task_id" if self.named(step) else printer.expr(step["task_template"] or {})
         if step["language"] is None:
             lines = comment(f"{step['name']}: {step['doc']}", "    ")
             create = "EmptyOperator(task_id={task_id})"
@@ -143,10 +164,9 @@ class AirflowDialect(Dialect):
             options = f"retries={step['retries']}"
             if not looped:
                 # One task: the decorator names it; loops name each instance by override.
-                outlet = (
-                    f", outlets=[Asset(name={step['outlets'][0]!r})]" if step["outlets"][0] else ""
-                )
-                options = f"task_id={task_id}, {options}{outlet}"
+                outlet = step["outlets"][0]
+                outlets = f", outlets=[Asset(name={outlet!r})]" if outlet else ""
+                options = f"task_id={task_id}, {options}{outlets}"
             lines = [
                 f"    @task({options})",
                 f"    def {step['name']}({params}) -> None:",
@@ -161,11 +181,15 @@ class AirflowDialect(Dialect):
             else:
                 create = f"{step['name']}()"
         if looped:
-            targets = ["task_id", *self.extra_columns(step), *columns]
-            lines += [
-                f"    for {', '.join(targets)} in {self.table_name(step)}:",
-                f"        tasks[task_id] = {create.format(task_id='task_id')}",
-            ]
+            targets = self.columns(step)
+            if not self.named(step):
+                lines += [
+                    f"    for {', '.join(targets)} in {self.table_name(step)}:",
+                    f"        task_id = {loop_id}",
+                ]
+            else:
+                lines.append(f"    for {', '.join(targets)} in {self.table_name(step)}:")
+            lines.append(f"        tasks[task_id] = {create.format(task_id='task_id')}")
             if self.wired(step):
                 lines.append("        [tasks[name] for name in upstream] >> tasks[task_id]")
         else:

@@ -60,9 +60,8 @@ class JupyterDialect(Dialect):
         if module["imports"]:
             cells.append(code("imports", "\n".join(module["imports"])))
         for definition in module["definitions"]:
-            cells.append(
-                code(f"define-{definition['name']}", "\n".join(printer.definition(definition)))
-            )
+            source = "\n".join(printer.definition(definition))
+            cells.append(code(f"define-{definition['name']}", source, printer=printer))
         for step in module["steps"]:
             count = len(step["tasks"])
             summary = f"{count} task{'s' if count > 1 else ''}"

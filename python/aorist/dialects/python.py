@@ -16,11 +16,8 @@ from aorist.dialects._base import Dialect, Node
 
 
 def string_literal(value: str) -> str:
-    """A Python literal for `value`, quoted as black would leave it.
-
-    Multi-line code without risky characters is triple-quoted to stay legible; any other
-    string is `repr()` re-quoted with double quotes unless that needs more escapes.
-    """
+    """A Python literal for `value`; multi-line code without risky characters is
+    triple-quoted to stay legible."""
     if (
         "\n" in value
         and '"""' not in value
@@ -29,12 +26,16 @@ def string_literal(value: str) -> str:
         and all(c.isprintable() or c == "\n" for c in value)
     ):
         return '"""' + value + '"""'
+    return quoted(value)
+
+
+def quoted(value: str) -> str:
+    """`repr(value)`, re-quoted as black would leave it: double quotes unless that needs
+    more escapes than single quotes do."""
     literal = repr(value)
     if literal[0] == '"':
         return literal
     body = literal[1:-1]
-    # repr() chose single quotes: the value holds a ' and no ". Black prefers double
-    # quotes when they need no more escapes than single quotes do.
     double = body.replace("\\'", "'").replace('"', '\\"')
     if double.count("\\") > body.count("\\"):
         return literal
@@ -63,7 +64,7 @@ def black_format(
     formatted = black.format_str(source, mode=black.Mode())
     if not tables:
         return formatted
-    out = []
+    out: list[str] = []
     for line in formatted.splitlines(keepends=True):
         stripped = line.strip()
         if stripped.endswith("__") and " = __aorist_table_" in stripped:
@@ -91,6 +92,7 @@ class PythonPrinter:
             "List": lambda n: "[" + ", ".join(self.expr(i) for i in n["items"]) + "]",
             "Tuple": self.tuple,
             "Call": self.call,
+            "Format": self.format,
         }
         self.statements: dict[str, Callable[[Node, str], list[str]]] = {
             "Expr": lambda n, indent: [indent + self.expr(n["value"])],
@@ -137,6 +139,26 @@ class PythonPrinter:
         # No magic trailing comma (black would explode the tuple) except where required.
         return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
 
+    def format(self, node: Node) -> str:
+        """An f-string over plain names; literal text is escaped like any string."""
+        text, fields = "", dict[str, str]()
+        for part in node["parts"]:
+            if part["part"] == "Text":
+                text += part["value"]
+            else:
+                marker = f"AORISTFIELD{len(fields)}X"
+                while marker in text or any(
+                    marker in p.get("value", "") for p in node["parts"]
+                ):  # markers are letters only, so quoting leaves them intact
+                    marker += "X"
+                fields[marker] = part["name"]
+                text += marker
+        literal = quoted(text)
+        literal = literal.replace("{", "{{").replace("}", "}}")
+        for marker, name in fields.items():
+            literal = literal.replace(marker, "{" + name + "}")
+        return "f" + literal
+
     def call(self, node: Node) -> str:
         args = [self.expr(a) for a in node["args"]]
         args += [f"{k['name']}={self.expr(k['value'])}" for k in node["kwargs"]]
@@ -156,12 +178,13 @@ class PythonPrinter:
         if definition["node"] == "Function":
             return [*comment(f"From {definition['origin']}."), definition["source"].rstrip()]
         if definition["node"] == "Constant":
-            value = self.expr(definition["value"])
-            return [
-                *comment(definition["doc"]),
-                *comment(f"From {definition['origin']}."),
-                f"{definition['name']} = {value}",
-            ]
+            value = definition["value"]
+            origin = comment(f"From {definition['origin']}.") if definition["origin"] else []
+            if value["node"] == "List":
+                assignment = self.table(definition["name"], value)
+            else:
+                assignment = f"{definition['name']} = {self.expr(value)}"
+            return [*comment(definition["doc"]), *origin, assignment]
         raise KeyError(definition["node"])
 
     def setting(self, setting: Node) -> list[str]:
@@ -170,7 +193,7 @@ class PythonPrinter:
     def step(self, step: Node, indent: str = "", describe: bool = True) -> list[str]:
         """What the step makes true (a comment), its parameter table, the code running it."""
         lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
-        if step["table"] is not None:
+        if step["table"] is not None and step["table"]["shared"] is None:
             lines.append(indent + self.table(step["table"]["name"], step["table"]["rows"]))
         for statement in step["body"]:
             lines += self.stmt(statement, indent)

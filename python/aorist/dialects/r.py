@@ -75,8 +75,22 @@ class RPrinter:
 
     # ------------------------------------------------------------------ expressions
 
+    @staticmethod
+    def desugar(node: Node) -> Node:
+        """A format string is `paste0()` of its text and variables."""
+        if node["node"] != "Format":
+            return node
+        args = [
+            {"node": "Str", "value": p["value"]}
+            if p["part"] == "Text"
+            else {"node": "Name", "id": p["name"]}
+            for p in node["parts"]
+        ]
+        return {"node": "Call", "func": "paste0", "args": args, "kwargs": []}
+
     def flat(self, node: Node) -> str:
         """The expression on one line."""
+        node = self.desugar(node)
         kind = node["node"]
         if kind == "Str":
             return '"' + escape(node["value"]) + '"'
@@ -109,6 +123,7 @@ class RPrinter:
 
     def expr(self, node: Node, first: str, indent: str, suffix: str = "") -> list[str]:
         """`node` starting after `first` on its first line, continuation lines at `indent`."""
+        node = self.desugar(node)
         flat = self.flat(node)
         if len(first) + len(flat) + len(suffix) <= WIDTH:
             return [first + flat + suffix]
@@ -203,7 +218,8 @@ class RDialect(Dialect):
                 lines.append(definition["source"].rstrip())
             else:
                 lines += comment(definition["doc"])
-                lines += comment(f"From {definition['origin']}.")
+                if definition["origin"]:
+                    lines += comment(f"From {definition['origin']}.")
                 value = definition["value"]
                 target = f"{r_name(definition['name'])} <- "
                 literal = None
@@ -220,7 +236,7 @@ class RDialect(Dialect):
                 raise self.unsupported(step, f"step {step['name']!r} would shadow a recipe")
             lines += ["", *comment(f"{step['name']}: {step['doc']}")]
             lines.append(f"{step['name']} <- function() {{")
-            if step["table"] is not None:
+            if step["table"] is not None and step["table"]["shared"] is None:
                 printer.renames[step["table"]["name"]] = "tasks"
                 lines += printer.expr(step["table"]["rows"], f"{INDENT}tasks <- ", INDENT)
             for statement in step["body"]:
