@@ -2,13 +2,14 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: help install install-tools quickstart test test-rust test-python lint golden generate
+.PHONY: help install install-tools quickstart test test-rust test-python lint golden generate bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-install: ## build the Rust extension and install aorist (editable) with what generated code runs on
+install: ## build the Rust extension, install aorist and the scienz catalog (editable) with the test tools
 	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet --disable-pip-version-check --no-build-isolation -e ./datasets
 
 install-tools: ## install the system tools tests run generated code with (R, duckdb CLI)
 	bash scripts/install-r.sh
@@ -28,8 +29,8 @@ test-python: ## the Python suite (runs generated programs against a loopback HTT
 lint: ## rustfmt, clippy, ruff, mypy, black on recipes, and freshness of generated files
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
-	$(PYTHON) -m ruff check python tests examples scripts
-	$(PYTHON) -m ruff format --check python tests examples scripts
+	$(PYTHON) -m ruff check python tests examples scripts benchmarks datasets
+	$(PYTHON) -m ruff format --check python tests examples scripts benchmarks datasets
 	$(PYTHON) -m black --check --quiet recipes/python recipes/runtime/python
 	$(PYTHON) -m mypy
 	$(PYTHON) scripts/generate.py --check
@@ -39,3 +40,6 @@ generate: ## regenerate the concept views from concepts/*.toml
 
 golden: install ## regenerate golden files; review the diff before committing
 	AORIST_UPDATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py -q
+
+bench: install ## generation time, memory and output size for 100 to 100,000 assets (not a test)
+	$(PYTHON) benchmarks/bench.py --sizes 100,1000,10000,100000 --dialects python,airflow

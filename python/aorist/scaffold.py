@@ -96,13 +96,18 @@ def new_dataset(name: str, directory: str | Path = DEFAULT_DIRECTORY) -> Path:
         raise DeclarationError(
             f"dataset new: {path} already exists; fix: choose another name or edit that file"
         )
-    directory.mkdir(parents=True, exist_ok=True)
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8") as out:  # "x": fail rather than overwrite
             out.write(text)
     except FileExistsError:
         raise DeclarationError(
             f"dataset new: {path} already exists; fix: choose another name or edit that file"
+        ) from None
+    except OSError as error:
+        raise DeclarationError(
+            f"dataset new: cannot write {path}: {error.strerror or error}; fix: pass a "
+            "writable --dir"
         ) from None
     return path
 
