@@ -127,14 +127,21 @@ pub struct Step {
     pub doc: String,
     /// Names of the steps that must run first.
     pub deps: Vec<String>,
+    pub task_count: usize,
+    /// Task names, one per row; empty when `task_template` names the rows.
     pub tasks: Vec<String>,
     /// The task name built from the row's keys (`Expr::Format`), when the table has no
     /// task column.
     pub task_template: Option<Expr>,
-    /// Per task: the tasks it depends on.
+    /// Per task: the tasks it depends on (empty when `upstream_template` says it).
     pub upstream: Vec<Vec<String>>,
-    /// Per task: the qualified name of the table it publishes (empty when none).
+    /// Every task's upstream task names, as a list built from the row's keys.
+    pub upstream_template: Option<Expr>,
+    /// Per task: the qualified name of the table it publishes (empty when none, or when
+    /// `outlet_template` says it).
     pub outlets: Vec<String>,
+    /// Every task's published table name, built from the row's keys.
+    pub outlet_template: Option<Expr>,
     pub retries: u32,
     /// The language of the recipe it runs, if any.
     pub language: Option<Language>,

@@ -60,6 +60,32 @@ fn templated_expr(template: &Templated) -> Expr {
     }
 }
 
+/// A published table (`["schema", "name"]`, parts possibly templated) as `schema.name`.
+fn dotted_format(template: &Templated) -> Expr {
+    let mut parts = Vec::new();
+    let items = match template {
+        Templated::List { items } => items.clone(),
+        other => vec![other.clone()],
+    };
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            parts.push(FormatPart::Text { value: ".".into() });
+        }
+        match item {
+            Templated::Value { value } => parts.push(FormatPart::Text {
+                value: value.as_str().unwrap_or_default().to_string(),
+            }),
+            Templated::Text { parts: text } => {
+                if let Expr::Format { parts: more } = format_expr(text) {
+                    parts.extend(more);
+                }
+            }
+            Templated::List { .. } => {}
+        }
+    }
+    Expr::Format { parts }
+}
+
 fn hoisted_expr(hoisted: &Hoisted) -> Expr {
     match hoisted {
         Hoisted::Literal { value } => value_expr(value),
@@ -283,22 +309,45 @@ pub fn lower(
             constraint: group.constraint.clone(),
             doc,
             deps,
-            tasks: group.tasks.clone(),
+            task_count: group.tasks.len(),
+            // Rows are named by the template when there is one; listing every name too
+            // would cost as much as the table it replaces.
+            tasks: if looped && task_template.is_some() {
+                Vec::new()
+            } else {
+                group.tasks.clone()
+            },
             task_template: if looped { task_template } else { None },
-            upstream: group.upstream.clone(),
-            outlets: group
-                .publishes
-                .iter()
-                .map(|published| match published {
-                    Some(Value::Array(parts)) => parts
-                        .iter()
-                        .map(|p| p.as_str().unwrap_or_default())
-                        .collect::<Vec<_>>()
-                        .join("."),
-                    Some(Value::String(name)) => name.clone(),
-                    _ => String::new(),
-                })
-                .collect(),
+            upstream: match (&group.upstream_template, looped) {
+                (Some(_), true) => Vec::new(),
+                _ => group.upstream.clone(),
+            },
+            upstream_template: group
+                .upstream_template
+                .as_ref()
+                .filter(|_| looped)
+                .map(templated_expr),
+            outlets: match (&group.outlet_template, looped) {
+                (Some(_), true) => Vec::new(),
+                _ => group
+                    .publishes
+                    .iter()
+                    .map(|published| match published.as_deref() {
+                        Some(Value::Array(parts)) => parts
+                            .iter()
+                            .map(|p| p.as_str().unwrap_or_default())
+                            .collect::<Vec<_>>()
+                            .join("."),
+                        Some(Value::String(name)) => name.clone(),
+                        _ => String::new(),
+                    })
+                    .collect(),
+            },
+            outlet_template: group
+                .outlet_template
+                .as_ref()
+                .filter(|_| looped)
+                .map(dotted_format),
             retries: group.retries,
             language,
             recipe: recipe_id,

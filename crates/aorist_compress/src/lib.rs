@@ -11,6 +11,7 @@ pub use naming::{snake_case, task_names};
 pub use template::{Part, Templated};
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use aorist_concept::ConceptTree;
 use aorist_recipe::{Arg, BoundPlan, Setting};
@@ -33,7 +34,11 @@ pub struct Group {
     /// Per row: the task names it depends on (for orchestrators that wire tasks).
     pub upstream: Vec<Vec<String>>,
     /// Per row: the table it publishes, if its constraint publishes one.
-    pub publishes: Vec<Option<Value>>,
+    pub publishes: Vec<Option<Arc<Value>>>,
+    /// Every row's upstream task names, as one template over the row keys.
+    pub upstream_template: Option<Templated>,
+    /// Every row's published table, as one template over the row keys.
+    pub outlet_template: Option<Templated>,
     /// How often an orchestrator retries this step.
     pub retries: u32,
     /// Arguments every row shares (or builds from its keys), in parameter order.
@@ -68,25 +73,29 @@ pub enum Hoisted {
 /// The concept names a step's row can be keyed by.
 const KEYS: [(&str, usize); 2] = [("dataset", 1), ("asset", 2)];
 
-/// What makes two steps loop together.
+/// What makes two steps loop together (borrowed from the plan: one per step).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct GroupKey {
-    constraint: String,
+struct GroupKey<'a> {
+    constraint: &'a str,
     recipe: Option<usize>,
-    /// Per parameter: the setting it references, or `None` for a literal.
-    shape: Vec<(String, Option<String>)>,
+    /// Per parameter: the setting it references, or `None` for a literal. (Parameter
+    /// names follow from the recipe.)
+    shape: Vec<Option<&'a str>>,
     /// Longest dependency path from a source; only used when grouping without it would
     /// make a group depend on itself (chains of the same constraint).
     level: usize,
 }
 
 /// A group as first formed: its key, its steps, and the groups it depends on.
-type Formed = (GroupKey, Vec<usize>, Vec<usize>);
+type Formed<'a> = (GroupKey<'a>, Vec<usize>, Vec<usize>);
 
 /// Group steps by `key`; `None` when the groups would not form a DAG.
-fn group_steps(plan: &BoundPlan, key: impl Fn(usize) -> GroupKey) -> Option<Vec<Formed>> {
-    let mut index: HashMap<GroupKey, usize> = HashMap::new();
-    let mut members: Vec<(GroupKey, Vec<usize>)> = Vec::new();
+fn group_steps<'a>(
+    plan: &'a BoundPlan,
+    key: impl Fn(usize) -> GroupKey<'a>,
+) -> Option<Vec<Formed<'a>>> {
+    let mut index: HashMap<GroupKey<'a>, usize> = HashMap::new();
+    let mut members: Vec<(GroupKey<'a>, Vec<usize>)> = Vec::new();
     let mut group_of = Vec::with_capacity(plan.steps.len());
     for position in 0..plan.steps.len() {
         let key = key(position);
@@ -129,7 +138,8 @@ fn group_steps(plan: &BoundPlan, key: impl Fn(usize) -> GroupKey) -> Option<Vec<
     for (new, &old) in order.iter().enumerate() {
         renumber[old] = new;
     }
-    let mut members: Vec<Option<(GroupKey, Vec<usize>)>> = members.into_iter().map(Some).collect();
+    let mut members: Vec<Option<(GroupKey<'a>, Vec<usize>)>> =
+        members.into_iter().map(Some).collect();
     Some(
         order
             .iter()
@@ -154,17 +164,14 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
         move |position: usize| {
             let step = &plan.steps[position];
             GroupKey {
-                constraint: step.constraint.clone(),
+                constraint: step.constraint.as_str(),
                 recipe: step.recipe,
                 shape: step
                     .args
                     .iter()
-                    .map(|(name, arg)| {
-                        let setting = match arg {
-                            Arg::Setting(setting) => Some(setting.clone()),
-                            Arg::Literal(_) => None,
-                        };
-                        (name.clone(), setting)
+                    .map(|(_, arg)| match arg {
+                        Arg::Setting(setting) => Some(setting.as_str()),
+                        Arg::Literal(_) => None,
                     })
                     .collect(),
                 level: if with_level { level[position] } else { 0 },
@@ -180,7 +187,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
     let groups = members
         .into_iter()
         .map(|(key, steps, deps)| {
-            let base = snake_case(&key.constraint);
+            let base = snake_case(key.constraint);
             let count = seen.entry(base.clone()).or_insert(0);
             *count += 1;
             let name = if *count == 1 {
@@ -188,7 +195,11 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             } else {
                 format!("{base}_{count}")
             };
-            let params: Vec<&String> = key.shape.iter().map(|(name, _)| name).collect();
+            let params: Vec<&String> = plan.steps[steps[0]]
+                .args
+                .iter()
+                .map(|(name, _)| name)
+                .collect();
             // Keys whose values differ between rows; longest value first so that
             // templating prefers `snap_graphs` over its prefix `snap`.
             let varying_keys: Vec<(&str, usize)> = KEYS
@@ -220,7 +231,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 })
                 .collect();
             // A template that reproduces every row's value, if there is one.
-            let template_of = |values: &[Value]| -> Option<Templated> {
+            let template_of = |values: &[Arc<Value>]| -> Option<Templated> {
                 if varying_keys.is_empty() {
                     return None;
                 }
@@ -231,7 +242,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 values
                     .iter()
                     .zip(&row_keys)
-                    .all(|(value, keys)| &template::render(&template, keys) == value)
+                    .all(|(value, keys)| template::render(&template, keys) == **value)
                     .then_some(template)
             };
             let mut hoisted = Vec::new();
@@ -243,7 +254,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 if steps.iter().all(|&s| &plan.steps[s].args[p].1 == first) {
                     let value = match first {
                         Arg::Literal(value) => Hoisted::Literal {
-                            value: value.clone(),
+                            value: (**value).clone(),
                         },
                         Arg::Setting(name) => Hoisted::Setting { name: name.clone() },
                     };
@@ -251,11 +262,11 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     continue;
                 }
                 // Settings are part of the group key, so only literals vary by row.
-                let values: Vec<Value> = steps
+                let values: Vec<Arc<Value>> = steps
                     .iter()
                     .map(|&s| match &plan.steps[s].args[p].1 {
                         Arg::Literal(value) => value.clone(),
-                        Arg::Setting(name) => Value::String(name.clone()),
+                        Arg::Setting(name) => Arc::new(Value::String(name.clone())),
                     })
                     .collect();
                 match template_of(&values) {
@@ -269,9 +280,9 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     }
                 }
             }
-            let task_values: Vec<Value> = steps
+            let task_values: Vec<Arc<Value>> = steps
                 .iter()
-                .map(|&s| Value::String(names[s].clone()))
+                .map(|&s| Arc::new(Value::String(names[s].clone())))
                 .collect();
             let task_template = match template_of(&task_values) {
                 Some(Templated::Text { parts }) => {
@@ -284,6 +295,39 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     Some(parts)
                 }
                 _ => None,
+            };
+            // Orchestrators wire each task to its upstream tasks and declare what it
+            // publishes; both are usually the same for every row up to its keys.
+            let shared_or_template = |values: &[Arc<Value>], used: &mut Vec<String>| {
+                if values.len() > 1 && values.iter().all(|v| v == &values[0]) {
+                    return Some(Templated::Value {
+                        value: (*values[0]).clone(),
+                    });
+                }
+                let template = template_of(values)?;
+                template::keys_used(&template, used);
+                Some(template)
+            };
+            let upstream_values: Vec<Arc<Value>> = steps
+                .iter()
+                .map(|&s| {
+                    let names = plan.steps[s]
+                        .deps
+                        .iter()
+                        .map(|&d| Value::String(names[d].clone()));
+                    Arc::new(Value::Array(names.collect()))
+                })
+                .collect();
+            let upstream_template = shared_or_template(&upstream_values, &mut used_keys);
+            let publishes: Vec<Option<Arc<Value>>> = steps
+                .iter()
+                .map(|&s| plan.steps[s].publishes.clone())
+                .collect();
+            let outlet_template = if publishes.iter().all(Option::is_some) {
+                let values: Vec<Arc<Value>> = publishes.iter().flatten().cloned().collect();
+                shared_or_template(&values, &mut used_keys)
+            } else {
+                None
             };
             let keys: Vec<String> = KEYS
                 .iter()
@@ -302,14 +346,14 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                             Value::String(value.to_string())
                         })
                         .collect();
-                    row.extend(varying.iter().map(|values| values[r].clone()));
+                    row.extend(varying.iter().map(|values| (*values[r]).clone()));
                     row
                 })
                 .collect();
             Group {
                 name,
                 recipe_id: plan.steps[steps[0]].recipe_id.clone(),
-                constraint: key.constraint,
+                constraint: key.constraint.to_string(),
                 recipe: key.recipe,
                 deps,
                 tasks: steps.iter().map(|&s| names[s].clone()).collect(),
@@ -323,10 +367,9 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                             .collect()
                     })
                     .collect(),
-                publishes: steps
-                    .iter()
-                    .map(|&s| plan.steps[s].publishes.clone())
-                    .collect(),
+                publishes,
+                upstream_template,
+                outlet_template,
                 retries: plan.steps[steps[0]].retries,
                 hoisted,
                 task_template,

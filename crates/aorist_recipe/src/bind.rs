@@ -1,6 +1,10 @@
 //! Binding: one recipe per constraint instance, parameters resolved to values.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use aorist_concept::lake::Replication;
 
 use aorist_concept::lake::replication;
 use aorist_concept::ConceptTree;
@@ -16,8 +20,9 @@ use crate::facts::{asset_facts, temporary_file};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "arg", content = "value", rename_all = "lowercase")]
 pub enum Arg {
-    /// A value written into the program as an escaped literal.
-    Literal(Value),
+    /// A value written into the program as an escaped literal (shared, not copied, by
+    /// the steps of one concept).
+    Literal(Arc<Value>),
     /// A reference to a program-level setting (e.g. `LAKE_PATH`).
     Setting(String),
 }
@@ -59,7 +64,7 @@ pub struct BoundStep {
     pub args: Vec<(String, Arg)>,
     pub deps: Vec<usize>,
     /// The table this step makes available to others (`publishes` in the catalog).
-    pub publishes: Option<Value>,
+    pub publishes: Option<Arc<Value>>,
     /// How often an orchestrator retries the step (`retries` in the catalog).
     pub retries: u32,
 }
@@ -88,14 +93,16 @@ pub fn bind(
             ));
         }
     }
-    let mut outputs: Vec<Option<String>> = vec![None; dag.instances.len()];
-    let mut views = BTreeMap::new();
+    let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
+    let mut views: HashMap<usize, Option<(Replication, Rc<BTreeMap<&str, Arg>>)>> = HashMap::new();
+    let mut recipes_for: HashMap<String, BTreeMap<Language, Vec<usize>>> = HashMap::new();
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
         let decl = catalog.get(&instance.constraint).ok_or_else(|| {
             AoristError::catalog(instance.constraint.clone(), "not in the catalog")
         })?;
-        let path = tree.display_path(instance.node);
+        // Paths are for error messages only: formatting one per instance is costly.
+        let path = || tree.display_path(instance.node);
         let mut step = BoundStep {
             id: instance.id,
             constraint: instance.constraint.clone(),
@@ -111,22 +118,28 @@ pub fn bind(
             steps.push(step);
             continue;
         }
-        if let std::collections::btree_map::Entry::Vacant(entry) = views.entry(instance.node) {
-            entry.insert(replication(tree, instance.node)?);
+        if let std::collections::hash_map::Entry::Vacant(entry) = views.entry(instance.node) {
+            let view = replication(tree, instance.node)?;
+            // Facts are computed once per concept and shared by its steps.
+            entry.insert(view.map(|view| {
+                let facts = asset_facts(&view);
+                (view, Rc::new(facts))
+            }));
         }
-        let Some(Some(view)) = views.get(&instance.node) else {
+        let Some(Some((view, facts))) = views.get(&instance.node) else {
             return Err(AoristError::catalog(
-                format!("{path} / {}", instance.constraint),
+                format!("{} / {}", path(), instance.constraint),
                 "a recipe step attached to a concept without a lake view",
             ));
         };
-        let mut facts = asset_facts(view);
         let applies = |index: &usize| {
             book.recipes[*index].when.iter().all(|(fact, allowed)| {
                 matches!(facts.get(fact.as_str()), Some(Arg::Literal(value)) if allowed.contains(value))
             })
         };
-        let available = book.for_constraint(&instance.constraint);
+        let available = recipes_for
+            .entry(instance.constraint.clone())
+            .or_insert_with(|| book.for_constraint(&instance.constraint));
         let tried = preferences.for_constraint(&instance.constraint);
         let chosen = tried.iter().find_map(|language| {
             available
@@ -142,7 +155,7 @@ pub fn bind(
                 .collect();
             return Err(AoristError::new(
                 ErrorKind::NoRecipe,
-                path,
+                path(),
                 format!(
                     "no recipe for {} in the allowed languages [{}]; recipes that apply here \
                      exist in [{}]",
@@ -158,20 +171,23 @@ pub fn bind(
             ));
         };
         let recipe = &book.recipes[recipe_index];
-        if let Some(suffix) = &decl.output {
-            let file = temporary_file(view, suffix);
+        let output = decl.output.as_ref().map(|suffix| {
+            let file = Arc::new(Value::String(temporary_file(view, suffix)));
             outputs[instance.id] = Some(file.clone());
-            facts.insert("output", Arg::Literal(Value::String(file)));
-        }
-        if let Some(input) = instance.deps.iter().find_map(|&d| outputs[d].clone()) {
-            facts.insert("input", Arg::Literal(Value::String(input)));
-        }
+            file
+        });
+        let input = instance.deps.iter().find_map(|&d| outputs[d].clone());
         for param in &recipe.parameters {
-            let value = facts.get(param.from.as_str()).cloned().ok_or_else(|| {
+            let value = match param.from.as_str() {
+                "output" => output.clone().map(Arg::Literal),
+                "input" => input.clone().map(Arg::Literal),
+                fact => facts.get(fact).cloned(),
+            };
+            let value = value.ok_or_else(|| {
                 AoristError::catalog(
                     format!("recipes/{} / {}", recipe.id, param.name),
                     format!(
-                        "parameter comes from the unknown fact {:?} (facts here: {})",
+                        "parameter comes from the unknown fact {:?} (facts here: input, output, {})",
                         param.from,
                         facts.keys().copied().collect::<Vec<_>>().join(", ")
                     ),

@@ -2,6 +2,7 @@
 //! dataset and the universe's endpoints. A parameter's `from` names one of these keys.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aorist_concept::lake::Replication;
 use aorist_concept::Engine;
@@ -53,7 +54,7 @@ pub fn asset_facts(view: &Replication) -> BTreeMap<&'static str, Arg> {
     ];
     let mut out: BTreeMap<&'static str, Arg> = facts
         .into_iter()
-        .map(|(key, value)| (key, Arg::Literal(value)))
+        .map(|(key, value)| (key, Arg::Literal(Arc::new(value))))
         .collect();
     out.insert("settings.lake_path", Arg::Setting("LAKE_PATH".to_string()));
     out

@@ -55,7 +55,9 @@ class AirflowDialect(Dialect):
             " need the Python packages above; tasks import them when they run.",
         )
         uses_empty = any(step["language"] is None for step in module["steps"])
-        uses_assets = any(any(step["outlets"]) for step in module["steps"])
+        uses_assets = any(
+            any(step["outlets"]) or step["outlet_template"] for step in module["steps"]
+        )
         sdk = ["dag", "task", *(["Asset"] if uses_assets else [])]
         lines = ['"""' + "\n".join(doc) + '\n"""', "", "from __future__ import annotations", ""]
         lines += ["from datetime import datetime, timezone", ""]
@@ -64,10 +66,12 @@ class AirflowDialect(Dialect):
         lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
         for setting in module["settings"]:
             lines += printer.setting(setting)
-        # Airflow steps keep their own tables (with upstream ids), so no shared ones.
-        shared = {s["table"]["shared"] for s in module["steps"] if s["table"]}
+        # Steps whose tables gain columns here (upstream ids, outlets) keep their own.
+        unused = {s["table"]["shared"] for s in module["steps"] if s["table"]} - {
+            s["table"]["shared"] for s in module["steps"] if self.uses_shared(s)
+        }
         for definition in module["definitions"]:
-            if definition["name"] in shared:
+            if definition["name"] in unused:
                 continue
             if definition["node"] == "Function":
                 definition = {
@@ -76,7 +80,7 @@ class AirflowDialect(Dialect):
                 }
             lines += ["", "", *printer.definition(definition)]
         for step in module["steps"]:
-            if len(step["tasks"]) > 1:
+            if step["task_count"] > 1 and not self.uses_shared(step):
                 lines += ["", "", *self.table(step, printer)]
         lines += [
             "",
@@ -97,8 +101,14 @@ class AirflowDialect(Dialect):
         lines += ["", "", f"{name}()", ""]
         return black_format("\n".join(lines), printer.tables)
 
-    @staticmethod
-    def table_name(step: Node) -> str:
+    def uses_shared(self, step: Node) -> bool:
+        """Whether the step loops over a table it shares with others, as it stands."""
+        table = step["table"]
+        return bool(table and table["shared"] and not self.extra_columns(step))
+
+    def table_name(self, step: Node) -> str:
+        if self.uses_shared(step):
+            return step["table"]["shared"]
         return step["table"]["name"].upper()
 
     @staticmethod
@@ -113,21 +123,22 @@ class AirflowDialect(Dialect):
         return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
 
     def table(self, step: Node, printer: PythonPrinter) -> list[str]:
-        """The step's parameter table, with each task's upstream ids (and its outlet)."""
+        """The step's parameter table, with each task's upstream ids (and its outlet)
+        where no template over the row's keys gives them."""
         rows = []
-        for row, upstream, outlet in zip(
-            step["table"]["rows"]["items"], step["upstream"], step["outlets"], strict=True
-        ):
+        for index, row in enumerate(step["table"]["rows"]["items"]):
             items = row["items"] if row["node"] == "Tuple" else [row]
             extra = []
-            if self.wired(step):
+            if self.upstream_column(step):
+                upstream = step["upstream"][index]
                 extra.append(
                     {"node": "List", "items": [{"node": "Str", "value": u} for u in upstream]}
                 )
-            if outlet:
-                extra.append({"node": "Str", "value": outlet})
+            if self.outlet_column(step):
+                extra.append({"node": "Str", "value": step["outlets"][index]})
             head, rest = (items[:1], items[1:]) if self.named(step) else ([], items)
-            rows.append({"node": "Tuple", "items": [*head, *extra, *rest]})
+            row = [*head, *extra, *rest]
+            rows.append(row[0] if len(row) == 1 else {"node": "Tuple", "items": row})
         columns = self.columns(step)
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
@@ -139,19 +150,36 @@ class AirflowDialect(Dialect):
         return [*head, *self.extra_columns(step), *self.params(step)]
 
     @staticmethod
-    def wired(step: Node) -> bool:
-        return any(step["upstream"])
+    def upstream_column(step: Node) -> bool:
+        return step["upstream_template"] is None and any(step["upstream"])
+
+    @staticmethod
+    def outlet_column(step: Node) -> bool:
+        return step["outlet_template"] is None and any(step["outlets"])
 
     def extra_columns(self, step: Node) -> list[str]:
         return [
-            *(["upstream"] if self.wired(step) else []),
-            *(["outlet"] if any(step["outlets"]) else []),
+            *(["upstream"] if self.upstream_column(step) else []),
+            *(["outlet"] if self.outlet_column(step) else []),
         ]
 
+    @staticmethod
+    def upstream_of(step: Node, printer: PythonPrinter) -> str | None:
+        """How a looped task finds its upstream tasks: a column, a template, or none."""
+        if step["upstream_template"] is not None:
+            items = step["upstream_template"]["items"]
+            refs = [f"tasks[{printer.expr(item)}]" for item in items]
+            if not refs:
+                return None
+            return refs[0] if len(refs) == 1 else f"[{', '.join(refs)}]"
+        if any(step["upstream"]):
+            return "[tasks[name] for name in upstream]"
+        return None
+
     def step(self, step: Node, printer: PythonPrinter) -> list[str]:
-        looped = len(step["tasks"]) > 1
+        looped = step["task_count"] > 1
         columns = self.params(step) if looped else []
-        task_id = repr(step["tasks"][0])
+        task_id = repr(step["tasks"][0]) if not looped else "task_id"
         loop_id = "task_id" if self.named(step) else printer.expr(step["task_template"] or {})
         if step["language"] is None:
             lines = comment(f"{step['name']}: {step['doc']}", "    ")
@@ -175,7 +203,13 @@ class AirflowDialect(Dialect):
                 "",
             ]
             if looped:
-                outlets = ", outlets=[Asset(name=outlet)]" if any(step["outlets"]) else ""
+                outlet = (
+                    printer.expr(step["outlet_template"])
+                    if step["outlet_template"] is not None
+                    else "outlet"
+                )
+                has_outlet = step["outlet_template"] is not None or any(step["outlets"])
+                outlets = f", outlets=[Asset(name={outlet})]" if has_outlet else ""
                 arguments = ", ".join(f"{c}={c}" for c in columns)
                 create = f"{step['name']}.override(task_id={{task_id}}{outlets})({arguments})"
             else:
@@ -189,16 +223,17 @@ class AirflowDialect(Dialect):
                 ]
             else:
                 lines.append(f"    for {', '.join(targets)} in {self.table_name(step)}:")
-            lines.append(f"        tasks[task_id] = {create.format(task_id='task_id')}")
-            if self.wired(step):
-                lines.append("        [tasks[name] for name in upstream] >> tasks[task_id]")
+            lines.append(f"        tasks[task_id] = {create.replace('{task_id}', 'task_id')}")
+            upstream = self.upstream_of(step, printer)
+            if upstream:
+                lines.append(f"        {upstream} >> tasks[task_id]")
         else:
-            lines.append(f"    tasks[{task_id}] = {create.format(task_id=task_id)}")
-            upstream = [f"tasks[{u!r}]" for u in step["upstream"][0]]
-            if len(upstream) == 1:
-                lines.append(f"    {upstream[0]} >> tasks[{task_id}]")
-            elif upstream:
-                lines.append(f"    [{', '.join(upstream)}] >> tasks[{task_id}]")
+            lines.append(f"    tasks[{task_id}] = {create.replace('{task_id}', task_id)}")
+            refs = [f"tasks[{u!r}]" for u in step["upstream"][0]]
+            if len(refs) == 1:
+                lines.append(f"    {refs[0]} >> tasks[{task_id}]")
+            elif refs:
+                lines.append(f"    [{', '.join(refs)}] >> tasks[{task_id}]")
         return lines
 
     def call(self, step: Node) -> Node:

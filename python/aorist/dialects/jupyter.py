@@ -63,7 +63,7 @@ class JupyterDialect(Dialect):
             source = "\n".join(printer.definition(definition))
             cells.append(code(f"define-{definition['name']}", source, printer=printer))
         for step in module["steps"]:
-            count = len(step["tasks"])
+            count = step["task_count"]
             summary = f"{count} task{'s' if count > 1 else ''}"
             cells.append(
                 markdown(f"about-{step['name']}", f"## {step['name']}\n\n{step['doc']} ({summary})")

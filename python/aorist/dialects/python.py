@@ -211,7 +211,7 @@ def module_doc(module: Node, run: str) -> list[str]:
         doc.append(f"Needs the Python packages: {', '.join(module['libraries'])}.")
     doc += ["", "Steps, in order:"]
     for step in module["steps"]:
-        count = len(step["tasks"])
+        count = step["task_count"]
         entry = f"{step['name']} ({count} task{'s' if count > 1 else ''}): {step['doc']}"
         doc += textwrap.wrap(entry, 84, initial_indent="- ", subsequent_indent="  ")
     doc += ["", run]

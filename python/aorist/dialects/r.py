@@ -203,7 +203,7 @@ class RDialect(Dialect):
             "# Steps, in order:",
         ]
         for step in module["steps"]:
-            count = len(step["tasks"])
+            count = step["task_count"]
             entry = f"{step['name']} ({count} task{'s' if count > 1 else ''}): {step['doc']}"
             wrapped = textwrap.wrap(entry, WIDTH - 2, initial_indent="- ", subsequent_indent="  ")
             lines += [f"# {line}" for line in wrapped]
