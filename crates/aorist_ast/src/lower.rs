@@ -380,7 +380,13 @@ pub fn lower(
 
     Ok(Module {
         name: name.to_string(),
-        constraints: constraints.to_vec(),
+        // The request is a set: its order does not change the program.
+        constraints: constraints
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         host,
         imports,
         libraries: libraries.into_iter().collect(),

@@ -4,7 +4,7 @@
 //! Arguments every row shares are hoisted out of the table. Task names are the shortest
 //! unique suffix of their descriptive name (concept path + constraint).
 
-mod naming;
+pub mod naming;
 mod template;
 
 pub use naming::{snake_case, task_names};

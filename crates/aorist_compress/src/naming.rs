@@ -77,14 +77,40 @@ pub fn task_names(tree: &ConceptTree, plan: &BoundPlan) -> Vec<String> {
     }
     // Distinct paths can still join to one string ("a_b" + "c" vs "a" + "b_c"): number
     // the later ones, in plan order, so names stay unique and deterministic.
-    let mut names: Vec<String> = (0..plan.steps.len()).map(|i| render(i, depth[i])).collect();
+    let mut names: Vec<String> = (0..plan.steps.len())
+        .map(|i| fit(render(i, depth[i]), &render(i, paths[i].len())))
+        .collect();
     let mut taken: HashMap<String, usize> = HashMap::new();
     for name in names.iter_mut() {
         let count = taken.entry(name.clone()).or_insert(0);
         *count += 1;
         if *count > 1 {
-            *name = format!("{name}_{count}");
+            *name = fit(format!("{name}_{count}"), name);
         }
     }
     names
+}
+
+/// The longest name every target accepts: PostgreSQL truncates identifiers at 63 bytes
+/// (Airflow allows 250 characters, Python and R any length).
+pub const MAX_NAME: usize = 63;
+
+/// `name` if it fits; else its first bytes and a hash of the full descriptive name, so
+/// that names stay unique and stable (the hash is FNV-1a: no per-process seed).
+fn fit(name: String, descriptive: &str) -> String {
+    if name.len() <= MAX_NAME {
+        return name;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in descriptive.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let suffix = format!("_{:08x}", hash & 0xffff_ffff);
+    let mut cut = MAX_NAME - suffix.len();
+    // Names are ASCII identifiers, but never cut inside a character.
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &name[..cut])
 }

@@ -98,3 +98,17 @@ fn names_stay_unique_when_paths_join_alike() {
     all.dedup();
     assert_eq!(all.len(), count);
 }
+
+#[test]
+fn long_names_are_cut_to_63_bytes_with_a_stable_hash() {
+    let long = "a".repeat(60);
+    let tree = universe(&[("d", &[long.as_str(), "b"])]);
+    let plan = compressed(&tree);
+    let all: Vec<&String> = plan.groups.iter().flat_map(|g| &g.tasks).collect();
+    assert!(
+        all.iter().all(|name| name.len() <= naming::MAX_NAME),
+        "{all:?}"
+    );
+    let again = compressed(&tree);
+    assert_eq!(plan, again);
+}

@@ -16,6 +16,9 @@ use serde_json::Value;
 use crate::book::{Language, RecipeBook};
 use crate::facts::{asset_facts, temporary_file};
 
+/// The facts of one concept, shared by its steps.
+type Facts = Rc<BTreeMap<&'static str, Arg>>;
+
 /// A resolved parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "arg", content = "value", rename_all = "lowercase")]
@@ -94,7 +97,7 @@ pub fn bind(
         }
     }
     let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
-    let mut views: HashMap<usize, Option<(Replication, Rc<BTreeMap<&str, Arg>>)>> = HashMap::new();
+    let mut views: HashMap<usize, Option<(Replication, Facts)>> = HashMap::new();
     let mut recipes_for: HashMap<String, BTreeMap<Language, Vec<usize>>> = HashMap::new();
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
