@@ -156,3 +156,15 @@ def test_passes_ruff_airflow_rules(tmp_path: Path) -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hostile_text_is_inert_in_a_dag(airflow_home: Path, http_server, tmp_path: Path) -> None:
+    from test_injection import SERVED_NAME, hostile_universe
+
+    n_edges = snap_like_gz(http_server.root / SERVED_NAME, 30)
+    universe = hostile_universe(http_server.base_url)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    report = airflow(airflow_home, code, universe.name, tmp_path, "run")
+    assert report["import_errors"] == {}
+    assert report["state"] == "success", report["failed"]
+    assert lake_tables(tmp_path) == {"hostile.edges": n_edges}

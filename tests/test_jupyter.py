@@ -93,3 +93,16 @@ def test_papermill_overrides_the_lake_path(http_server, tmp_path: Path) -> None:
 
     with duckdb.connect(str(tmp_path / "elsewhere" / "lake.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM wine.wine_table").fetchall() == [(rows,)]
+
+
+def test_hostile_text_is_inert_in_a_notebook(http_server, tmp_path: Path) -> None:
+    from test_injection import SERVED_NAME, hostile_universe
+
+    n_edges = snap_like_gz(http_server.root / SERVED_NAME, 30)
+    notebook = nbformat.reads(
+        dag(hostile_universe(http_server.base_url), ["AllAssetsComputed"], "jupyter"),
+        as_version=4,
+    )
+    nbformat.validate(notebook)
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert lake_tables(tmp_path) == {"hostile.edges": n_edges}

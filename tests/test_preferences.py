@@ -63,3 +63,17 @@ def test_unmet_preference_is_a_typed_error(http_server) -> None:
             ["AllAssetsComputed"],
             preferences={"*": ["python", "sql"], "Downloaded": ["bash"]},
         )
+
+
+def test_r_recipes_run_through_rscript_from_python(http_server, tmp_path: Path) -> None:
+    import shutil
+
+    assert shutil.which("Rscript"), "Rscript is missing: run scripts/install-r.sh"
+    expected = serve_snap(http_server)
+    universe = snap_universe(http_server.base_url, NAMES)
+    preferences = {"*": ["python", "sql"], "Downloaded": ["r"], "HeaderRemoved": ["r"]}
+    assert recipe_of(universe, "Downloaded", preferences) == {"r/download.R"}
+    code = dag(universe, ["AllAssetsComputed"], "python", preferences=preferences)
+    assert "run_r(" in code and "def download(" not in code
+    run_generated(code, tmp_path)
+    assert lake_tables(tmp_path) == expected

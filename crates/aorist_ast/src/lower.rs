@@ -243,6 +243,24 @@ pub fn lower(
                             })
                             .collect(),
                     },
+                    // R recipes take named arguments (run through Rscript from Python).
+                    Language::R => Expr::Call {
+                        func: runtime.name.clone(),
+                        args: vec![
+                            Expr::Name { id: constant },
+                            Expr::Str {
+                                value: recipe.entry.clone(),
+                            },
+                        ],
+                        kwargs: recipe
+                            .parameters
+                            .iter()
+                            .map(|p| Keyword {
+                                name: p.name.clone(),
+                                value: argument(&p.name),
+                            })
+                            .collect(),
+                    },
                     _ => {
                         let mut args = vec![
                             Expr::Name { id: constant },

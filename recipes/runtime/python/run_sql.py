@@ -11,7 +11,7 @@ import string
 import duckdb
 
 
-def run_sql(lake_path: str, template: str, **params: object) -> None:
+def run_sql(lake_path: str, template: str, /, **params: object) -> None:
     """Run `template` on `<lake_path>/lake.duckdb`; `{name:role}` fields are quoted by role.
 
     Roles: identifier (a list of name parts), literal, lake_path (a path under the lake),
