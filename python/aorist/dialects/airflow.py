@@ -126,15 +126,17 @@ class AirflowDialect(Dialect):
         """The step's parameter table, with each task's upstream ids (and its outlet)
         where no template over the row's keys gives them."""
         rows = []
+        # Decided once per table: each check reads every row.
+        upstream_column, outlet_column = self.upstream_column(step), self.outlet_column(step)
         for index, row in enumerate(step["table"]["rows"]["items"]):
             items = row["items"] if row["node"] == "Tuple" else [row]
             extra = []
-            if self.upstream_column(step):
+            if upstream_column:
                 upstream = step["upstream"][index]
                 extra.append(
                     {"node": "List", "items": [{"node": "Str", "value": u} for u in upstream]}
                 )
-            if self.outlet_column(step):
+            if outlet_column:
                 extra.append({"node": "Str", "value": step["outlets"][index]})
             head, rest = (items[:1], items[1:]) if self.named(step) else ([], items)
             row = [*head, *extra, *rest]
