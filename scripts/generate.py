@@ -133,6 +133,25 @@ def render_python(
             f"    _family = {family!r}",
             "",
         ]
+        if family == "Attribute":
+            # Every attribute kind has the same fields; only its column types differ.
+            out += [
+                "    _fields = (",
+                "        Field('name', 'identifier'),",
+                "        Field('comment', 'optional[str]', default='None'),",
+                "        Field('nullable', 'bool', default='False'),",
+                "    )",
+                "    column_types: dict[str, str] = {}",
+                "    name: str",
+                "    comment: str | None",
+                "    nullable: bool",
+                "",
+                "    def __init__(",
+                "        self, name: str, comment: str | None = None, nullable: bool = False",
+                "    ) -> None:",
+                "        self._init(name=name, comment=comment, nullable=nullable)",
+                "",
+            ]
     all_names = list(families)
     for concept in concepts:
         bases = ([concept.mixin] if concept.mixin else []) + [concept.family or "Concept"]
@@ -177,20 +196,7 @@ def render_python(
             f"class {name}(Attribute):",
             f'    """{attribute["doc"]}"""',
             "",
-            "    _fields = (",
-            "        Field('name', 'identifier'),",
-            "        Field('comment', 'optional[str]', default='None'),",
-            "        Field('nullable', 'bool', default='False'),",
-            "    )",
             f"    column_types = {types!r}",
-            "    name: str",
-            "    comment: str | None",
-            "    nullable: bool",
-            "",
-            "    def __init__(",
-            "        self, name: str, comment: str | None = None, nullable: bool = False",
-            "    ) -> None:",
-            "        self._init(name=name, comment=comment, nullable=nullable)",
             "",
         ]
         all_names.append(name)

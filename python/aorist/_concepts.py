@@ -25,6 +25,21 @@ class Attribute(Concept):
 
     _family = "Attribute"
 
+    _fields = (
+        Field("name", "identifier"),
+        Field("comment", "optional[str]", default="None"),
+        Field("nullable", "bool", default="False"),
+    )
+    column_types: dict[str, str] = {}
+    name: str
+    comment: str | None
+    nullable: bool
+
+    def __init__(
+        self, name: str, comment: str | None = None, nullable: bool = False
+    ) -> None:
+        self._init(name=name, comment=comment, nullable=nullable)
+
 
 class DatumTemplate(Concept):
     """What one row (datum) means."""
@@ -845,11 +860,6 @@ class ComplianceConfig(Concept):
 class KeyStringIdentifier(Attribute):
     """A string that identifies a row (part of its key)."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -860,24 +870,11 @@ class KeyStringIdentifier(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class KeyInt64Identifier(Attribute):
     """A 64-bit integer that identifies a row (part of its key)."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -888,24 +885,11 @@ class KeyInt64Identifier(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class NumericIdentifier(Attribute):
     """A number that identifies something (a node, a user)."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -916,24 +900,11 @@ class NumericIdentifier(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class StringIdentifier(Attribute):
     """A string that identifies something."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -944,24 +915,11 @@ class StringIdentifier(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Int64(Attribute):
     """A 64-bit signed integer."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -972,24 +930,11 @@ class Int64(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Float64(Attribute):
     """A 64-bit floating point number."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "DOUBLE",
         "hive": "DOUBLE",
@@ -1000,24 +945,11 @@ class Float64(Attribute):
         "python": "float",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Boolean(Attribute):
     """True or false."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BOOLEAN",
         "hive": "BOOLEAN",
@@ -1028,24 +960,11 @@ class Boolean(Attribute):
         "python": "bool",
         "r": "logical",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class FreeText(Attribute):
     """Text written by people."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1056,24 +975,11 @@ class FreeText(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Categorical(Attribute):
     """One of a small set of labels."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1084,24 +990,11 @@ class Categorical(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Count(Attribute):
     """A count of things (non-negative integer)."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -1112,24 +1005,11 @@ class Count(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class NaturalNumber(Attribute):
     """A non-negative integer."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -1140,24 +1020,11 @@ class NaturalNumber(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Proportion(Attribute):
     """A number between 0 and 1."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "DOUBLE",
         "hive": "DOUBLE",
@@ -1168,24 +1035,11 @@ class Proportion(Attribute):
         "python": "float",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class POSIXTimestamp(Attribute):
     """Seconds since 1970-01-01T00:00:00Z."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -1196,24 +1050,11 @@ class POSIXTimestamp(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class ISO8601Timestamp(Attribute):
     """A timestamp written as ISO 8601 text."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1224,24 +1065,11 @@ class ISO8601Timestamp(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class DateString(Attribute):
     """A calendar date written as text (YYYY-MM-DD)."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1252,24 +1080,11 @@ class DateString(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class Year(Attribute):
     """A calendar year."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "BIGINT",
         "hive": "BIGINT",
@@ -1280,24 +1095,11 @@ class Year(Attribute):
         "python": "int",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class FloatLatitude(Attribute):
     """A latitude in degrees."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "DOUBLE",
         "hive": "DOUBLE",
@@ -1308,24 +1110,11 @@ class FloatLatitude(Attribute):
         "python": "float",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class FloatLongitude(Attribute):
     """A longitude in degrees."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "DOUBLE",
         "hive": "DOUBLE",
@@ -1336,24 +1125,11 @@ class FloatLongitude(Attribute):
         "python": "float",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class URI(Attribute):
     """A URI."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1364,24 +1140,11 @@ class URI(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class JSON(Attribute):
     """A JSON document as text."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "VARCHAR",
         "hive": "STRING",
@@ -1392,24 +1155,11 @@ class JSON(Attribute):
         "python": "str",
         "r": "character",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 class FloatPrediction(Attribute):
     """A number predicted by a model."""
 
-    _fields = (
-        Field("name", "identifier"),
-        Field("comment", "optional[str]", default="None"),
-        Field("nullable", "bool", default="False"),
-    )
     column_types = {
         "duckdb": "DOUBLE",
         "hive": "DOUBLE",
@@ -1420,14 +1170,6 @@ class FloatPrediction(Attribute):
         "python": "float",
         "r": "numeric",
     }
-    name: str
-    comment: str | None
-    nullable: bool
-
-    def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
-    ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
 
 
 ATTRIBUTE_KINDS = (

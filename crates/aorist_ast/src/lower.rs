@@ -165,6 +165,17 @@ pub fn lower(
                     },
                 }
             };
+            // The recipe's parameters as named arguments, in header order.
+            let keywords = || -> Vec<Keyword> {
+                recipe
+                    .parameters
+                    .iter()
+                    .map(|p| Keyword {
+                        name: p.name.clone(),
+                        value: argument(&p.name),
+                    })
+                    .collect()
+            };
             libraries.extend(recipe.libraries.iter().cloned());
             let call = if recipe.language == host {
                 if defined.insert(recipe.entry.clone()) {
@@ -180,14 +191,7 @@ pub fn lower(
                 Expr::Call {
                     func: recipe.entry.clone(),
                     args: Vec::new(),
-                    kwargs: recipe
-                        .parameters
-                        .iter()
-                        .map(|p| Keyword {
-                            name: p.name.clone(),
-                            value: argument(&p.name),
-                        })
-                        .collect(),
+                    kwargs: keywords(),
                 }
             } else {
                 let runtime = book.runtime(host, recipe.language).ok_or_else(|| {
@@ -234,14 +238,7 @@ pub fn lower(
                             },
                             Expr::Name { id: constant },
                         ],
-                        kwargs: recipe
-                            .parameters
-                            .iter()
-                            .map(|p| Keyword {
-                                name: p.name.clone(),
-                                value: argument(&p.name),
-                            })
-                            .collect(),
+                        kwargs: keywords(),
                     },
                     // R recipes take named arguments (run through Rscript from Python).
                     Language::R => Expr::Call {
@@ -252,14 +249,7 @@ pub fn lower(
                                 value: recipe.entry.clone(),
                             },
                         ],
-                        kwargs: recipe
-                            .parameters
-                            .iter()
-                            .map(|p| Keyword {
-                                name: p.name.clone(),
-                                value: argument(&p.name),
-                            })
-                            .collect(),
+                        kwargs: keywords(),
                     },
                     _ => {
                         let mut args = vec![
