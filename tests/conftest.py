@@ -13,15 +13,21 @@ directory is put on ``sys.path`` below so this also works under ``--import-mode=
 from __future__ import annotations
 
 import ast
+import bz2
 import functools
+import gzip
+import hashlib
+import http.server
 import importlib.util
 import os
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -316,3 +322,72 @@ def lake_files(cwd: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and not path.name.startswith(LAKE_DB)
     }
+
+
+# ----------------------------------------------------------------------- recipe tests
+# A scripted HTTP server and compressed archives, shared by the Python/Bash/SQL recipe
+# tests and the R recipe tests (tests/recipes/).
+
+PAYLOAD = b"a\tb\n" * 1000
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    # path -> list of (status, body) or (status, body, declared length), served in turn
+    routes: ClassVar[dict] = {}
+    hits: ClassVar[dict] = {}
+    agents: ClassVar[list] = []
+
+    def do_GET(self) -> None:
+        Handler.hits[self.path] = Handler.hits.get(self.path, 0) + 1
+        Handler.agents.append(self.headers.get("User-Agent"))
+        responses = Handler.routes.get(self.path, [(404, b"not found")])
+        status, data, *declared = responses[min(Handler.hits[self.path], len(responses)) - 1]
+        length = declared[0] if declared and declared[0] is not None else len(data)
+        self.send_response(status)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    Handler.routes = {}
+    Handler.hits = {}
+    Handler.agents = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def archives(tmp_path) -> dict:
+    # A multi-member gzip: decompressors must read past the first member.
+    (tmp_path / "data.gz").write_bytes(gzip.compress(PAYLOAD[:7]) + gzip.compress(PAYLOAD[7:]))
+    (tmp_path / "data.bz2").write_bytes(bz2.compress(PAYLOAD))
+    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
+        archive.writestr("dir/", b"")
+        archive.writestr("dir/weird [1]*?.tsv", PAYLOAD)
+        archive.writestr("__MACOSX/dir/._weird", b"junk")
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+        archive.writestr("one.tsv", PAYLOAD)
+        archive.writestr("two.tsv", PAYLOAD)
+    return {
+        "gzip": tmp_path / "data.gz",
+        "bz2": tmp_path / "data.bz2",
+        "zip": tmp_path / "data.zip",
+    }
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -9,23 +9,19 @@ Nothing is skipped: a missing tool fails the run.
 
 from __future__ import annotations
 
-import bz2
 import datetime
 import gzip
-import hashlib
-import http.server
 import os
 import re
 import shutil
 import subprocess
-import threading
 import tomllib
-import zipfile
 from pathlib import Path
-from typing import ClassVar
 
 import duckdb
 import pytest
+
+from conftest import PAYLOAD, Handler, sha
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
@@ -170,10 +166,6 @@ def run_sql(
     **params: object,
 ):
     return call_r(R_RUNTIME, "run_sql", lake, template, check=check, locale=locale, **params)
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def query(lake: Path, sql: str) -> list[tuple]:
@@ -341,47 +333,6 @@ def test_lintr_reports_nothing() -> None:
 # ------------------------------------------------------------------------ download
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    # path -> list of (status, body, declared length or None), served in turn
-    routes: ClassVar[dict] = {}
-    hits: ClassVar[dict] = {}
-    agents: ClassVar[list] = []
-
-    def do_GET(self) -> None:
-        Handler.hits[self.path] = Handler.hits.get(self.path, 0) + 1
-        Handler.agents.append(self.headers.get("User-Agent"))
-        responses = Handler.routes.get(self.path, [(404, b"not found", None)])
-        status, data, length = responses[min(Handler.hits[self.path], len(responses)) - 1]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data) if length is None else length))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        self.close_connection = True
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def server():
-    Handler.routes = {}
-    Handler.hits = {}
-    Handler.agents = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-PAYLOAD = b"a\tb\n" * 1000
-
-
 def test_download_ok_and_idempotent(server, tmp_path) -> None:
     Handler.routes["/data"] = [(200, PAYLOAD, None)]
     destination = tmp_path / "sub" / "data.tsv"
@@ -458,24 +409,6 @@ def test_download_local_paths(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------------- decompress
-
-
-@pytest.fixture
-def archives(tmp_path) -> dict:
-    (tmp_path / "data.gz").write_bytes(gzip.compress(PAYLOAD[:7]) + gzip.compress(PAYLOAD[7:]))
-    (tmp_path / "data.bz2").write_bytes(bz2.compress(PAYLOAD))
-    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
-        archive.writestr("dir/", b"")
-        archive.writestr("dir/weird [1]*?.tsv", PAYLOAD)
-        archive.writestr("__MACOSX/dir/._weird", b"junk")
-    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
-        archive.writestr("one.tsv", PAYLOAD)
-        archive.writestr("two.tsv", PAYLOAD)
-    return {
-        "gzip": tmp_path / "data.gz",
-        "bz2": tmp_path / "data.bz2",
-        "zip": tmp_path / "data.zip",
-    }
 
 
 @pytest.mark.parametrize("compression", ["gzip", "bz2", "zip"])

@@ -1,24 +1,20 @@
 """Tests for the recipe files under recipes/ (python, bash and sql)."""
 
 import ast
-import bz2
 import datetime
 import gzip
-import hashlib
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 import tomllib
 import urllib.error
-import zipfile
 from pathlib import Path
-from typing import ClassVar
 
 import duckdb
 import pytest
+
+from conftest import PAYLOAD, Handler, sha
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 PREFIXES = {".py": "#", ".sh": "#", ".sql": "--"}
@@ -36,17 +32,14 @@ def split_recipe(path: Path) -> tuple[dict, str]:
     prefix = PREFIXES[path.suffix]
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     header = []
-    index = 0
-    for index, line in enumerate(lines):
+    for line in lines:
         if not line.startswith(prefix):
             break
         text = line[len(prefix) :]
         if text.strip() and not text.startswith(" "):
             raise AssertionError(f"{path}: comment prefix must be {prefix!r} + space")
         header.append(text[1:] if text.startswith(" ") else text.lstrip("\n"))
-    else:
-        index = len(lines)
-    return tomllib.loads("".join(header)), "".join(lines[index:])
+    return tomllib.loads("".join(header)), "".join(lines[len(header) :])
 
 
 def load_python(name: str):
@@ -106,10 +99,6 @@ def render_sql(name: str, values: dict, lake_path: str) -> str:
     return re.sub(r"\{\{|\}\}|\{(\w+)\}", substitute, body)
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # ------------------------------------------------------------------- header checks
 
 
@@ -138,9 +127,7 @@ def test_header(path: Path) -> None:
         assert names == set(params)
 
 
-@pytest.mark.parametrize(
-    "path", sorted((RECIPES / "python").glob("*.py")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted((RECIPES / "python").glob("*.py")), ids=lambda p: p.name)
 def test_python_structure(path: Path) -> None:
     meta, _ = split_recipe(path)
     recipe = meta["recipe"]
@@ -170,41 +157,6 @@ def test_python_structure(path: Path) -> None:
 
 
 # ------------------------------------------------------------------------ download
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    routes: ClassVar[dict] = {}
-    hits: ClassVar[dict] = {}
-
-    def do_GET(self) -> None:
-        Handler.hits[self.path] = Handler.hits.get(self.path, 0) + 1
-        responses = Handler.routes.get(self.path, [(404, b"not found")])
-        status, data = responses[min(Handler.hits[self.path], len(responses)) - 1]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def server():
-    Handler.routes = {}
-    Handler.hits = {}
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-PAYLOAD = b"a\tb\n" * 1000
 
 
 def test_download_ok_and_idempotent(server, tmp_path) -> None:
@@ -276,24 +228,6 @@ def test_download_local_paths(tmp_path) -> None:
 # ---------------------------------------------------------------------- decompress
 
 
-@pytest.fixture
-def archives(tmp_path) -> dict:
-    (tmp_path / "data.gz").write_bytes(gzip.compress(PAYLOAD))
-    (tmp_path / "data.bz2").write_bytes(bz2.compress(PAYLOAD))
-    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
-        archive.writestr("dir/", b"")
-        archive.writestr("dir/weird [1]*?.tsv", PAYLOAD)
-        archive.writestr("__MACOSX/dir/._weird", b"junk")
-    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
-        archive.writestr("one.tsv", PAYLOAD)
-        archive.writestr("two.tsv", PAYLOAD)
-    return {
-        "gzip": tmp_path / "data.gz",
-        "bz2": tmp_path / "data.bz2",
-        "zip": tmp_path / "data.zip",
-    }
-
-
 @pytest.mark.parametrize("compression", ["gzip", "bz2", "zip"])
 def test_decompress_python(archives, tmp_path, compression) -> None:
     decompress = load_python("decompress")
@@ -330,9 +264,7 @@ def test_decompress_errors(archives, tmp_path) -> None:
         decompress(str(archives["bz2"]), str(destination), "gzip")
     assert not destination.exists() and not Path(f"{destination}.part").exists()
 
-    result = run_bash(
-        "decompress", tmp_path / "two.zip", destination, "zip", check=False
-    )
+    result = run_bash("decompress", tmp_path / "two.zip", destination, "zip", check=False)
     assert result.returncode != 0 and "one.tsv" in result.stderr
     result = run_bash("decompress", archives["gzip"], destination, "xz", check=False)
     assert result.returncode != 0
@@ -346,9 +278,7 @@ def test_decompress_errors(archives, tmp_path) -> None:
 HEADERED = b"# comment\r\nfrom\tto\n1\t2\n3\t4"
 
 
-@pytest.mark.parametrize(
-    "lines,expected", [(0, HEADERED), (2, b"1\t2\n3\t4"), (9, b"")]
-)
+@pytest.mark.parametrize("lines,expected", [(0, HEADERED), (2, b"1\t2\n3\t4"), (9, b"")])
 def test_remove_header_python(tmp_path, lines, expected) -> None:
     remove_header = load_python("remove_header")
     source = tmp_path / "in"
@@ -360,9 +290,7 @@ def test_remove_header_python(tmp_path, lines, expected) -> None:
     assert destination.read_bytes() == expected
 
 
-@pytest.mark.parametrize(
-    "lines,expected", [(0, HEADERED), (2, b"1\t2\n3\t4"), (9, b"")]
-)
+@pytest.mark.parametrize("lines,expected", [(0, HEADERED), (2, b"1\t2\n3\t4"), (9, b"")])
 def test_remove_header_bash(tmp_path, lines, expected) -> None:
     source = tmp_path / "in"
     source.write_bytes(HEADERED)
@@ -409,11 +337,9 @@ def test_convert_jsonl(tmp_path) -> None:
         encoding="utf-8",
     )
     destination = tmp_path / "out.csv"
-    convert(
-        str(source), str(destination), "jsonl", ["id", "name", "tags", "ok", "score"]
-    )
+    convert(str(source), str(destination), "jsonl", ["id", "name", "tags", "ok", "score"])
     assert destination.read_text(encoding="utf-8") == (
-        '1,"x,y","[""a"",""b""]",true,\n' '2,,"{""k"":null}",false,\n' "3,é,,,1.5\n"
+        '1,"x,y","[""a"",""b""]",true,\n2,,"{""k"":null}",false,\n3,é,,,1.5\n'
     )
 
 
@@ -453,9 +379,7 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         encoding="utf-8",
     )
     csv_file = tmp_path / "out.csv"
-    load_python("convert_to_csv")(
-        str(source), str(csv_file), "tsv", [n for n, _ in COLUMNS]
-    )
+    load_python("convert_to_csv")(str(source), str(csv_file), "tsv", [n for n, _ in COLUMNS])
     staging_file = "_staging/test/my_table.csv"
     load_python("store_in_lake")(str(csv_file), str(lake), staging_file)
     assert (lake / staging_file).read_bytes() == csv_file.read_bytes()
@@ -491,9 +415,7 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
     written = (lake / target_file).stat().st_mtime_ns
     convert_to_target(str(lake), staging_table, target_file, target_format)
     assert (lake / target_file).stat().st_mtime_ns == written
-    assert sorted(os.listdir(lake / "test" / "my_table")) == [
-        f"my_table.{target_format}"
-    ]
+    assert sorted(os.listdir(lake / "test" / "my_table")) == [f"my_table.{target_format}"]
 
     publish_table = load_python("publish_table")
     target_table = ["test", "my_table"]
@@ -510,9 +432,7 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
     try:
         con.execute(drop_sql).fetchall()
         con.execute(drop_sql).fetchall()
-        rows = con.execute(
-            'SELECT * FROM "test"."my_table" ORDER BY id NULLS LAST'
-        ).fetchall()
+        rows = con.execute('SELECT * FROM "test"."my_table" ORDER BY id NULLS LAST').fetchall()
         assert rows == sorted(ROWS, key=lambda r: (r[0] is None, r[0] or 0))
         types = con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -552,8 +472,7 @@ def test_lake_empty_table(tmp_path, target_format) -> None:
     con = duckdb.connect(str(lake / "lake.duckdb"))
     try:
         con.execute(
-            "CREATE SCHEMA s; "
-            "CREATE VIEW s.v AS SELECT 1::BIGINT AS a, 'x' AS b WHERE false"
+            "CREATE SCHEMA s; CREATE VIEW s.v AS SELECT 1::BIGINT AS a, 'x' AS b WHERE false"
         ).fetchall()
     finally:
         con.close()
