@@ -285,16 +285,14 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 .map(|&s| Arc::new(Value::String(names[s].clone())))
                 .collect();
             let task_template = match template_of(&task_values) {
-                Some(Templated::Text { parts }) => {
-                    template::keys_used(
-                        &Templated::Text {
-                            parts: parts.clone(),
-                        },
-                        &mut used_keys,
-                    );
-                    Some(parts)
+                Some(template) => {
+                    template::keys_used(&template, &mut used_keys);
+                    match template {
+                        Templated::Text { parts } => Some(parts),
+                        _ => None,
+                    }
                 }
-                _ => None,
+                None => None,
             };
             // Orchestrators wire each task to its upstream tasks and declare what it
             // publishes; both are usually the same for every row up to its keys.

@@ -337,13 +337,6 @@ impl ConstraintDag {
         out.push_str("}\n");
         out
     }
-
-    pub fn kinds(&self, tree: &ConceptTree) -> Vec<NodeKind> {
-        self.instances
-            .iter()
-            .filter_map(|i| tree.nodes.get(i.node).map(|n| n.kind))
-            .collect()
-    }
 }
 
 #[cfg(test)]
