@@ -114,7 +114,9 @@ pub enum Definition {
 pub struct Table {
     pub name: String,
     pub columns: Vec<String>,
-    pub rows: Expr,
+    /// The rows; `None` when `shared` names the module-level constant holding them
+    /// (a large universe would otherwise carry each shared table once per step).
+    pub rows: Option<Expr>,
     /// The module-level constant holding these rows, when several steps share them.
     pub shared: Option<String>,
 }
@@ -137,8 +139,8 @@ pub struct Step {
     pub upstream: Vec<Vec<String>>,
     /// Every task's upstream task names, as a list built from the row's keys.
     pub upstream_template: Option<Expr>,
-    /// Per task: the qualified name of the table it publishes (empty when none, or when
-    /// `outlet_template` says it).
+    /// Per task: the qualified name of the table it publishes (empty for a task that
+    /// publishes none); an empty list when no task publishes or `outlet_template` says it.
     pub outlets: Vec<String>,
     /// Every task's published table name, built from the row's keys.
     pub outlet_template: Option<Expr>,

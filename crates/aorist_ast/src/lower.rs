@@ -156,7 +156,7 @@ pub fn lower(
                 AoristError::catalog(group.name.clone(), "recipe index out of range")
             })?;
             language = Some(recipe.language);
-            recipe_id = Some(recipe.id.clone());
+            recipe_id = Some(recipe.id.to_string());
             let argument = |param: &str| -> Expr {
                 match group.hoisted.iter().find(|(name, _)| name == param) {
                     Some((_, hoisted)) => hoisted_expr(hoisted),
@@ -171,7 +171,7 @@ pub fn lower(
                     .parameters
                     .iter()
                     .map(|p| Keyword {
-                        name: p.name.clone(),
+                        name: p.name.to_string(),
                         value: argument(&p.name),
                     })
                     .collect()
@@ -300,7 +300,7 @@ pub fn lower(
             let table = Table {
                 name: table_name.clone(),
                 columns: columns.clone(),
-                rows: Expr::List { items: rows },
+                rows: Some(Expr::List { items: rows }),
                 shared: None,
             };
             body = vec![Stmt::For {
@@ -337,6 +337,7 @@ pub fn lower(
                 .map(templated_expr),
             outlets: match (&group.outlet_template, looped) {
                 (Some(_), true) => Vec::new(),
+                _ if group.publishes.iter().all(Option::is_none) => Vec::new(),
                 _ => group
                     .publishes
                     .iter()
@@ -415,24 +416,37 @@ pub fn lower(
 /// Tables with the same rows in several steps (typically the list of assets every
 /// replication step loops over) become one module-level constant the steps share.
 fn share_tables(steps: &mut [Step], definitions: &mut Vec<Definition>) {
-    let mut users: Vec<(Expr, Vec<usize>, Vec<String>)> = Vec::new();
+    // Each distinct (rows, columns) pair, with the steps whose table it is.
+    let mut users: Vec<(&Expr, &[String], Vec<usize>)> = Vec::new();
     for (index, step) in steps.iter().enumerate() {
-        let Some(table) = &step.table else { continue };
+        let Some(Table {
+            rows: Some(rows),
+            columns,
+            ..
+        }) = &step.table
+        else {
+            continue;
+        };
         match users
             .iter_mut()
-            .find(|(rows, _, columns)| rows == &table.rows && columns == &table.columns)
+            .find(|(other, other_columns, _)| *other == rows && *other_columns == &columns[..])
         {
-            Some((_, indices, _)) => indices.push(index),
-            None => users.push((table.rows.clone(), vec![index], table.columns.clone())),
+            Some((_, _, indices)) => indices.push(index),
+            None => users.push((rows, columns, vec![index])),
         }
     }
+    let shared: Vec<(Vec<String>, Vec<usize>)> = users
+        .into_iter()
+        .filter(|(_, _, indices)| indices.len() > 1)
+        .map(|(_, columns, indices)| (columns.to_vec(), indices))
+        .collect();
     let mut taken: BTreeSet<String> = definitions
         .iter()
         .map(|d| match d {
             Definition::Function { name, .. } | Definition::Constant { name, .. } => name.clone(),
         })
         .collect();
-    for (rows, indices, columns) in users.into_iter().filter(|(_, i, _)| i.len() > 1) {
+    for (columns, indices) in shared {
         let base = match columns.as_slice() {
             [one] => format!("{one}s").to_uppercase(),
             _ => format!("{}_rows", columns.join("_")).to_uppercase(),
@@ -445,20 +459,18 @@ fn share_tables(steps: &mut [Step], definitions: &mut Vec<Definition>) {
         }
         taken.insert(name.clone());
         let names: Vec<&str> = indices.iter().map(|&i| steps[i].name.as_str()).collect();
-        definitions.push(Definition::Constant {
-            name: name.clone(),
-            value: rows,
-            doc: format!(
-                "Rows ({}) of the steps {}.",
-                columns.join(", "),
-                names.join(", ")
-            ),
-            origin: String::new(),
-        });
+        let doc = format!(
+            "Rows ({}) of the steps {}.",
+            columns.join(", "),
+            names.join(", ")
+        );
+        // The constant takes the first table's rows; the others' copies are dropped.
+        let mut rows = None;
         for &index in &indices {
             let step = &mut steps[index];
             if let Some(table) = &mut step.table {
                 table.shared = Some(name.clone());
+                rows = rows.or(table.rows.take());
             }
             for statement in &mut step.body {
                 if let Stmt::For { iter, .. } = statement {
@@ -466,5 +478,11 @@ fn share_tables(steps: &mut [Step], definitions: &mut Vec<Definition>) {
                 }
             }
         }
+        definitions.push(Definition::Constant {
+            name,
+            value: rows.unwrap_or(Expr::List { items: Vec::new() }),
+            doc,
+            origin: String::new(),
+        });
     }
 }

@@ -26,7 +26,7 @@ pub struct Group {
     pub constraint: String,
     #[serde(skip)]
     pub recipe: Option<usize>,
-    pub recipe_id: Option<String>,
+    pub recipe_id: Option<Arc<str>>,
     /// Groups that must run first (smaller indices).
     pub deps: Vec<usize>,
     /// The task name of each row.
@@ -164,13 +164,13 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
         move |position: usize| {
             let step = &plan.steps[position];
             GroupKey {
-                constraint: step.constraint.as_str(),
+                constraint: &step.constraint,
                 recipe: step.recipe,
                 shape: step
                     .args
                     .iter()
                     .map(|(_, arg)| match arg {
-                        Arg::Setting(setting) => Some(setting.as_str()),
+                        Arg::Setting(setting) => Some(&**setting),
                         Arg::Literal(_) => None,
                     })
                     .collect(),
@@ -195,7 +195,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             } else {
                 format!("{base}_{count}")
             };
-            let params: Vec<&String> = plan.steps[steps[0]]
+            let params: Vec<&Arc<str>> = plan.steps[steps[0]]
                 .args
                 .iter()
                 .map(|(name, _)| name)
@@ -256,9 +256,11 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                         Arg::Literal(value) => Hoisted::Literal {
                             value: (**value).clone(),
                         },
-                        Arg::Setting(name) => Hoisted::Setting { name: name.clone() },
+                        Arg::Setting(name) => Hoisted::Setting {
+                            name: name.to_string(),
+                        },
                     };
-                    hoisted.push(((*param).clone(), value));
+                    hoisted.push((param.to_string(), value));
                     continue;
                 }
                 // Settings are part of the group key, so only literals vary by row.
@@ -266,16 +268,16 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     .iter()
                     .map(|&s| match &plan.steps[s].args[p].1 {
                         Arg::Literal(value) => value.clone(),
-                        Arg::Setting(name) => Arc::new(Value::String(name.clone())),
+                        Arg::Setting(name) => Arc::new(Value::String(name.to_string())),
                     })
                     .collect();
                 match template_of(&values) {
                     Some(template) => {
                         template::keys_used(&template, &mut used_keys);
-                        hoisted.push(((*param).clone(), Hoisted::Template { template }));
+                        hoisted.push((param.to_string(), Hoisted::Template { template }));
                     }
                     None => {
-                        columns.push((*param).clone());
+                        columns.push(param.to_string());
                         varying.push(values);
                     }
                 }

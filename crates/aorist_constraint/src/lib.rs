@@ -10,6 +10,7 @@ mod catalog;
 pub use catalog::{Catalog, Condition, ConstraintDecl, Mapping, Requirement};
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use aorist_concept::lake::{replication, Replication};
 use aorist_concept::{ConceptTree, NodeKind};
@@ -20,7 +21,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Instance {
     pub id: usize,
-    pub constraint: String,
+    /// Shared by every instance of the constraint (a large plan has a million).
+    pub constraint: Arc<str>,
     pub node: usize,
     /// Instances that must hold first (ids are smaller: the DAG is topologically ordered).
     pub deps: Vec<usize>,
@@ -32,19 +34,33 @@ pub struct ConstraintDag {
     pub instances: Vec<Instance>,
 }
 
-/// Evaluates attach conditions, caching each asset's lake view.
+/// What attach conditions read of an asset's lake view (the view itself is rebuilt by
+/// binding; keeping a million of them here would only cost memory).
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    compressed: bool,
+    header: bool,
+    csv: bool,
+}
+
+/// Evaluates attach conditions, caching each asset's shape (`None`: not replicated).
 struct Conditions<'a> {
     tree: &'a ConceptTree,
-    views: HashMap<usize, Option<Replication>>,
+    shapes: HashMap<usize, Option<Shape>>,
 }
 
 impl<'a> Conditions<'a> {
-    fn view(&mut self, node: usize) -> Result<Option<&Replication>> {
-        if !self.views.contains_key(&node) {
-            let view = replication(self.tree, node)?;
-            self.views.insert(node, view);
+    fn shape(&mut self, node: usize) -> Result<Option<Shape>> {
+        if let Some(shape) = self.shapes.get(&node) {
+            return Ok(*shape);
         }
-        Ok(self.views.get(&node).and_then(Option::as_ref))
+        let shape = replication(self.tree, node)?.map(|view: Replication| Shape {
+            compressed: view.compression.is_some(),
+            header: view.header_lines > 0,
+            csv: view.source_format == "csv",
+        });
+        self.shapes.insert(node, shape);
+        Ok(shape)
     }
 
     /// The first condition of `decl` that fails on `node`, or `None` when it attaches.
@@ -53,12 +69,12 @@ impl<'a> Conditions<'a> {
             return Ok(Some(Condition::Kind));
         }
         for condition in &decl.when {
-            let holds = match (condition, self.view(node)?) {
+            let holds = match (condition, self.shape(node)?) {
                 (_, None) => false,
                 (Condition::Kind, Some(_)) | (Condition::Replicated, Some(_)) => true,
-                (Condition::SourceCompressed, Some(view)) => view.compression.is_some(),
-                (Condition::SourceHasHeader, Some(view)) => view.header_lines > 0,
-                (Condition::SourceNotCsv, Some(view)) => view.source_format != "csv",
+                (Condition::SourceCompressed, Some(shape)) => shape.compressed,
+                (Condition::SourceHasHeader, Some(shape)) => shape.header,
+                (Condition::SourceNotCsv, Some(shape)) => !shape.csv,
             };
             if !holds {
                 return Ok(Some(*condition));
@@ -76,8 +92,14 @@ pub fn expand(
 ) -> Result<ConstraintDag> {
     let mut conditions = Conditions {
         tree,
-        views: HashMap::new(),
+        shapes: HashMap::new(),
     };
+    // One shared name per constraint: a large plan has a million instances.
+    let names: Vec<Arc<str>> = catalog
+        .constraints
+        .iter()
+        .map(|decl| Arc::from(decl.name.as_str()))
+        .collect();
     let mut instances: Vec<Instance> = Vec::new();
     let mut index: HashMap<(usize, usize), usize> = HashMap::new();
     let mut worklist: VecDeque<usize> = VecDeque::new();
@@ -89,7 +111,7 @@ pub fn expand(
             let id = instances.len();
             instances.push(Instance {
                 id,
-                constraint: catalog.constraints[decl].name.clone(),
+                constraint: names[decl].clone(),
                 node,
                 deps: Vec::new(),
             });
@@ -137,7 +159,7 @@ pub fn expand(
     while let Some(id) = worklist.pop_front() {
         let (constraint, node) = (instances[id].constraint.clone(), instances[id].node);
         let decl = catalog.get(&constraint).ok_or_else(|| {
-            AoristError::catalog(constraint.clone(), "instance of an unknown constraint")
+            AoristError::catalog(constraint.to_string(), "instance of an unknown constraint")
         })?;
         for requirement in &decl.requires {
             let kind = catalog.attach_kind(requirement)?;

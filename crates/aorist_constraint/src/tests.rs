@@ -24,7 +24,7 @@ fn replication_chain_has_every_step_in_order() {
     let names: Vec<&str> = dag
         .instances
         .iter()
-        .map(|i| i.constraint.as_str())
+        .map(|i| &*i.constraint)
         .collect();
     assert_eq!(
         names,

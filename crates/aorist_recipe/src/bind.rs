@@ -27,7 +27,7 @@ pub enum Arg {
     /// the steps of one concept).
     Literal(Arc<Value>),
     /// A reference to a program-level setting (e.g. `LAKE_PATH`).
-    Setting(String),
+    Setting(Arc<str>),
 }
 
 /// A program-level setting the user may override (a papermill parameter, say).
@@ -57,14 +57,15 @@ impl Preferences {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoundStep {
     pub id: usize,
-    pub constraint: String,
+    pub constraint: Arc<str>,
     pub node: usize,
     /// Index into the recipe book; `None` for constraints that only gather others.
     #[serde(skip)]
     pub recipe: Option<usize>,
     /// The recipe's file under `recipes/` (what goldens and `explain` show).
-    pub recipe_id: Option<String>,
-    pub args: Vec<(String, Arg)>,
+    pub recipe_id: Option<Arc<str>>,
+    /// Parameter names (shared with the recipe book) and values.
+    pub args: Vec<(Arc<str>, Arg)>,
     pub deps: Vec<usize>,
     /// The table this step makes available to others (`publishes` in the catalog).
     pub publishes: Option<Arc<Value>>,
@@ -98,11 +99,11 @@ pub fn bind(
     }
     let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
     let mut views: HashMap<usize, Option<(Replication, Facts)>> = HashMap::new();
-    let mut recipes_for: HashMap<String, BTreeMap<Language, Vec<usize>>> = HashMap::new();
+    let mut recipes_for: HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>> = HashMap::new();
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
         let decl = catalog.get(&instance.constraint).ok_or_else(|| {
-            AoristError::catalog(instance.constraint.clone(), "not in the catalog")
+            AoristError::catalog(instance.constraint.to_string(), "not in the catalog")
         })?;
         // Paths are for error messages only: formatting one per instance is costly.
         let path = || tree.display_path(instance.node);

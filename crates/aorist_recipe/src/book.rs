@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use aorist_error::{AoristError, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,7 @@ impl fmt::Display for Language {
 /// One parameter of a recipe.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Param {
-    pub name: String,
+    pub name: Arc<str>,
     /// The fact it is resolved from (see `facts.rs`).
     pub from: String,
     pub doc: String,
@@ -74,7 +75,7 @@ pub struct Param {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recipe {
     /// Its path under `recipes/`, e.g. `python/download.py`.
-    pub id: String,
+    pub id: Arc<str>,
     pub constraint: String,
     pub language: Language,
     pub entry: String,
@@ -213,14 +214,14 @@ impl RecipeBook {
                             ));
                         }
                         parameters.push(Param {
-                            name,
+                            name: Arc::from(name),
                             from: param.from,
                             doc: param.doc,
                             sql: param.sql,
                         });
                     }
                     book.recipes.push(Recipe {
-                        id: id.to_string(),
+                        id: Arc::from(id),
                         constraint: raw.constraint,
                         language,
                         entry: raw.entry,

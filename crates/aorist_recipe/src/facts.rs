@@ -56,7 +56,7 @@ pub fn asset_facts(view: &Replication) -> BTreeMap<&'static str, Arg> {
         .into_iter()
         .map(|(key, value)| (key, Arg::Literal(Arc::new(value))))
         .collect();
-    out.insert("settings.lake_path", Arg::Setting("LAKE_PATH".to_string()));
+    out.insert("settings.lake_path", Arg::Setting(Arc::from("LAKE_PATH")));
     out
 }
 

@@ -79,9 +79,10 @@ class AirflowDialect(Dialect):
                     "source": imports_inside(definition["source"], definition["imports"]),
                 }
             lines += ["", "", *printer.definition(definition)]
+        constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
         for step in module["steps"]:
             if step["task_count"] > 1 and not self.uses_shared(step):
-                lines += ["", "", *self.table(step, printer)]
+                lines += ["", "", *self.table(step, printer, constants)]
         lines += [
             "",
             "",
@@ -122,13 +123,16 @@ class AirflowDialect(Dialect):
         columns = step["table"]["columns"] if step["table"] else []
         return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
 
-    def table(self, step: Node, printer: PythonPrinter) -> list[str]:
+    def table(self, step: Node, printer: PythonPrinter, constants: dict[str, Node]) -> list[str]:
         """The step's parameter table, with each task's upstream ids (and its outlet)
         where no template over the row's keys gives them."""
+        table = step["table"]
+        # A shared table's rows live in the constant it shares (`constants`).
+        source = table["rows"] if table["shared"] is None else constants[table["shared"]]
         rows = []
         # Decided once per table: each check reads every row.
         upstream_column, outlet_column = self.upstream_column(step), self.outlet_column(step)
-        for index, row in enumerate(step["table"]["rows"]["items"]):
+        for index, row in enumerate(source["items"]):
             items = row["items"] if row["node"] == "Tuple" else [row]
             extra = []
             if upstream_column:
@@ -194,7 +198,7 @@ class AirflowDialect(Dialect):
             options = f"retries={step['retries']}"
             if not looped:
                 # One task: the decorator names it; loops name each instance by override.
-                outlet = step["outlets"][0]
+                outlet = step["outlets"][0] if step["outlets"] else ""
                 outlets = f", outlets=[Asset(name={outlet!r})]" if outlet else ""
                 options = f"task_id={task_id}, {options}{outlets}"
             lines = [
