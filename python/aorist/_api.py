@@ -112,8 +112,9 @@ def stage(
             f"dag: name {name!r} is not an identifier (letters, digits, underscores); "
             "fix: pass a name such as 'my_flow'"
         )
+    # In a list, the JSON is handed over: the core frees it once parsed.
     return _core.plan(
-        json.dumps(universe.to_tree()),
+        [universe.to_json()],
         _constraints(constraints),
         json.dumps(_preferences(preferences, target)),
         target.host,

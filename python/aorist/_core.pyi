@@ -4,7 +4,7 @@
 __all__ = ["plan", "concept_kinds", "attribute_types", "constraint_names", "recipe_book"]
 
 def plan(
-    universe: str,
+    universe: str | list[str],
     constraints: list[str],
     preferences: str,
     host: str,

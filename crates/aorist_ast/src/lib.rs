@@ -11,6 +11,8 @@ mod lower;
 
 pub use lower::lower;
 
+use std::sync::Arc;
+
 use aorist_recipe::Language;
 use serde::Serialize;
 
@@ -131,12 +133,12 @@ pub struct Step {
     pub deps: Vec<String>,
     pub task_count: usize,
     /// Task names, one per row; empty when `task_template` names the rows.
-    pub tasks: Vec<String>,
+    pub tasks: Vec<Arc<str>>,
     /// The task name built from the row's keys (`Expr::Format`), when the table has no
     /// task column.
     pub task_template: Option<Expr>,
     /// Per task: the tasks it depends on (empty when `upstream_template` says it).
-    pub upstream: Vec<Vec<String>>,
+    pub upstream: Vec<Vec<Arc<str>>>,
     /// Every task's upstream task names, as a list built from the row's keys.
     pub upstream_template: Option<Expr>,
     /// Per task: the qualified name of the table it publishes (empty for a task that

@@ -145,7 +145,11 @@ pub fn lower(
             })
         } else {
             Expr::Str {
-                value: group.tasks.first().cloned().unwrap_or_default(),
+                value: group
+                    .tasks
+                    .first()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
             }
         };
         let mut body = vec![Stmt::Progress { task: task_expr }];
@@ -279,10 +283,10 @@ pub fn lower(
                     let mut items = Vec::with_capacity(row.len() + 1);
                     if named {
                         items.push(Expr::Str {
-                            value: task.clone(),
+                            value: task.to_string(),
                         });
                     }
-                    items.extend(row.iter().map(value_expr));
+                    items.extend(row.iter().map(|value| value_expr(value)));
                     // A table of one column holds values, not 1-tuples.
                     match items.len() {
                         1 => items.remove(0),

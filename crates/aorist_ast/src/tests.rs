@@ -14,7 +14,7 @@ fn module(preferences: Vec<Language>) -> Module {
         per_constraint: Default::default(),
     };
     let bound = bind(&tree, &catalog, &dag, &book, &preferences).unwrap();
-    let plan = compress(&tree, &bound);
+    let plan = compress(&tree.nodes, &bound);
     lower(
         &plan,
         &catalog,

@@ -13,7 +13,7 @@ pub use template::{Part, Templated};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use aorist_concept::ConceptTree;
+use aorist_concept::Node;
 use aorist_recipe::{Arg, BoundPlan, Setting};
 use serde::Serialize;
 use serde_json::Value;
@@ -30,9 +30,9 @@ pub struct Group {
     /// Groups that must run first (smaller indices).
     pub deps: Vec<usize>,
     /// The task name of each row.
-    pub tasks: Vec<String>,
+    pub tasks: Vec<Arc<str>>,
     /// Per row: the task names it depends on (for orchestrators that wire tasks).
-    pub upstream: Vec<Vec<String>>,
+    pub upstream: Vec<Vec<Arc<str>>>,
     /// Per row: the table it publishes, if its constraint publishes one.
     pub publishes: Vec<Option<Arc<Value>>>,
     /// Every row's upstream task names, as one template over the row keys.
@@ -50,7 +50,7 @@ pub struct Group {
     /// Parameters that vary by row in ways no template captures, in parameter order.
     pub columns: Vec<String>,
     /// One row per task: the values of `keys`, then of `columns`.
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Vec<Vec<Arc<Value>>>,
     /// The bound steps in this group.
     pub steps: Vec<usize>,
 }
@@ -152,8 +152,12 @@ fn group_steps<'a>(
     )
 }
 
-pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
-    let names = task_names(tree, plan);
+/// Group `plan`'s steps; `nodes` are the concepts they attach to (their paths name tasks).
+pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
+    // Shared by the group that runs a step and the groups that wait for it.
+    let names: Vec<Arc<str>> = task_names(nodes, plan).into_iter().map(Arc::from).collect();
+    // Row keys (dataset and asset names) recur in every group of an asset: one value each.
+    let mut key_values: HashMap<&str, Arc<Value>> = HashMap::new();
     // Bound steps are topologically ordered, so levels are computed in one pass.
     let mut level = vec![0; plan.steps.len()];
     for (position, step) in plan.steps.iter().enumerate() {
@@ -169,8 +173,8 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 shape: step
                     .args
                     .iter()
-                    .map(|(_, arg)| match arg {
-                        Arg::Setting(setting) => Some(&**setting),
+                    .map(|arg| match arg {
+                        Arg::Setting(setting) => Some(setting.as_str()),
                         Arg::Literal(_) => None,
                     })
                     .collect(),
@@ -195,11 +199,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             } else {
                 format!("{base}_{count}")
             };
-            let params: Vec<&Arc<str>> = plan.steps[steps[0]]
-                .args
-                .iter()
-                .map(|(name, _)| name)
-                .collect();
+            let params = plan.parameters(&plan.steps[steps[0]]);
             // Keys whose values differ between rows; longest value first so that
             // templating prefers `snap_graphs` over its prefix `snap`.
             let varying_keys: Vec<(&str, usize)> = KEYS
@@ -207,7 +207,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 .copied()
                 .filter(|&(_, depth)| {
                     let value = |s: usize| {
-                        tree.nodes
+                        nodes
                             .get(plan.steps[s].node)
                             .and_then(|n| n.names.get(depth))
                     };
@@ -218,8 +218,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             let row_keys: Vec<Vec<(&str, &str)>> = steps
                 .iter()
                 .map(|&s| {
-                    let names = tree
-                        .nodes
+                    let names = nodes
                         .get(plan.steps[s].node)
                         .map_or(&[][..], |n| &n.names[..]);
                     let mut keys: Vec<(&str, &str)> = varying_keys
@@ -250,8 +249,8 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             let mut varying = Vec::new();
             let mut used_keys = Vec::new();
             for (p, param) in params.iter().enumerate() {
-                let first = &plan.steps[steps[0]].args[p].1;
-                if steps.iter().all(|&s| &plan.steps[s].args[p].1 == first) {
+                let first = &plan.steps[steps[0]].args[p];
+                if steps.iter().all(|&s| &plan.steps[s].args[p] == first) {
                     let value = match first {
                         Arg::Literal(value) => Hoisted::Literal {
                             value: (**value).clone(),
@@ -266,7 +265,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 // Settings are part of the group key, so only literals vary by row.
                 let values: Vec<Arc<Value>> = steps
                     .iter()
-                    .map(|&s| match &plan.steps[s].args[p].1 {
+                    .map(|&s| match &plan.steps[s].args[p] {
                         Arg::Literal(value) => value.clone(),
                         Arg::Setting(name) => Arc::new(Value::String(name.to_string())),
                     })
@@ -284,7 +283,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
             }
             let task_values: Vec<Arc<Value>> = steps
                 .iter()
-                .map(|&s| Arc::new(Value::String(names[s].clone())))
+                .map(|&s| Arc::new(Value::String(names[s].to_string())))
                 .collect();
             let task_template = match template_of(&task_values) {
                 Some(template) => {
@@ -314,7 +313,7 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                     let names = plan.steps[s]
                         .deps
                         .iter()
-                        .map(|&d| Value::String(names[d].clone()));
+                        .map(|&d| Value::String(names[d].to_string()));
                     Arc::new(Value::Array(names.collect()))
                 })
                 .collect();
@@ -336,23 +335,26 @@ pub fn compress(tree: &ConceptTree, plan: &BoundPlan) -> CompressedPlan {
                 .collect();
             let rows = (0..steps.len())
                 .map(|r| {
-                    let mut row: Vec<Value> = keys
+                    let mut row: Vec<Arc<Value>> = keys
                         .iter()
                         .map(|key| {
                             let value = row_keys[r]
                                 .iter()
                                 .find(|(name, _)| name == key)
                                 .map_or("", |(_, value)| value);
-                            Value::String(value.to_string())
+                            key_values
+                                .entry(value)
+                                .or_insert_with(|| Arc::new(Value::String(value.to_string())))
+                                .clone()
                         })
                         .collect();
-                    row.extend(varying.iter().map(|values| (*values[r]).clone()));
+                    row.extend(varying.iter().map(|values| values[r].clone()));
                     row
                 })
                 .collect();
             Group {
                 name,
-                recipe_id: plan.steps[steps[0]].recipe_id.clone(),
+                recipe_id: plan.recipe_id(&plan.steps[steps[0]]).cloned(),
                 constraint: key.constraint.to_string(),
                 recipe: key.recipe,
                 deps,

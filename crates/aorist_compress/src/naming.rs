@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aorist_concept::ConceptTree;
+use aorist_concept::Node;
 use aorist_recipe::BoundPlan;
 
 /// `TemporaryTableDropped` -> `temporary_table_dropped`; `ConvertedToCSV` -> `converted_to_csv`.
@@ -30,20 +30,29 @@ pub fn snake_case(name: &str) -> String {
 
 /// One unique name per bound step. Each starts from its innermost concept name (none for
 /// the universe) and takes in more of its path while it collides with another.
-pub fn task_names(tree: &ConceptTree, plan: &BoundPlan) -> Vec<String> {
+///
+/// A plan can hold a million steps: collisions are found by sorting names, not by a map
+/// from every name to its steps.
+pub fn task_names(nodes: &[Node], plan: &BoundPlan) -> Vec<String> {
     let paths: Vec<&[String]> = plan
         .steps
         .iter()
         .map(|step| {
-            tree.nodes
+            nodes
                 .get(step.node)
                 .map_or(&[][..], |node| &node.names[1..])
         })
         .collect();
-    let suffixes: Vec<String> = plan
+    let mut snake: HashMap<&str, String> = HashMap::new();
+    for step in &plan.steps {
+        snake
+            .entry(&step.constraint)
+            .or_insert_with(|| snake_case(&step.constraint));
+    }
+    let suffixes: Vec<&str> = plan
         .steps
         .iter()
-        .map(|s| snake_case(&s.constraint))
+        .map(|s| snake.get(&*s.constraint).map_or("", String::as_str))
         .collect();
     let mut depth: Vec<usize> = paths.iter().map(|p| p.len().min(1)).collect();
     let render = |i: usize, depth: usize| {
@@ -52,40 +61,47 @@ pub fn task_names(tree: &ConceptTree, plan: &BoundPlan) -> Vec<String> {
             .iter()
             .map(String::as_str)
             .collect();
-        parts.push(&suffixes[i]);
+        parts.push(suffixes[i]);
         parts.join("_")
     };
-    loop {
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, &d) in depth.iter().enumerate() {
-            by_name.entry(render(i, d)).or_default().push(i);
-        }
+    let mut order: Vec<usize> = (0..plan.steps.len()).collect();
+    let names = loop {
+        let names: Vec<String> = (0..plan.steps.len()).map(|i| render(i, depth[i])).collect();
+        order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        let mut collided = false;
         let mut progressed = false;
-        let mut collisions = Vec::new();
-        for members in by_name.values().filter(|m| m.len() > 1) {
-            for &i in members {
-                if depth[i] < paths[i].len() {
-                    depth[i] += 1;
-                    progressed = true;
+        for run in order.chunk_by(|&a, &b| names[a] == names[b]) {
+            if run.len() > 1 {
+                collided = true;
+                for &i in run {
+                    if depth[i] < paths[i].len() {
+                        depth[i] += 1;
+                        progressed = true;
+                    }
                 }
             }
-            collisions.push(members.clone());
         }
-        if collisions.is_empty() || !progressed {
-            break;
+        if !collided || !progressed {
+            break names;
         }
-    }
+    };
     // Distinct paths can still join to one string ("a_b" + "c" vs "a" + "b_c"): number
     // the later ones, in plan order, so names stay unique and deterministic.
-    let mut names: Vec<String> = (0..plan.steps.len())
-        .map(|i| fit(render(i, depth[i]), &render(i, paths[i].len())))
+    let mut names: Vec<String> = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| fit(name, || render(i, paths[i].len())))
         .collect();
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    for name in names.iter_mut() {
-        let count = taken.entry(name.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            *name = fit(format!("{name}_{count}"), name);
+    order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+    if order.windows(2).any(|w| names[w[0]] == names[w[1]]) {
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        for name in names.iter_mut() {
+            let count = taken.entry(name.clone()).or_insert(0);
+            *count += 1;
+            if *count > 1 {
+                let numbered = format!("{name}_{count}");
+                *name = fit(numbered, || name.clone());
+            }
         }
     }
     names
@@ -97,12 +113,12 @@ pub const MAX_NAME: usize = 63;
 
 /// `name` if it fits; else its first bytes and a hash of the full descriptive name, so
 /// that names stay unique and stable (the hash is FNV-1a: no per-process seed).
-fn fit(name: String, descriptive: &str) -> String {
+fn fit(name: String, descriptive: impl FnOnce() -> String) -> String {
     if name.len() <= MAX_NAME {
         return name;
     }
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in descriptive.bytes() {
+    for byte in descriptive().bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }

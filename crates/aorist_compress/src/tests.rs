@@ -1,7 +1,9 @@
 use super::*;
 use aorist_concept::fixtures::universe;
+use aorist_concept::ConceptTree;
 use aorist_constraint::{expand, Catalog};
 use aorist_recipe::{bind, Language, Preferences, RecipeBook};
+use serde_json::json;
 
 #[test]
 fn snake_case_handles_acronyms() {
@@ -25,7 +27,7 @@ fn compressed(tree: &ConceptTree) -> CompressedPlan {
         &preferences,
     )
     .unwrap();
-    compress(tree, &bound)
+    compress(&tree.nodes, &bound)
 }
 
 #[test]
@@ -36,8 +38,9 @@ fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
     assert_eq!(names[0], "downloaded");
     assert_eq!(plan.groups.len(), 12, "{names:?}");
     let decompressed = &plan.groups[1];
+    let tasks: Vec<&str> = decompressed.tasks.iter().map(|t| &**t).collect();
     assert_eq!(
-        decompressed.tasks,
+        tasks,
         [
             "alpha_decompressed",
             "beta_decompressed",
@@ -56,7 +59,15 @@ fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
     );
     assert_eq!(decompressed.keys, ["asset"]);
     assert!(decompressed.task_template.is_some());
-    assert_eq!(decompressed.rows, [["alpha"], ["beta"], ["gamma"]]);
+    let rows: Vec<Vec<&Value>> = decompressed
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|v| &**v).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [[&json!("alpha")], [&json!("beta")], [&json!("gamma")]]
+    );
 }
 
 #[test]
@@ -80,7 +91,7 @@ fn single_letter_names_that_recur_in_literal_text_stay_in_columns() {
 fn colliding_asset_names_take_in_their_dataset() {
     let tree = universe(&[("d1", &["a", "b"]), ("d2", &["a"])]);
     let plan = compressed(&tree);
-    let tasks: Vec<&String> = plan.groups[0].tasks.iter().collect();
+    let tasks: Vec<&str> = plan.groups[0].tasks.iter().map(|t| &**t).collect();
     assert_eq!(
         tasks,
         ["d1_a_downloaded", "b_downloaded", "d2_a_downloaded"]
@@ -92,7 +103,11 @@ fn names_stay_unique_when_paths_join_alike() {
     // "x_y" + "z" and "x" + "y_z" both join to "x_y_z_downloaded".
     let tree = universe(&[("x_y", &["z"]), ("x", &["y_z"])]);
     let plan = compressed(&tree);
-    let mut all: Vec<&String> = plan.groups.iter().flat_map(|g| &g.tasks).collect();
+    let mut all: Vec<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.tasks.iter().map(|t| &**t))
+        .collect();
     let count = all.len();
     all.sort();
     all.dedup();
@@ -104,7 +119,11 @@ fn long_names_are_cut_to_63_bytes_with_a_stable_hash() {
     let long = "a".repeat(60);
     let tree = universe(&[("d", &[long.as_str(), "b"])]);
     let plan = compressed(&tree);
-    let all: Vec<&String> = plan.groups.iter().flat_map(|g| &g.tasks).collect();
+    let all: Vec<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.tasks.iter().map(|t| &**t))
+        .collect();
     assert!(
         all.iter().all(|name| name.len() <= naming::MAX_NAME),
         "{all:?}"

@@ -207,6 +207,8 @@ pub fn expand(
             }
         }
     }
+    drop(index);
+    drop(conditions);
     topological(tree, catalog, instances)
 }
 
@@ -258,21 +260,27 @@ fn topological(
     if order.len() < instances.len() {
         return Err(cycle_error(tree, &instances, &remaining));
     }
+    drop(dependents);
     let mut renumber = vec![0; instances.len()];
     for (new, &old) in order.iter().enumerate() {
         renumber[old] = new;
     }
-    let mut sorted: Vec<Instance> = order
-        .iter()
-        .map(|&old| {
-            let mut instance = instances[old].clone();
-            instance.id = renumber[old];
-            instance.deps = instance.deps.iter().map(|&d| renumber[d]).collect();
-            instance.deps.sort_unstable();
-            instance
-        })
-        .collect();
-    sorted.sort_by_key(|i| i.id);
+    drop(order);
+    // Renumber in place and move each instance to its new position (no copies: a large
+    // plan has a million instances).
+    let mut slots: Vec<Option<Instance>> = Vec::new();
+    slots.resize_with(instances.len(), || None);
+    for mut instance in instances {
+        let new = renumber[instance.id];
+        instance.id = new;
+        for dep in &mut instance.deps {
+            *dep = renumber[*dep];
+        }
+        instance.deps.sort_unstable();
+        instance.deps.shrink_to_fit();
+        slots[new] = Some(instance);
+    }
+    let sorted: Vec<Instance> = slots.into_iter().flatten().collect();
     Ok(ConstraintDag { instances: sorted })
 }
 

@@ -21,11 +21,7 @@ fn replication_chain_has_every_step_in_order() {
         &["AllAssetsComputed".into()],
     )
     .unwrap();
-    let names: Vec<&str> = dag
-        .instances
-        .iter()
-        .map(|i| &*i.constraint)
-        .collect();
+    let names: Vec<&str> = dag.instances.iter().map(|i| &*i.constraint).collect();
     assert_eq!(
         names,
         [

@@ -4,8 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use aorist_concept::lake::Replication;
-
 use aorist_concept::lake::replication;
 use aorist_concept::ConceptTree;
 use aorist_constraint::{Catalog, ConstraintDag};
@@ -14,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::book::{Language, RecipeBook};
-use crate::facts::{asset_facts, temporary_file};
+use crate::facts::{asset_facts, temporary_prefix, Interner};
 
 /// The facts of one concept, shared by its steps.
 type Facts = Rc<BTreeMap<&'static str, Arg>>;
@@ -26,8 +24,9 @@ pub enum Arg {
     /// A value written into the program as an escaped literal (shared, not copied, by
     /// the steps of one concept).
     Literal(Arc<Value>),
-    /// A reference to a program-level setting (e.g. `LAKE_PATH`).
-    Setting(Arc<str>),
+    /// A reference to a program-level setting (e.g. `LAKE_PATH`); a thin pointer keeps
+    /// every argument of a million-step plan at 16 bytes.
+    Setting(Arc<String>),
 }
 
 /// A program-level setting the user may override (a papermill parameter, say).
@@ -54,18 +53,16 @@ impl Preferences {
 }
 
 /// One constraint instance with its recipe and arguments.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BoundStep {
     pub id: usize,
     pub constraint: Arc<str>,
     pub node: usize,
     /// Index into the recipe book; `None` for constraints that only gather others.
-    #[serde(skip)]
     pub recipe: Option<usize>,
-    /// The recipe's file under `recipes/` (what goldens and `explain` show).
-    pub recipe_id: Option<Arc<str>>,
-    /// Parameter names (shared with the recipe book) and values.
-    pub args: Vec<(Arc<str>, Arg)>,
+    /// One value per parameter of the recipe, in its order (`BoundPlan::parameters`
+    /// names them: a plan holds a million steps, and the names once per recipe).
+    pub args: Vec<Arg>,
     pub deps: Vec<usize>,
     /// The table this step makes available to others (`publishes` in the catalog).
     pub publishes: Option<Arc<Value>>,
@@ -73,10 +70,83 @@ pub struct BoundStep {
     pub retries: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What a plan needs to know of a recipe: its file and its parameters' names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipeRef {
+    /// The recipe's file under `recipes/` (what goldens and `explain` show).
+    pub id: Arc<str>,
+    pub parameters: Vec<Arc<str>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct BoundPlan {
     pub settings: Vec<Setting>,
     pub steps: Vec<BoundStep>,
+    /// Every recipe of the book, by the index steps refer to.
+    pub recipes: Vec<RecipeRef>,
+}
+
+impl BoundPlan {
+    /// The file of the recipe `step` runs, if it runs one.
+    pub fn recipe_id(&self, step: &BoundStep) -> Option<&Arc<str>> {
+        Some(&self.recipes.get(step.recipe?)?.id)
+    }
+
+    /// The names of `step`'s arguments, in order.
+    pub fn parameters(&self, step: &BoundStep) -> &[Arc<str>] {
+        step.recipe
+            .and_then(|r| self.recipes.get(r))
+            .map_or(&[], |r| &r.parameters[..])
+    }
+}
+
+/// The plan as `aorist.stage(..., "bound")` shows it: each step with its recipe file and
+/// named arguments.
+impl Serialize for BoundPlan {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Step<'a> {
+            id: usize,
+            constraint: &'a str,
+            node: usize,
+            recipe_id: Option<&'a str>,
+            args: Vec<(&'a str, &'a Arg)>,
+            deps: &'a [usize],
+            publishes: &'a Option<Arc<Value>>,
+            retries: u32,
+        }
+        #[derive(Serialize)]
+        struct Plan<'a> {
+            settings: &'a [Setting],
+            steps: Vec<Step<'a>>,
+        }
+        Plan {
+            settings: &self.settings,
+            steps: self
+                .steps
+                .iter()
+                .map(|step| Step {
+                    id: step.id,
+                    constraint: &step.constraint,
+                    node: step.node,
+                    recipe_id: self.recipe_id(step).map(|id| &**id),
+                    args: self
+                        .parameters(step)
+                        .iter()
+                        .map(|name| &**name)
+                        .zip(&step.args)
+                        .collect(),
+                    deps: &step.deps,
+                    publishes: &step.publishes,
+                    retries: step.retries,
+                })
+                .collect(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Bind every instance of `dag` to a recipe in the preferred language.
@@ -98,7 +168,9 @@ pub fn bind(
         }
     }
     let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
-    let mut views: HashMap<usize, Option<(Replication, Facts)>> = HashMap::new();
+    // Per concept: the prefix of its temporary files and its facts.
+    let mut views: HashMap<usize, Option<(String, Facts)>> = HashMap::new();
+    let mut interner = Interner::default();
     let mut recipes_for: HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>> = HashMap::new();
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
@@ -112,7 +184,6 @@ pub fn bind(
             constraint: instance.constraint.clone(),
             node: instance.node,
             recipe: None,
-            recipe_id: None,
             args: Vec::new(),
             deps: instance.deps.clone(),
             publishes: None,
@@ -126,11 +197,11 @@ pub fn bind(
             let view = replication(tree, instance.node)?;
             // Facts are computed once per concept and shared by its steps.
             entry.insert(view.map(|view| {
-                let facts = asset_facts(&view);
-                (view, Rc::new(facts))
+                let facts = asset_facts(&view, &mut interner);
+                (temporary_prefix(&view), Rc::new(facts))
             }));
         }
-        let Some(Some((view, facts))) = views.get(&instance.node) else {
+        let Some(Some((prefix, facts))) = views.get(&instance.node) else {
             return Err(AoristError::catalog(
                 format!("{} / {}", path(), instance.constraint),
                 "a recipe step attached to a concept without a lake view",
@@ -176,7 +247,7 @@ pub fn bind(
         };
         let recipe = &book.recipes[recipe_index];
         let output = decl.output.as_ref().map(|suffix| {
-            let file = Arc::new(Value::String(temporary_file(view, suffix)));
+            let file = Arc::new(Value::String(format!("{prefix}{suffix}")));
             outputs[instance.id] = Some(file.clone());
             file
         });
@@ -197,7 +268,7 @@ pub fn bind(
                     ),
                 )
             })?;
-            step.args.push((param.name.clone(), value));
+            step.args.push(value);
         }
         if let Some(fact) = &decl.publishes {
             match facts.get(fact.as_str()) {
@@ -211,7 +282,6 @@ pub fn bind(
             }
         }
         step.recipe = Some(recipe_index);
-        step.recipe_id = Some(recipe.id.clone());
         steps.push(step);
     }
     let lake = &tree.universe.endpoints.lake.path;
@@ -223,5 +293,13 @@ pub fn bind(
                 .to_string(),
         }],
         steps,
+        recipes: book
+            .recipes
+            .iter()
+            .map(|recipe| RecipeRef {
+                id: recipe.id.clone(),
+                parameters: recipe.parameters.iter().map(|p| p.name.clone()).collect(),
+            })
+            .collect(),
     })
 }

@@ -1,7 +1,7 @@
 //! Facts: the values recipe parameters are resolved from, derived from an asset, its
 //! dataset and the universe's endpoints. A parameter's `from` names one of these keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use aorist_concept::lake::Replication;
@@ -13,8 +13,42 @@ use crate::bind::Arg;
 /// The schema staging views live in; kept apart from user datasets.
 pub const STAGING_SCHEMA: &str = "_staging";
 
+/// Facts most assets share with others (their schema, formats, dataset): one value each,
+/// however many assets have it. The rest name the asset itself.
+const SHARED: [&str; 10] = [
+    "dataset.name",
+    "source.sha256",
+    "source.compression",
+    "source.header_lines",
+    "source.format",
+    "columns.names",
+    "columns.duckdb",
+    "staging.schema",
+    "target.schema",
+    "target.format",
+];
+
+/// Equal values of shared facts, allocated once (a 100,000-asset universe would
+/// otherwise hold 100,000 copies of one column list).
+#[derive(Debug, Default)]
+pub struct Interner {
+    values: HashMap<(&'static str, String), Arc<Value>>,
+}
+
+impl Interner {
+    fn intern(&mut self, key: &'static str, value: Value) -> Arc<Value> {
+        if !SHARED.contains(&key) {
+            return Arc::new(value);
+        }
+        self.values
+            .entry((key, value.to_string()))
+            .or_insert_with(|| Arc::new(value))
+            .clone()
+    }
+}
+
 /// Every fact of a replicated asset, by key (`input`/`output` are added by binding).
-pub fn asset_facts(view: &Replication) -> BTreeMap<&'static str, Arg> {
+pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'static str, Arg> {
     let names: Vec<&String> = view.columns.iter().map(|(name, _)| name).collect();
     let duckdb: Vec<Value> = view
         .column_types(Engine::Duckdb)
@@ -54,19 +88,22 @@ pub fn asset_facts(view: &Replication) -> BTreeMap<&'static str, Arg> {
     ];
     let mut out: BTreeMap<&'static str, Arg> = facts
         .into_iter()
-        .map(|(key, value)| (key, Arg::Literal(Arc::new(value))))
+        .map(|(key, value)| (key, Arg::Literal(interner.intern(key, value))))
         .collect();
-    out.insert("settings.lake_path", Arg::Setting(Arc::from("LAKE_PATH")));
+    out.insert(
+        "settings.lake_path",
+        Arg::Setting(Arc::new("LAKE_PATH".to_string())),
+    );
     out
 }
 
-/// The temporary file a step writes: `<tmp_dir>/<dataset>.<asset>.<suffix>`.
-pub fn temporary_file(view: &Replication, suffix: &str) -> String {
+/// Where the temporary files of an asset's steps go: each is this prefix followed by
+/// its suffix, i.e. `<tmp_dir>/<dataset>.<asset>.<suffix>`.
+pub fn temporary_prefix(view: &Replication) -> String {
     format!(
-        "{}/{}.{}.{}",
+        "{}/{}.{}.",
         view.tmp_dir.trim_end_matches('/'),
         view.dataset,
         view.asset,
-        suffix
     )
 }

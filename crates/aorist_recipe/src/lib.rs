@@ -11,7 +11,7 @@ mod bind;
 mod book;
 mod facts;
 
-pub use bind::{bind, Arg, BoundPlan, BoundStep, Preferences, Setting};
+pub use bind::{bind, Arg, BoundPlan, BoundStep, Preferences, RecipeRef, Setting};
 pub use book::{Language, Param, Recipe, RecipeBook, Runtime};
 pub use facts::asset_facts;
 
