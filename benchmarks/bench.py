@@ -138,7 +138,7 @@ def measure(n: int, dialect: str) -> dict:
     stages = json.loads(stage(u, ["AllAssetsComputed"], "timings", dialect))
     # dag() is render(json.loads(stage(..., "ast"))): its two halves, timed apart.
     text, plan, plan_peak = timed(lambda: stage(u, ["AllAssetsComputed"], "ast", dialect))
-    code, render, render_peak = timed(lambda: _dialect(dialect).render(json.loads(text)))
+    code, render, render_peak = timed(lambda text=text: _dialect(dialect).render(json.loads(text)))
     del text
     peaks = {
         "declare": declare_peak,
@@ -299,11 +299,20 @@ def main() -> int:
                 f"{'OK' if ok else 'MISSED'}"
             )
         if ten and hundred:
+            # n log n from 10k to 100k is a factor 12.5; allow half again for noise.
             bound = 10 * math.log(100000) / math.log(10000) * 1.5
             ratio = hundred["e2e_s"] / ten["e2e_s"]
             print(
                 f"  [{dialect}] 10k -> 100k time ratio {ratio:.1f} (n log n allows ~{bound:.1f}) "
                 f"{'OK' if ratio <= bound else 'MISSED'}"
+            )
+            stages = ["declare", "to_tree", "cross", "expand", "bind", "compress", "lower"]
+            ratios = {s: hundred[f"{s}_s"] / ten[f"{s}_s"] for s in stages + ["render"]}
+            worst = max(ratios, key=ratios.__getitem__)
+            listed = ", ".join(f"{s} {r:.1f}" for s, r in ratios.items())
+            print(
+                f"  [{dialect}] per stage 10k -> 100k: {listed}; worst {worst} "
+                f"{'OK' if ratios[worst] <= bound else 'MISSED'}"
             )
         sites = {r["call_sites"] for (n, d), r in by.items() if d == dialect}
         print(f"  [{dialect}] recipe call sites constant across N: {sorted(sites)} "

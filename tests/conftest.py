@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import http.server
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -27,9 +28,12 @@ import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from aorist import Universe
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -391,3 +395,65 @@ def archives(tmp_path) -> dict:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# ----------------------------------------------------------------------- Airflow
+
+AIRFLOW_RUNNER = TESTS_DIR / "airflow_runner.py"
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow_home")
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=airflow_env(home, home / "dags"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home
+
+
+def airflow_env(home: Path, dags: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        PYTHONWARNINGS="ignore",
+    )
+    return env
+
+
+def airflow(home: Path, code: str, dag_id: str, cwd: Path, mode: str) -> dict:
+    dags = cwd / "dags"
+    dags.mkdir(exist_ok=True)
+    (dags / f"{dag_id}.py").write_text(code)
+    result = subprocess.run(
+        [sys.executable, str(AIRFLOW_RUNNER), str(dags), dag_id, mode],
+        env=airflow_env(home, dags),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 0 and lines, result.stdout[-3000:] + result.stderr[-5000:]
+    return json.loads(lines[-1])
+
+
+def expected_graph(universe: Universe) -> dict[str, list[str]]:
+    """Task ids and their upstream ids, from the constraint DAG and the plan's names."""
+    from aorist import stage
+
+    instances = json.loads(stage(universe, ["AllAssetsComputed"], "dag"))["instances"]
+    groups = json.loads(stage(universe, ["AllAssetsComputed"], "compressed"))["groups"]
+    names: dict[int, str] = {}
+    bound = json.loads(stage(universe, ["AllAssetsComputed"], "bound"))["steps"]
+    for group in groups:
+        for step, task in zip(group["steps"], group["tasks"], strict=True):
+            names[bound[step]["id"]] = task
+    return {names[i["id"]]: sorted(names[d] for d in i["deps"]) for i in instances}

@@ -4,10 +4,18 @@ from aorist import *
 code = dag(universe, ["AllAssetsComputed"], "python")
 """
 
-from aorist._api import dag, default_tabular_schema, explain, stage
+from aorist._api import dag, dag_files, default_tabular_schema, explain, stage
 from aorist._concepts import *  # noqa: F403 - the concept classes are the public API
 from aorist._concepts import __all__ as _concept_names
 from aorist.errors import *  # noqa: F403
 from aorist.errors import __all__ as _error_names
 
-__all__ = ["dag", "default_tabular_schema", "explain", "stage", *_concept_names, *_error_names]
+__all__ = [
+    "dag",
+    "dag_files",
+    "default_tabular_schema",
+    "explain",
+    "stage",
+    *_concept_names,
+    *_error_names,
+]

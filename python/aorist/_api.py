@@ -142,6 +142,57 @@ def dag(
     return _dialect(dialect).render(module)
 
 
+SPLITS = ("dataset",)
+
+
+def dag_files(
+    universe: Universe,
+    constraints: Iterable[str],
+    dialect: str = "python",
+    *,
+    split: str | None = None,
+    preferences: Preferences = None,
+    name: str | None = None,
+) -> dict[str, str]:
+    """The generated program as files: {file name: text}, in a deterministic order.
+
+    Without `split`, one file, `<name><suffix>`, holding `dag(...)`. With
+    `split="dataset"`, one program per dataset, named `<name>_<dataset>`, that makes the
+    constraints hold for that dataset alone (with the universe's endpoints and access
+    declarations). For Airflow this is one DAG file per dataset: a very large universe
+    then parses as many small files, each far under Airflow's parse budget.
+    """
+    target = _dialect(dialect)
+    name = universe.name if name is None and isinstance(universe, Universe) else name
+    if split is None:
+        code = dag(universe, constraints, dialect, preferences=preferences, name=name)
+        return {f"{name}{target.suffix}": code}
+    if split not in SPLITS:
+        raise DeclarationError(
+            f"dag_files: cannot split by {split!r}; fix: pass split=None or one of: "
+            f"{', '.join(SPLITS)}"
+        )
+    if not isinstance(universe, Universe):
+        raise DeclarationError(
+            f"dag_files: expected a Universe, got {type(universe).__name__}; "
+            "fix: pass Universe(name=..., datasets=[...])"
+        )
+    if not universe.datasets:
+        raise DeclarationError(
+            f"Universe {universe.name!r}.datasets: is empty, so there is nothing to split by "
+            "dataset; fix: declare datasets, or pass split=None"
+        )
+    constraints = _constraints(constraints)
+    fields = {field.name: getattr(universe, field.name) for field in universe._fields}
+    files = {}
+    for dataset in universe.datasets:
+        part = Universe(**{**fields, "datasets": [dataset]})
+        program = f"{name}_{dataset.name}"
+        code = dag(part, constraints, dialect, preferences=preferences, name=program)
+        files[f"{program}{target.suffix}"] = code
+    return files
+
+
 def explain(
     universe: Universe,
     constraints: Iterable[str],

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from aorist import scaffold
-from aorist._api import dag, explain
+from aorist._api import SPLITS, dag_files, explain
 from aorist._concepts import Universe
 from aorist.dialects import DIALECTS
 from aorist.errors import AoristError, DeclarationError
@@ -71,6 +71,11 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--name", help="the program's name (default: the universe's name)")
     generate.add_argument(
+        "--split",
+        choices=SPLITS,
+        help="write one program per dataset, named <name>_<dataset> (needs --output DIR)",
+    )
+    generate.add_argument(
         "--output",
         "-o",
         help="file to write, or a directory to write <name><suffix> into (default: stdout)",
@@ -128,16 +133,30 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(explain(universe, constraints, args.format))
             return 0
         preferences = args.preferences.split(",") if args.preferences else None
-        code = dag(universe, constraints, args.dialect, preferences=preferences, name=args.name)
+        if args.split and args.output is None:
+            raise DeclarationError(
+                f"--split {args.split}: writes several files; fix: pass --output DIR"
+            )
+        files = dag_files(
+            universe,
+            constraints,
+            args.dialect,
+            split=args.split,
+            preferences=preferences,
+            name=args.name,
+        )
         if args.output is None:
-            sys.stdout.write(code)
+            sys.stdout.write(next(iter(files.values())))
             return 0
         output = Path(args.output)
-        if output.is_dir() or args.output.endswith(("/", "\\")):
+        if args.split or output.is_dir() or args.output.endswith(("/", "\\")):
             output.mkdir(parents=True, exist_ok=True)
-            output = output / f"{args.name or universe.name}{DIALECTS[args.dialect].suffix}"
-        output.write_text(code)
-        print(f"wrote {output}", file=sys.stderr)
+            targets = {output / file: code for file, code in files.items()}
+        else:
+            targets = {output: next(iter(files.values()))}
+        for target, code in targets.items():
+            target.write_text(code)
+            print(f"wrote {target}", file=sys.stderr)
         return 0
     except AoristError as error:
         print(f"aorist: {type(error).__name__}: {error}", file=sys.stderr)

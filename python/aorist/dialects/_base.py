@@ -8,6 +8,43 @@ from aorist.errors import PlanningError
 
 Node = dict[str, Any]
 
+# A parameter table longer than this (rows, plus the items of lists inside rows, such as
+# a gathering task's upstream ids) moves to the program's data section, after the code
+# that uses it: the code reads first, and its length does not depend on the universe's
+# size. Tables stay in the program (no sidecar file): a program is one self-contained
+# file.
+DATA_ROWS = 100
+DATA_BANNER = "Data: the parameter tables of the steps above, one row per task."
+
+
+def table_length(rows: Node) -> int:
+    """Rows, plus the items of the lists inside them: roughly its lines once formatted."""
+    length = 0
+    for row in rows["items"]:
+        length += 1
+        cells = row["items"] if row["node"] == "Tuple" else [row]
+        length += sum(len(cell["items"]) for cell in cells if cell["node"] == "List")
+    return length
+
+
+def long_rows(rows: Node | None) -> bool:
+    return rows is not None and rows["node"] == "List" and table_length(rows) > DATA_ROWS
+
+
+def data_definition(definition: Node) -> bool:
+    """A table of the plan (shared by several steps) long enough for the data section."""
+    return (
+        definition["node"] == "Constant"
+        and not definition["origin"]
+        and long_rows(definition["value"])
+    )
+
+
+def data_table(step: Node) -> bool:
+    """A step's own parameter table, long enough for the data section."""
+    table = step["table"]
+    return bool(table) and table["shared"] is None and long_rows(table["rows"])
+
 
 class Dialect:
     """A renderer of the cross-language AST into one target's program text."""

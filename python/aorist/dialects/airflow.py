@@ -13,7 +13,7 @@ import ast
 import textwrap
 from typing import ClassVar
 
-from aorist.dialects._base import Dialect, Node
+from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, long_rows
 from aorist.dialects.python import PythonPrinter, black_format, comment, module_doc
 
 START_DATE = "datetime(2024, 1, 1, tzinfo=timezone.utc)"
@@ -70,8 +70,13 @@ class AirflowDialect(Dialect):
         unused = {s["table"]["shared"] for s in module["steps"] if s["table"]} - {
             s["table"]["shared"] for s in module["steps"] if self.uses_shared(s)
         }
+        # Long tables go to a data section after the DAG function (see DATA_ROWS).
+        data: list[str] = []
         for definition in module["definitions"]:
             if definition["name"] in unused:
+                continue
+            if data_definition(definition):
+                data += ["", "", *printer.definition(definition)]
                 continue
             if definition["node"] == "Function":
                 definition = {
@@ -82,7 +87,11 @@ class AirflowDialect(Dialect):
         constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
         for step in module["steps"]:
             if step["task_count"] > 1 and not self.uses_shared(step):
-                lines += ["", "", *self.table(step, printer, constants)]
+                table, rows = self.table(step, printer, constants)
+                if long_rows(rows):
+                    data += ["", "", *table]
+                else:
+                    lines += ["", "", *table]
         lines += [
             "",
             "",
@@ -99,6 +108,8 @@ class AirflowDialect(Dialect):
         ]
         for step in module["steps"]:
             lines += ["", *self.step(step, printer)]
+        if data:
+            lines += ["", "", *comment(DATA_BANNER), *data[2:]]
         lines += ["", "", f"{name}()", ""]
         return black_format("\n".join(lines), printer.tables)
 
@@ -123,9 +134,11 @@ class AirflowDialect(Dialect):
         columns = step["table"]["columns"] if step["table"] else []
         return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
 
-    def table(self, step: Node, printer: PythonPrinter, constants: dict[str, Node]) -> list[str]:
-        """The step's parameter table, with each task's upstream ids (and its outlet)
-        where no template over the row's keys gives them."""
+    def table(
+        self, step: Node, printer: PythonPrinter, constants: dict[str, Node]
+    ) -> tuple[list[str], Node]:
+        """The step's parameter table (its lines and its rows), with each task's upstream
+        ids (and its outlet) where no template over the row's keys gives them."""
         table = step["table"]
         # A shared table's rows live in the constant it shares (`constants`).
         source = table["rows"] if table["shared"] is None else constants[table["shared"]]
@@ -146,10 +159,11 @@ class AirflowDialect(Dialect):
             row = [*head, *extra, *rest]
             rows.append(row[0] if len(row) == 1 else {"node": "Tuple", "items": row})
         columns = self.columns(step)
+        table = {"node": "List", "items": rows}
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
-            printer.table(self.table_name(step), {"node": "List", "items": rows}),
-        ]
+            printer.table(self.table_name(step), table),
+        ], table
 
     def columns(self, step: Node) -> list[str]:
         head = ["task_id"] if self.named(step) else []

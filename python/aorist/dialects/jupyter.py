@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, ClassVar
 
-from aorist.dialects._base import Dialect, Node
+from aorist.dialects._base import Dialect, Node, data_definition
 from aorist.dialects.python import PythonPrinter, black_format, module_doc
 
 
@@ -60,8 +60,14 @@ class JupyterDialect(Dialect):
         if module["imports"]:
             cells.append(code("imports", "\n".join(module["imports"])))
         for definition in module["definitions"]:
+            if data_definition(definition):
+                continue
             source = "\n".join(printer.definition(definition))
             cells.append(code(f"define-{definition['name']}", source, printer=printer))
+        # Long tables go in one cell of their own, before the steps that loop over them.
+        data = printer.data_section(module)
+        if data:
+            cells.append(code("data", "\n".join(data), printer=printer))
         for step in module["steps"]:
             count = step["task_count"]
             summary = f"{count} task{'s' if count > 1 else ''}"

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import black
 
-from aorist.dialects._base import Dialect, Node
+from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, data_table
 
 
 def string_literal(value: str) -> str:
@@ -82,13 +82,15 @@ class PythonPrinter:
     def __init__(self) -> None:
         # Placeholders standing for parameter tables (see `black_format`).
         self.tables: dict[str, Callable[[str, str], list[str]]] = {}
+        # Step tables printed under another name (module constants in the data section).
+        self.renames: dict[str, str] = {}
         self.expressions: dict[str, Callable[[Node], str]] = {
             "Str": lambda n: string_literal(n["value"]),
             "Int": lambda n: repr(n["value"]),
             "Float": lambda n: repr(float(n["value"])),
             "Bool": lambda n: repr(n["value"]),
             "None": lambda n: "None",
-            "Name": lambda n: n["id"],
+            "Name": lambda n: self.name(n["id"]),
             "List": lambda n: "[" + ", ".join(self.expr(i) for i in n["items"]) + "]",
             "Tuple": self.tuple,
             "Call": self.call,
@@ -101,6 +103,9 @@ class PythonPrinter:
             ],
             "For": self.for_loop,
         }
+
+    def name(self, identifier: str) -> str:
+        return self.renames.get(identifier, identifier)
 
     def expr(self, node: Node) -> str:
         return self.expressions[node["node"]](node)
@@ -187,14 +192,33 @@ class PythonPrinter:
             return [*comment(definition["doc"]), *origin, assignment]
         raise KeyError(definition["node"])
 
+    def data_section(self, module: Node) -> list[str]:
+        """The long tables, as module constants (steps' own tables renamed in upper case).
+
+        Call before printing the steps: it renames the tables they loop over.
+        """
+        lines = []
+        for definition in module["definitions"]:
+            if data_definition(definition):
+                lines += ["", "", *self.definition(definition)]
+        for step in module["steps"]:
+            if data_table(step):
+                table = step["table"]
+                self.renames[table["name"]] = table["name"].upper()
+                columns = ", ".join(table["columns"])
+                lines += ["", "", *comment(f"Rows ({columns}) of the step {step['name']}.")]
+                lines.append(self.table(table["name"].upper(), table["rows"]))
+        return [*comment(DATA_BANNER), *lines[2:]] if lines else []
+
     def setting(self, setting: Node) -> list[str]:
         return [*comment(setting["doc"]), f"{setting['name']} = {self.expr(setting['value'])}"]
 
     def step(self, step: Node, indent: str = "", describe: bool = True) -> list[str]:
         """What the step makes true (a comment), its parameter table, the code running it."""
         lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
-        if step["table"] is not None and step["table"]["shared"] is None:
-            lines.append(indent + self.table(step["table"]["name"], step["table"]["rows"]))
+        table = step["table"]
+        if table is not None and table["shared"] is None and table["name"] not in self.renames:
+            lines.append(indent + self.table(table["name"], table["rows"]))
         for statement in step["body"]:
             lines += self.stmt(statement, indent)
         return lines
@@ -231,9 +255,13 @@ class PythonDialect(Dialect):
         for setting in module["settings"]:
             lines += printer.setting(setting)
         for definition in module["definitions"]:
-            lines += ["", "", *printer.definition(definition)]
+            if not data_definition(definition):
+                lines += ["", "", *printer.definition(definition)]
+        data = printer.data_section(module)
         lines += ["", "", "def main() -> None:", '    """Run every step, dependencies first."""']
         for step in module["steps"]:
             lines += ["", *printer.step(step, "    ")]
+        if data:
+            lines += ["", "", *data]
         lines += ["", "", 'if __name__ == "__main__":', "    main()", ""]
         return black_format("\n".join(lines), printer.tables)

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Callable
 from typing import ClassVar
 
-from aorist.dialects._base import Dialect, Node
+from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, data_table
 
 WIDTH = 80
 INDENT = "  "
@@ -211,7 +211,13 @@ class RDialect(Dialect):
         for setting in module["settings"]:
             lines += comment(setting["doc"])
             lines += printer.expr(setting["value"], f"{r_name(setting['name'])} <- ", "")
+        # Long tables go to a data section before `main()` runs (see DATA_ROWS).
+        data: list[str] = []
         for definition in module["definitions"]:
+            if data_definition(definition):
+                data += ["", *comment(definition["doc"])]
+                data += printer.expr(definition["value"], f"{r_name(definition['name'])} <- ", "")
+                continue
             lines.append("")
             if definition["node"] == "Function":
                 lines += comment(f"From {definition['origin']}.")
@@ -236,12 +242,20 @@ class RDialect(Dialect):
                 raise self.unsupported(step, f"step {step['name']!r} would shadow a recipe")
             lines += ["", *comment(f"{step['name']}: {step['doc']}")]
             lines.append(f"{step['name']} <- function() {{")
-            if step["table"] is not None and step["table"]["shared"] is None:
+            if data_table(step):
+                table = step["table"]
+                columns = ", ".join(table["columns"])
+                data += ["", *comment(f"Rows ({columns}) of the step {step['name']}.")]
+                data += printer.expr(table["rows"], f"{r_name(table['name'])} <- ", "")
+                printer.renames[table["name"]] = r_name(table["name"])
+            elif step["table"] is not None and step["table"]["shared"] is None:
                 printer.renames[step["table"]["name"]] = "tasks"
                 lines += printer.expr(step["table"]["rows"], f"{INDENT}tasks <- ", INDENT)
             for statement in step["body"]:
                 lines += printer.stmt(statement, INDENT)
             lines.append("}")
+        if data:
+            lines += ["", *comment(DATA_BANNER), *data[1:]]
         lines += ["", "main <- function() {"]
         lines += [f"{INDENT}{step['name']}()" for step in module["steps"]]
         lines += ["}", "", "main()", ""]

@@ -1,0 +1,232 @@
+"""How a large universe's program is laid out, and run.
+
+- Tables longer than ``DATA_ROWS`` rows move to a data section after the code that loops
+  over them (python, airflow, jupyter, r): the code reads first at any size, and its
+  length does not grow with the universe.
+- ``dag_files(..., split="dataset")`` writes one program (one Airflow DAG file) per
+  dataset, each loadable and runnable on its own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from aorist import (
+    CSVEncoding,
+    CSVHeader,
+    DataSet,
+    DeclarationError,
+    GzipCompression,
+    HiveTableStorage,
+    IdentifierTuple,
+    MinioLocation,
+    NumericIdentifier,
+    ParquetEncoding,
+    RemoteStorage,
+    RemoteStorageSetup,
+    StaticDataTable,
+    TSVEncoding,
+    Universe,
+    WebLocation,
+    dag,
+    dag_files,
+    default_tabular_schema,
+)
+from aorist.cli import main as cli
+from aorist.dialects._base import DATA_BANNER, DATA_ROWS
+
+from conftest import airflow, expected_graph, lake_query, lake_tables, run_generated
+
+DATASETS = 3
+# Over the threshold, so that the shared table and the download table both move.
+ASSETS = DATA_ROWS + 4
+
+
+def graphs(base_url: str, n: int, datasets: int = DATASETS) -> Universe:
+    """`n` edge lists (gzip TSV, one header line) spread over `datasets` datasets."""
+    edge = IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
+    encoding = TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=1))
+    sets = []
+    for d in range(datasets):
+        tables = [
+            StaticDataTable(
+                name=f"g{d}_{i}",
+                schema=default_tabular_schema(edge),
+                setup=RemoteStorageSetup(
+                    remote=RemoteStorage(
+                        location=WebLocation(address=f"{base_url}/edges{i}.tsv.gz"),
+                        encoding=encoding,
+                    )
+                ),
+            )
+            for i in range(d, n, datasets)
+        ]
+        sets.append(
+            DataSet(name=f"graphs{d}", datum_templates=[edge], assets=tables).replicate_to_local(
+                HiveTableStorage(
+                    location=MinioLocation(name=f"graphs{d}"), encoding=ParquetEncoding()
+                ),
+                f"tmp/graphs{d}",
+                CSVEncoding(),
+            )
+        )
+    return Universe(name="graphs", datasets=sets)
+
+
+def serve(root: Path, n: int) -> None:
+    """Edge list `i` has `i % 3 + 1` edges, so row counts tell tables apart."""
+    for i in range(n):
+        rows = "".join(f"{i}\t{j}\n" for j in range(i % 3 + 1))
+        (root / f"edges{i}.tsv.gz").write_bytes(
+            gzip.compress(f"# from\tto\n{rows}".encode())
+        )
+
+
+def code_before_data(code: str, banner: str) -> list[str]:
+    assert banner in code, "the long tables should be in a data section"
+    return code[: code.index(banner)].splitlines()
+
+
+@pytest.mark.parametrize(
+    ("dialect", "banner"),
+    [("python", f"# {DATA_BANNER}"), ("airflow", f"# {DATA_BANNER}"), ("r", f"# {DATA_BANNER}")],
+)
+def test_code_before_the_data_section_does_not_grow_with_the_universe(dialect, banner) -> None:
+    small = code_before_data(
+        dag(graphs("http://x", ASSETS), ["AllAssetsComputed"], dialect), banner
+    )
+    large = code_before_data(
+        dag(graphs("http://x", 5 * ASSETS), ["AllAssetsComputed"], dialect), banner
+    )
+    # Only the task counts in the header differ.
+    assert len(small) == len(large)
+    differing = [(a, b) for a, b in zip(small, large, strict=True) if a != b]
+    assert all("task" in a for a, _ in differing), differing
+    assert len(small) < 1300
+
+
+def test_short_tables_stay_next_to_their_loop() -> None:
+    code = dag(graphs("http://x", DATA_ROWS), ["AllAssetsComputed"], "python")
+    assert DATA_BANNER not in code
+
+
+def test_python_program_with_a_data_section_runs(http_server, tmp_path: Path) -> None:
+    serve(http_server.root, ASSETS)
+    code = dag(graphs(http_server.base_url, ASSETS), ["AllAssetsComputed"], "python")
+    lines = code.splitlines()
+    main, data = lines.index("def main() -> None:"), lines.index(f"# {DATA_BANNER}")
+    assert main < data < lines.index('if __name__ == "__main__":')
+    # The download table has its own column of URLs; the other steps share one table.
+    assert "DOWNLOADED_TASKS = [" in lines[data:] and "DATASET_ASSET_ROWS = [" in lines[data:]
+    assert not any("g0_0" in line for line in lines[:data]), "no asset rows before the data"
+    run_generated(code, tmp_path)
+    tables = lake_tables(tmp_path)
+    assert len(tables) == ASSETS
+    for i in (0, 1, 2, ASSETS - 1):
+        assert tables[f"graphs{i % DATASETS}.g{i % DATASETS}_{i}"] == i % 3 + 1
+    (count,) = lake_query(tmp_path, 'SELECT count(*) FROM "graphs1"."g1_100"')[0]
+    assert count == 100 % 3 + 1
+
+
+def test_notebook_keeps_long_tables_in_a_data_cell_and_runs(http_server, tmp_path: Path) -> None:
+    serve(http_server.root, ASSETS)
+    text = dag(graphs(http_server.base_url, ASSETS), ["AllAssetsComputed"], "jupyter")
+    notebook = nbformat.reads(text, as_version=4)
+    nbformat.validate(notebook)
+    ids = [cell.id for cell in notebook.cells]
+    assert ids.index("data") < ids.index("run-downloaded")
+    steps = [cell for cell in notebook.cells if cell.id.startswith("run-")]
+    assert all(len(cell.source.splitlines()) < 20 for cell in steps), "rows left in a step"
+    NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert len(lake_tables(tmp_path)) == ASSETS
+
+
+def test_r_script_defines_its_long_tables_before_main_runs(tmp_path: Path) -> None:
+    code = dag(graphs("http://x", ASSETS), ["AllAssetsComputed"], "r")
+    lines = code.splitlines()
+    data = lines.index(f"# {DATA_BANNER}")
+    assert lines.index("dataset_asset_rows <- list(") > data
+    assert lines.index("downloaded_tasks <- list(") > data
+    assert lines.index("main <- function() {") > data and lines[-1] == "main()"
+    assert not any(line.startswith("  tasks <- list(") for line in lines), "long tables moved"
+    script = tmp_path / "graphs.R"
+    script.write_text(code)
+    parsed = subprocess.run(
+        ["Rscript", "-e", f"invisible(parse({str(script)!r}))"], capture_output=True, text=True
+    )
+    assert parsed.returncode == 0, parsed.stderr
+
+
+def test_split_by_dataset_gives_one_program_per_dataset(http_server, tmp_path: Path) -> None:
+    serve(http_server.root, 9)
+    universe = graphs(http_server.base_url, 9)
+    files = dag_files(universe, ["AllAssetsComputed"], "python", split="dataset")
+    assert list(files) == ["graphs_graphs0.py", "graphs_graphs1.py", "graphs_graphs2.py"]
+    for index, (file, code) in enumerate(files.items()):
+        assert f"graphs{(index + 1) % DATASETS}" not in code, f"{file} holds another dataset"
+        run_generated(code, tmp_path / file)
+        assert sorted(lake_tables(tmp_path / file)) == [
+            f"graphs{index}.g{index}_{i}" for i in range(index, 9, DATASETS)
+        ]
+    # Unsplit, the same call is one file with dag()'s text.
+    assert dag_files(universe, ["AllAssetsComputed"], "python") == {
+        "graphs.py": dag(universe, ["AllAssetsComputed"], "python")
+    }
+
+
+def test_split_airflow_dags_load_and_run_one_per_dataset(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    serve(http_server.root, 6)
+    universe = graphs(http_server.base_url, 6)
+    files = dag_files(universe, ["AllAssetsComputed"], "airflow", split="dataset")
+    assert list(files) == ["graphs_graphs0.py", "graphs_graphs1.py", "graphs_graphs2.py"]
+    for index, code in enumerate(files.values()):
+        # Each file joins the same DAGs folder: the last load sees all three together.
+        part = Universe(name="graphs", datasets=[universe.datasets[index]])
+        dag_id = f"graphs_graphs{index}"
+        report = airflow(airflow_home, code, dag_id, tmp_path, "run" if index == 1 else "inspect")
+        assert report["import_errors"] == {}
+        assert report["tasks"] == expected_graph(part)
+        if index == 1:
+            assert report["state"] == "success", report["failed"]
+    assert sorted(p.name for p in (tmp_path / "dags").iterdir()) == list(files)
+    assert sorted(lake_tables(tmp_path)) == ["graphs1.g1_1", "graphs1.g1_4"]
+
+
+def test_split_rejects_what_it_cannot_split() -> None:
+    universe = graphs("http://x", 3)
+    with pytest.raises(DeclarationError, match="cannot split by 'asset'"):
+        dag_files(universe, ["AllAssetsComputed"], split="asset")
+    with pytest.raises(DeclarationError, match="nothing to split by dataset"):
+        dag_files(Universe(name="empty"), ["AllAssetsComputed"], split="dataset")
+
+
+def test_cli_writes_one_file_per_dataset(tmp_path: Path, capsys) -> None:
+    declaration = tmp_path / "universe.py"
+    declaration.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_layout import graphs\n"
+        "universe = graphs('http://example.org', 6)\n"
+    )
+    out = tmp_path / "dags"
+    assert (
+        cli(["generate", str(declaration), "-d", "airflow", "--split", "dataset", "-o", str(out)])
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "graphs_graphs0.py",
+        "graphs_graphs1.py",
+        "graphs_graphs2.py",
+    ]
+    assert cli(["generate", str(declaration), "--split", "dataset"]) == 2
+    assert "--output DIR" in capsys.readouterr().err
