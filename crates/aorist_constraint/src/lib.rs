@@ -9,7 +9,7 @@ mod catalog;
 
 pub use catalog::{Catalog, Condition, ConstraintDecl, Mapping, Requirement};
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use aorist_concept::lake::{replication, Replication};
@@ -161,6 +161,9 @@ pub fn expand(
         let decl = catalog.get(&constraint).ok_or_else(|| {
             AoristError::catalog(constraint.to_string(), "instance of an unknown constraint")
         })?;
+        // The instance's dependencies so far, as a set: a dataset-level instance can
+        // require every one of 100,000 assets, and a linear check per edge is quadratic.
+        let mut has: HashSet<usize> = instances[id].deps.iter().copied().collect();
         for requirement in &decl.requires {
             let kind = catalog.attach_kind(requirement)?;
             let targets = match requirement.on {
@@ -201,7 +204,7 @@ pub fn expand(
                     ));
                 };
                 let dep = get_or_create(option_index, target, &mut instances, &mut worklist);
-                if !instances[id].deps.contains(&dep) {
+                if has.insert(dep) {
                     instances[id].deps.push(dep);
                 }
             }
