@@ -144,8 +144,8 @@ def measure(n: int, dialect: str) -> dict:
     u, declare, declare_peak = timed(lambda: universe(n))
     tree, to_tree, to_tree_peak = timed(u.to_json)
     del tree
-    # Timings up to 10k are short enough to be noisy: take the best of three runs.
-    repeats = 3 if n <= 10000 else 1
+    # Timings up to 50k are short enough to be noisy: take the best of three runs.
+    repeats = 3 if n <= 50000 else 1
     runs = [json.loads(stage(u, ["AllAssetsComputed"], "timings", dialect)) for _ in range(repeats)]
     stages = [
         (name, min(run[i][1] for run in runs), max(run[i][2] or 0 for run in runs))

@@ -85,9 +85,7 @@ def serve(root: Path, n: int) -> None:
     """Edge list `i` has `i % 3 + 1` edges, so row counts tell tables apart."""
     for i in range(n):
         rows = "".join(f"{i}\t{j}\n" for j in range(i % 3 + 1))
-        (root / f"edges{i}.tsv.gz").write_bytes(
-            gzip.compress(f"# from\tto\n{rows}".encode())
-        )
+        (root / f"edges{i}.tsv.gz").write_bytes(gzip.compress(f"# from\tto\n{rows}".encode()))
 
 
 def code_before_data(code: str, banner: str) -> list[str]:
