@@ -241,8 +241,53 @@ def peers(n: int) -> dict:
     return out
 
 
+def airflow_parse(n: int) -> dict:
+    """Seconds Airflow's DagBag takes to parse the DAG file, unsplit and split by dataset
+    (the largest file), Airflow's own import excluded; None when Airflow is missing."""
+    import os
+    import tempfile
+
+    from aorist import dag_files
+
+    out: dict = {"n": n}
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            os.environ.setdefault("AIRFLOW_HOME", home)
+            os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+            from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        return {**out, "one_s": None, "split_s": None}
+    u = universe(n)
+    for key, split in (("one", None), ("split", "dataset")):
+        files = dag_files(u, ["AllAssetsComputed"], "airflow", split=split)
+        slowest, tasks = 0.0, 0
+        with tempfile.TemporaryDirectory() as folder:
+            for name, code in files.items():
+                path = os.path.join(folder, name)
+                with open(path, "w") as f:
+                    f.write(code)
+                start = time.perf_counter()
+                bag = DagBag(dag_folder=path)
+                took = time.perf_counter() - start
+                if bag.import_errors:
+                    errors = str(bag.import_errors)
+                    if "DagBag import timeout" not in errors:
+                        return {**out, "error": errors}
+                    slowest, tasks = float("inf"), "?"  # over Airflow's budget
+                    break
+                if took > slowest:
+                    slowest, tasks = took, sum(len(d.tasks) for d in bag.dags.values())
+        out[f"{key}_s"], out[f"{key}_tasks"], out[f"{key}_files"] = slowest, tasks, len(files)
+    return out
+
+
 def child(args: argparse.Namespace) -> None:
-    result = peers(args.one) if args.dialect == "peers" else measure(args.one, args.dialect)
+    if args.dialect == "peers":
+        result = peers(args.one)
+    elif args.dialect == "airflow-parse":
+        result = airflow_parse(args.one)
+    else:
+        result = measure(args.one, args.dialect)
     print(json.dumps(result))
 
 
@@ -274,6 +319,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,1000,10000,50000,100000")
     parser.add_argument("--dialects", default="python")
     parser.add_argument("--peers", action="store_true", help="also time Dagster and Hamilton")
+    parser.add_argument(
+        "--airflow-parse",
+        action="store_true",
+        help="also time Airflow parsing the DAG file(s), unsplit and split by dataset (N <= 10k)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dialect", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -347,6 +397,22 @@ def main() -> int:
         sites = {r["call_sites"] for (n, d), r in by.items() if d == dialect}
         print(f"  [{dialect}] recipe call sites constant across N: {sorted(sites)} "
               f"{'OK' if len(sites) == 1 else 'MISSED'}")  # fmt: skip
+    if args.airflow_parse:
+        print("\nAirflow parse (DagBag, seconds for the slowest file; Airflow's budget is 30 s):")
+        for n in (n for n in sizes if n <= 10000):
+            parsed = run(n, "airflow-parse")
+            if "error" in parsed or parsed.get("one_s") is None:
+                print(f"  n={n}: {parsed.get('error') or 'Airflow is not installed'}")
+                continue
+            one, split = (
+                "timed out" if parsed[f"{k}_s"] == float("inf") else f"{parsed[f'{k}_s']:.2f} s"
+                for k in ("one", "split")
+            )
+            print(
+                f"  n={n}: one file {one} ({parsed['one_tasks']} tasks); split into "
+                f"{parsed['split_files']} files, slowest {split} ({parsed['split_tasks']} tasks)",
+                flush=True,
+            )
     if args.peers:
         print("\npeers (n chains of 10 steps):")
         for n in sizes:
