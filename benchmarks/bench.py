@@ -202,18 +202,21 @@ def peers(n: int) -> dict:
                 key = f"a{i}_{s}"
                 deps = [dg.AssetKey(previous)] if previous else []
 
-                def compute(context, key=key) -> None:  # noqa: ARG001
+                def compute() -> None:
                     return None
 
                 assets.append(dg.asset(name=key, deps=deps)(compute))
                 previous = key
         defs = dg.Definitions(assets=assets)
-        defs.get_repository_def()
+        graph = defs.get_repository_def().asset_graph
         out["dagster_s"] = time.perf_counter() - start
+        out["dagster_nodes"] = len(list(graph.get_all_asset_keys()))
     except ImportError:
         out["dagster_s"] = None
     except RecursionError:
         out["dagster_s"] = "RecursionError"
+    except Exception as error:  # noqa: BLE001 - reported, not hidden
+        out["dagster_s"] = f"{type(error).__name__}: {error}"[:120]
     try:
         import types
 
@@ -221,6 +224,7 @@ def peers(n: int) -> dict:
 
         start = time.perf_counter()
         module = types.ModuleType("chains")
+        sys.modules["chains"] = module  # Hamilton finds functions through their module
         for i in range(n):
             for s in range(steps):
                 name = f"a{i}_{s}"
@@ -232,12 +236,15 @@ def peers(n: int) -> dict:
         for value in list(module.__dict__.values()):
             if callable(value):
                 value.__module__ = "chains"
-        driver.Builder().with_modules(module).build()
+        built = driver.Builder().with_modules(module).build()
         out["hamilton_s"] = time.perf_counter() - start
+        out["hamilton_nodes"] = len(built.graph.nodes)
     except ImportError:
         out["hamilton_s"] = None
     except RecursionError:
         out["hamilton_s"] = "RecursionError"
+    except Exception as error:  # noqa: BLE001 - reported, not hidden
+        out["hamilton_s"] = f"{type(error).__name__}: {error}"[:120]
     return out
 
 
@@ -291,12 +298,16 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def run(n: int, dialect: str) -> dict:
-    process = subprocess.run(
-        [sys.executable, __file__, "--one", str(n), "--dialect", dialect],
-        capture_output=True,
-        text=True,
-    )
+def run(n: int, dialect: str, timeout: float | None = None) -> dict:
+    try:
+        process = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--dialect", dialect],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"n": n, "dialect": dialect, "error": f"over {timeout:.0f} s"}
     if process.returncode != 0:
         return {"n": n, "dialect": dialect, "error": process.stderr.strip().splitlines()[-1:]}
     return json.loads(process.stdout.strip().splitlines()[-1])
@@ -416,12 +427,25 @@ def main() -> int:
     if args.peers:
         print("\npeers (n chains of 10 steps):")
         for n in sizes:
-            peer = run(n, "peers")
+            peer = run(n, "peers", timeout=1200)
             ours = by.get((n, args.dialects.split(",")[0]))
+            if "error" in peer:
+                print(f"  n={n}: peers failed: {peer['error']}", flush=True)
+                continue
             dagster, hamilton = show(peer.get("dagster_s")), show(peer.get("hamilton_s"))
-            line = f"  n={n}: dagster {dagster} s, hamilton {hamilton} s"
+            line = (
+                f"  n={n}: dagster Definitions {dagster} s ({peer.get('dagster_nodes')} assets), "
+                f"hamilton driver {hamilton} s ({peer.get('hamilton_nodes')} nodes)"
+            )
             if ours:
-                line += f", aorist dag() {ours['e2e_s']:.3f} s"
+                line += f"; aorist dag() {ours['e2e_s']:.3f} s"
+                ratios = [
+                    f"{peer_name} {peer[f'{peer_name}_s'] / ours['e2e_s']:.1f}x"
+                    for peer_name in ("dagster", "hamilton")
+                    if isinstance(peer.get(f"{peer_name}_s"), float)
+                ]
+                if ratios:
+                    line += f" (peer / aorist: {', '.join(ratios)})"
             print(line, flush=True)
     return 0
 
