@@ -13,6 +13,7 @@ import gzip
 import subprocess
 from pathlib import Path
 
+import black
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -109,6 +110,14 @@ def test_code_before_the_data_section_does_not_grow_with_the_universe(dialect, b
     differing = [(a, b) for a, b in zip(small, large, strict=True) if a != b]
     assert all("task" in a for a, _ in differing), differing
     assert len(small) < 1300
+
+
+@pytest.mark.parametrize("dialect", ["python", "airflow"])
+def test_programs_with_a_data_section_are_black_fixed_points(dialect) -> None:
+    code = dag(graphs("http://x", ASSETS), ["AllAssetsComputed"], dialect)
+    assert f"# {DATA_BANNER}" in code
+    assert black.format_str(code, mode=black.Mode()) == code
+    assert dag(graphs("http://x", ASSETS), ["AllAssetsComputed"], dialect) == code
 
 
 def test_short_tables_stay_next_to_their_loop() -> None:

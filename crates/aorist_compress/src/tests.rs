@@ -131,3 +131,48 @@ fn long_names_are_cut_to_63_bytes_with_a_stable_hash() {
     let again = compressed(&tree);
     assert_eq!(plan, again);
 }
+
+/// A chain of `depth` steps of one constraint, each depending on the one before (the
+/// shape derived assets will have).
+fn chain(depth: usize) -> BoundPlan {
+    let constraint: Arc<str> = Arc::from("Derived");
+    BoundPlan {
+        settings: Vec::new(),
+        steps: (0..depth)
+            .map(|id| aorist_recipe::BoundStep {
+                id,
+                constraint: constraint.clone(),
+                node: 0,
+                recipe: None,
+                args: Vec::new(),
+                deps: id.checked_sub(1).into_iter().collect(),
+                publishes: None,
+                retries: 0,
+            })
+            .collect(),
+        recipes: Vec::new(),
+    }
+}
+
+#[test]
+fn a_deep_chain_compresses_without_recursion() {
+    // Walks are iterative: a recursive one would exhaust the test thread's stack long
+    // before 20,000 levels.
+    let depth = 20_000;
+    let tree = universe(&[]);
+    let plan = compress(&tree.nodes, &chain(depth));
+    // One constraint chained on itself cannot loop as one group: one group per level.
+    assert_eq!(plan.groups.len(), depth);
+    for (index, group) in plan.groups.iter().enumerate() {
+        let expected: Vec<usize> = index.checked_sub(1).into_iter().collect();
+        assert_eq!(group.deps, expected);
+    }
+    let mut names: Vec<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.tasks.iter().map(|t| &**t))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), depth, "task names stay unique");
+}
