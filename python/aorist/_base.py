@@ -6,6 +6,7 @@ this module interprets their ``_fields`` declarations.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -115,16 +116,25 @@ def _to_tree(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _concepts() -> Any:
+    """The generated concept module (imported late: it imports this one)."""
+    from aorist import _concepts as module
+
+    return module
+
+
 def _default(expression: str) -> Any:
     if expression == "[]":
         return []
-    from aorist import _concepts
-
-    return eval(expression, vars(_concepts))  # noqa: S307 - expressions come from concepts.toml
+    return eval(expression, vars(_concepts()))  # noqa: S307 - expressions come from concepts.toml
 
 
 def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | None) -> Any:
-    where = f"{owner._label()}.{path}"
+
+    def where() -> str:  # only errors need it: formatting it per field was a fifth of the time
+        return f"{owner._label()}.{path}"
+
     if type_.startswith("optional["):
         if value is None:
             return None
@@ -132,7 +142,7 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
     if type_.startswith("list["):
         if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
             raise DeclarationError(
-                f"{where}: expected a list, got {type(value).__name__} {value!r}; "
+                f"{where()}: expected a list, got {type(value).__name__} {value!r}; "
                 f"fix: pass a list of {type_[5:-1]}"
             )
         inner = type_[5:-1]
@@ -140,7 +150,8 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
     if type_ in ("str", "identifier", "env_var", "sha256"):
         if not isinstance(value, str):
             raise DeclarationError(
-                f"{where}: expected a string, got {type(value).__name__} {value!r}; fix: pass a str"
+                f"{where()}: expected a string, got {type(value).__name__} {value!r}; "
+                "fix: pass a str"
             )
         if type_ in ("identifier", "env_var") and not IDENTIFIER.fullmatch(value):
             suggestion = re.sub(r"\W", "_", value)
@@ -148,49 +159,48 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
                 suggestion = "_" + suggestion
             kind = "an identifier" if type_ == "identifier" else "an environment variable name"
             raise DeclarationError(
-                f"{where}: {value!r} is not {kind} (letters, digits and underscores, "
+                f"{where()}: {value!r} is not {kind} (letters, digits and underscores, "
                 f"not starting with a digit); fix: use a name such as {suggestion!r}"
             )
         if type_ == "identifier" and len(value.encode()) > MAX_IDENTIFIER:
             raise DeclarationError(
-                f"{where}: {value!r} is longer than {MAX_IDENTIFIER} bytes, the limit of "
+                f"{where()}: {value!r} is longer than {MAX_IDENTIFIER} bytes, the limit of "
                 "PostgreSQL identifiers; fix: use a shorter name"
             )
         if type_ == "sha256" and not SHA256.fullmatch(value):
             raise DeclarationError(
-                f"{where}: {value!r} is not a sha256 digest (64 hexadecimal digits); "
+                f"{where()}: {value!r} is not a sha256 digest (64 hexadecimal digits); "
                 "fix: pass the digest the source publishes, or None"
             )
         return value
     if type_ == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise DeclarationError(
-                f"{where}: expected an int, got {type(value).__name__} {value!r}; fix: pass an int"
+                f"{where()}: expected an int, got {type(value).__name__} {value!r}; "
+                "fix: pass an int"
             )
         if minimum is not None and value < minimum:
             raise DeclarationError(
-                f"{where}: {value} is below the minimum {minimum}; fix: pass >= {minimum}"
+                f"{where()}: {value} is below the minimum {minimum}; fix: pass >= {minimum}"
             )
         return value
     if type_ == "bool":
         if not isinstance(value, bool):
             raise DeclarationError(
-                f"{where}: expected True or False, got {type(value).__name__} {value!r}; "
+                f"{where()}: expected True or False, got {type(value).__name__} {value!r}; "
                 "fix: pass a bool"
             )
         return value
-    from aorist import _concepts
-
-    expected = getattr(_concepts, type_)
+    expected = getattr(_concepts(), type_)
     if not isinstance(value, expected):
         members = sorted(
             name
-            for name, cls in vars(_concepts).items()
+            for name, cls in vars(_concepts()).items()
             if isinstance(cls, type) and issubclass(cls, expected) and cls is not expected
         )
         choices = f" ({', '.join(members)})" if members else ""
         raise DeclarationError(
-            f"{where}: expected {type_}{choices}, got {type(value).__name__} {value!r}; "
+            f"{where()}: expected {type_}{choices}, got {type(value).__name__} {value!r}; "
             f"fix: pass a {type_}"
         )
     return value
