@@ -88,6 +88,15 @@ def _constraints(constraints: Any) -> list[str]:
     return constraints
 
 
+def _universe(universe: Any, caller: str) -> Universe:
+    if not isinstance(universe, Universe):
+        raise DeclarationError(
+            f"{caller}: expected a Universe, got {type(universe).__name__}; "
+            "fix: pass Universe(name=..., datasets=[...])"
+        )
+    return universe
+
+
 def stage(
     universe: Universe,
     constraints: Iterable[str],
@@ -98,11 +107,7 @@ def stage(
     name: str | None = None,
 ) -> str:
     """The output of one planning stage (JSON, or text for dag_text/dag_dot)."""
-    if not isinstance(universe, Universe):
-        raise DeclarationError(
-            f"dag: expected a Universe, got {type(universe).__name__}; "
-            "fix: pass Universe(name=..., datasets=[...])"
-        )
+    universe = _universe(universe, "dag")
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
     target = _dialect(dialect)
@@ -162,8 +167,9 @@ def dag_files(
     declarations). For Airflow this is one DAG file per dataset: a very large universe
     then parses as many small files, each far under Airflow's parse budget.
     """
+    universe = _universe(universe, "dag_files")
     target = _dialect(dialect)
-    name = universe.name if name is None and isinstance(universe, Universe) else name
+    name = universe.name if name is None else name
     if split is None:
         code = dag(universe, constraints, dialect, preferences=preferences, name=name)
         return {f"{name}{target.suffix}": code}
@@ -171,11 +177,6 @@ def dag_files(
         raise DeclarationError(
             f"dag_files: cannot split by {split!r}; fix: pass split=None or one of: "
             f"{', '.join(SPLITS)}"
-        )
-    if not isinstance(universe, Universe):
-        raise DeclarationError(
-            f"dag_files: expected a Universe, got {type(universe).__name__}; "
-            "fix: pass Universe(name=..., datasets=[...])"
         )
     if not universe.datasets:
         raise DeclarationError(

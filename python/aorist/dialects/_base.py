@@ -46,6 +46,11 @@ def data_table(step: Node) -> bool:
     return bool(table) and table["shared"] is None and long_rows(table["rows"])
 
 
+def data_table_doc(step: Node) -> str:
+    """What a step's own table is, said above it in the data section."""
+    return f"Rows ({', '.join(step['table']['columns'])}) of the step {step['name']}."
+
+
 class Dialect:
     """A renderer of the cross-language AST into one target's program text."""
 

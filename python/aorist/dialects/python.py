@@ -12,7 +12,14 @@ from typing import ClassVar
 
 import black
 
-from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, data_table
+from aorist.dialects._base import (
+    DATA_BANNER,
+    Dialect,
+    Node,
+    data_definition,
+    data_table,
+    data_table_doc,
+)
 
 
 def string_literal(value: str) -> str:
@@ -205,8 +212,7 @@ class PythonPrinter:
             if data_table(step):
                 table = step["table"]
                 self.renames[table["name"]] = table["name"].upper()
-                columns = ", ".join(table["columns"])
-                lines += ["", "", *comment(f"Rows ({columns}) of the step {step['name']}.")]
+                lines += ["", "", *comment(data_table_doc(step))]
                 lines.append(self.table(table["name"].upper(), table["rows"]))
         return [*comment(DATA_BANNER), *lines[2:]] if lines else []
 

@@ -13,7 +13,14 @@ import textwrap
 from collections.abc import Callable
 from typing import ClassVar
 
-from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, data_table
+from aorist.dialects._base import (
+    DATA_BANNER,
+    Dialect,
+    Node,
+    data_definition,
+    data_table,
+    data_table_doc,
+)
 
 WIDTH = 80
 INDENT = "  "
@@ -244,8 +251,7 @@ class RDialect(Dialect):
             lines.append(f"{step['name']} <- function() {{")
             if data_table(step):
                 table = step["table"]
-                columns = ", ".join(table["columns"])
-                data += ["", *comment(f"Rows ({columns}) of the step {step['name']}.")]
+                data += ["", *comment(data_table_doc(step))]
                 data += printer.expr(table["rows"], f"{r_name(table['name'])} <- ", "")
                 printer.renames[table["name"]] = r_name(table["name"])
             elif step["table"] is not None and step["table"]["shared"] is None:
