@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
+import traceback
 from pathlib import Path
+from typing import Any
 
 from aorist import scaffold
 from aorist._api import SPLITS, dag_files, explain
@@ -15,11 +17,17 @@ from aorist.errors import AoristError, DeclarationError
 
 
 def load_universe(spec: str) -> Universe:
-    """Load `FILE.py[:VARIABLE]`; without a variable, the file's one Universe."""
+    """Load `FILE.py[:VARIABLE]`; without a variable, the file's one Universe.
+
+    The file runs as a script named ``__aorist__`` with its own directory first on
+    ``sys.path``, so it can import the modules next to it; ``sys.path`` is restored
+    afterwards. Anything that stops the file from loading is a ``DeclarationError``
+    naming the file, the cause and the fix.
+    """
     path, _, variable = spec.partition(":")
     if not Path(path).is_file():
         raise DeclarationError(f"{path}: no such file; fix: pass FILE.py[:VARIABLE]")
-    namespace = runpy.run_path(path, run_name="__aorist__")
+    namespace = _run_universe_file(path)
     if variable:
         if variable not in namespace:
             raise DeclarationError(
@@ -40,6 +48,78 @@ def load_universe(spec: str) -> Universe:
             f"{spec}: is a {type(universe).__name__}, not a Universe; fix: point at a Universe"
         )
     return universe
+
+
+def _run_universe_file(path: str) -> dict[str, Any]:
+    directory = str(Path(path).resolve().parent)
+    saved_path = list(sys.path)
+    sys.path.insert(0, directory)
+    try:
+        return runpy.run_path(path, run_name="__aorist__")
+    except AoristError as error:
+        # Already typed, with the concept path, cause and fix: say which line declared it.
+        where = _where(path, error)
+        try:
+            raised = type(error)(f"{where}: {error}")
+        except TypeError:  # pragma: no cover - every AoristError takes one message
+            raised = DeclarationError(f"{where}: {error}")
+        raise raised from error
+    except SyntaxError as error:
+        where = f"{error.filename or path}, line {error.lineno}" if error.lineno else path
+        raise DeclarationError(
+            f"{path}: cannot be loaded: SyntaxError at {where}: {error.msg}; "
+            "fix: correct the syntax there"
+        ) from error
+    except ImportError as error:
+        raise DeclarationError(
+            f"{_where(path, error)}: cannot be loaded: {type(error).__name__}: {error}; "
+            f"fix: {_import_fix(path, error)}"
+        ) from error
+    except SystemExit as error:
+        raise DeclarationError(
+            f"{_where(path, error)}: cannot be loaded: it called sys.exit({error.code!r}); "
+            'fix: put script code under `if __name__ == "__main__":` (aorist loads the file '
+            "as a module named __aorist__)"
+        ) from error
+    except Exception as error:
+        raise DeclarationError(
+            f"{_where(path, error)}: cannot be loaded: {type(error).__name__}: {error}; "
+            f"fix: correct the code there (`python {path}` shows the full traceback)"
+        ) from error
+    finally:
+        sys.path[:] = saved_path
+
+
+def _where(path: str, error: BaseException) -> str:
+    """`FILE, line N` of the universe file's line that led to ``error``, and the
+    innermost line of the user's code when that is elsewhere (a module next to it)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    target = Path(path).resolve()
+    directory = target.parent
+    own = [f for f in frames if _resolved(f.filename) == target]
+    user = [f for f in frames if _resolved(f.filename).parent == directory]
+    where = f"{path}, line {own[-1].lineno}" if own else path
+    if user and user[-1] is not (own[-1] if own else None):
+        where += f" (raised in {user[-1].filename}, line {user[-1].lineno})"
+    return where
+
+
+def _resolved(filename: str) -> Path:
+    try:
+        return Path(filename).resolve()
+    except (OSError, ValueError):  # pragma: no cover - frames of odd origin
+        return Path(filename)
+
+
+def _import_fix(path: str, error: ImportError) -> str:
+    name = error.name or ""
+    top = name.partition(".")[0]
+    if isinstance(error, ModuleNotFoundError) and top:
+        return (
+            f"install the package that provides {top!r} into this Python ({sys.executable}), "
+            f"or put {top}.py next to {path}"
+        )
+    return f"check that the imported name exists in {name or 'that module'}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -109,8 +189,9 @@ def parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("name", metavar="NAME", help="the dataset's name (a Python identifier)")
     new_cmd.add_argument(
         "--dir",
-        default=str(scaffold.DEFAULT_DIRECTORY),
-        help=f"the catalog package directory (default: {scaffold.DEFAULT_DIRECTORY})",
+        help="the catalog package directory (default: where `import scienz` finds the "
+        "catalog when it is a source tree, else datasets/scienz of the checkout aorist "
+        "runs from)",
     )
     return top
 
@@ -122,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             written = scaffold.new_dataset(args.name, args.dir)
             print(
                 f"wrote {written}; fill it in (docs/adding-a-dataset.md), then import it in "
-                f"scienz/__init__.py (`from scienz.{args.name} import {args.name}`) and list "
-                "it in DATASETS",
+                f"{written.parent / '__init__.py'} (`from scienz.{args.name} import "
+                f"{args.name}`) and list it in DATASETS",
                 file=sys.stderr,
             )
             return 0

@@ -8,13 +8,15 @@ to replace; docs/adding-a-dataset.md says how to find the real ones.
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 from pathlib import Path
 
 from aorist._base import IDENTIFIER, MAX_IDENTIFIER
 from aorist.errors import DeclarationError
 
-DEFAULT_DIRECTORY = Path("datasets") / "scienz"
+# Where the catalog lives in a checkout of aorist, relative to the repository's root.
+CATALOG_IN_REPOSITORY = Path("datasets") / "scienz"
 # The name also names the row template (NAME_row), which must stay a valid identifier.
 _SUFFIX = "_row"
 
@@ -87,10 +89,48 @@ def render(name: str) -> str:
     return TEMPLATE.format(name=name)
 
 
-def new_dataset(name: str, directory: str | Path = DEFAULT_DIRECTORY) -> Path:
-    """Write ``<directory>/<name>.py`` from the template; never overwrite a file."""
+def catalog_directory() -> Path:
+    """The directory of the scienz catalog a new module belongs in.
+
+    Where ``import scienz`` finds the package, when that is a source tree (an editable
+    install, or a checkout on ``sys.path``: a ``pyproject.toml`` next to the package);
+    when ``scienz`` is not importable, ``datasets/scienz`` of the checkout this aorist
+    runs from. Anything else is a ``DeclarationError`` saying to pass ``--dir``: a module
+    written into an installed copy would be lost on the next install.
+    """
+    try:
+        spec = importlib.util.find_spec("scienz")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        package = Path(next(iter(spec.submodule_search_locations))).resolve()
+        if (package.parent / "pyproject.toml").is_file():
+            return package
+        raise DeclarationError(
+            f"dataset new: scienz is installed at {package}, not from a source tree, so a "
+            "module written there would be lost on the next install; fix: run it where "
+            "scienz is installed editable (`pip install -e ./datasets` in a checkout of "
+            "aorist) or pass --dir path/to/scienz"
+        )
+    root = Path(__file__).resolve().parent.parent.parent
+    catalog = root / CATALOG_IN_REPOSITORY
+    if (catalog / "__init__.py").is_file():
+        return catalog
+    raise DeclarationError(
+        "dataset new: found no scienz catalog (scienz is not importable and this aorist, "
+        f"at {Path(__file__).resolve().parent}, is not in a checkout of aorist); fix: run "
+        "it in a checkout with scienz installed (`pip install -e ./datasets`) or pass "
+        "--dir path/to/scienz"
+    )
+
+
+def new_dataset(name: str, directory: str | Path | None = None) -> Path:
+    """Write ``<directory>/<name>.py`` from the template; never overwrite a file.
+
+    Without ``directory``, the module goes where the catalog is (``catalog_directory()``).
+    """
     text = render(name)
-    directory = Path(directory)
+    directory = catalog_directory() if directory is None else Path(directory)
     path = directory / f"{name}.py"
     if path.exists():
         raise DeclarationError(
