@@ -18,7 +18,9 @@ from aorist.errors import (
     DeclarationError,
     UnknownConstraintError,
     UnknownDialectError,
+    UnknownFormatError,
     UnknownLanguageError,
+    UnknownStageError,
 )
 
 Preferences = Sequence[str] | Mapping[str, Sequence[str]] | None
@@ -36,6 +38,11 @@ def default_tabular_schema(template: DatumTemplate) -> TabularSchema:
 
 
 def _dialect(dialect: str) -> Dialect:
+    if not isinstance(dialect, str):
+        raise UnknownDialectError(
+            f"dag: the dialect must be one name, got {type(dialect).__name__} {dialect!r}; "
+            f"fix: pass one of: {', '.join(sorted(DIALECTS))}"
+        )
     if dialect not in DIALECTS:
         raise UnknownDialectError(
             f"dag: there is no dialect {dialect!r}; fix: use one of: {', '.join(sorted(DIALECTS))}"
@@ -108,8 +115,10 @@ def stage(
 ) -> str:
     """The output of one planning stage (JSON, or text for dag_text/dag_dot)."""
     universe = _universe(universe, "dag")
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+    if not isinstance(stage, str) or stage not in STAGES:
+        raise UnknownStageError(
+            f"stage: there is no stage {stage!r}; fix: use one of: {', '.join(STAGES)}"
+        )
     target = _dialect(dialect)
     name = universe.name if name is None else name
     if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
@@ -201,6 +210,8 @@ def explain(
 ) -> str:
     """The constraint DAG the request expands to, as text or Graphviz DOT."""
     stages = {"text": "dag_text", "dot": "dag_dot"}
-    if format not in stages:
-        raise ValueError(f"unknown format {format!r}; choose text or dot")
+    if not isinstance(format, str) or format not in stages:
+        raise UnknownFormatError(
+            f"explain: there is no format {format!r}; fix: use one of: {', '.join(stages)}"
+        )
     return stage(universe, constraints, stages[format])

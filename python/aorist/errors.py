@@ -18,11 +18,20 @@ class DeclarationError(AoristError, ValueError):
 
 
 class DuplicateNameError(DeclarationError):
-    """Two concepts that must have distinct names share one."""
+    """Two concepts that must have distinct names share one, or names differing only in case.
+
+    SQL engines fold the case of identifiers (DuckDB treats ``edges`` and ``EDGES`` as one
+    table), so names of one list must differ ignoring case.
+    """
 
 
 class UnknownReferenceError(DeclarationError):
-    """A concept refers to something that is not declared."""
+    """A concept refers to something that is not declared.
+
+    A schema's datum template must be one of its dataset's ``datum_templates``; the users
+    named by groups and role bindings, and the users, groups and roles named by access
+    policies, must be declared in the universe.
+    """
 
 
 class PlanningError(AoristError):
@@ -35,6 +44,20 @@ class UnknownConstraintError(PlanningError):
 
 class UnknownDialectError(PlanningError):
     """The requested dialect is not one aorist renders."""
+
+
+class UnknownStageError(PlanningError, ValueError):
+    """``stage()`` was asked for a planning stage that does not exist.
+
+    Also a ``ValueError``, which is what earlier versions raised.
+    """
+
+
+class UnknownFormatError(PlanningError, ValueError):
+    """``explain()`` was asked for an output format it does not write (text or dot).
+
+    Also a ``ValueError``, which is what earlier versions raised.
+    """
 
 
 class UnknownLanguageError(PlanningError):
@@ -71,8 +94,10 @@ __all__ = [
     "PlanningError",
     "UnknownConstraintError",
     "UnknownDialectError",
+    "UnknownFormatError",
     "UnknownLanguageError",
     "UnknownReferenceError",
+    "UnknownStageError",
     "UnsatisfiableConstraintError",
     "UnsupportedStorageError",
 ]

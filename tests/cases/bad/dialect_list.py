@@ -1,0 +1,5 @@
+from aorist import dag
+
+from _common import universe
+
+dag(universe(), ["AllAssetsComputed"], ["python"])

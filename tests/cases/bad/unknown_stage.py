@@ -1,0 +1,5 @@
+from aorist import stage
+
+from _common import universe
+
+stage(universe(), ["AllAssetsComputed"], "optimised")
