@@ -6,7 +6,9 @@ this module interprets their ``_fields`` declarations.
 
 from __future__ import annotations
 
+import difflib
 import functools
+import inspect
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # PostgreSQL truncates identifiers at 63 bytes; every engine aorist targets accepts that.
 MAX_IDENTIFIER = 63
+# Ints cross into the Rust core as i64.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,115 @@ class Field:
     min: int | None = None
 
 
-class Concept:
+_construct = type.__call__  # a module global: faster than super().__call__ per concept
+
+
+class ConceptType(type):
+    """Turns the TypeErrors of a bad call into DeclarationErrors; refuses family classes.
+
+    A family (``Storage``, ``Encoding``, ``Attribute``, ...) only names what its classes
+    have in common: constructing one directly is a mistake, reported with its classes.
+    """
+
+    _abstract: bool
+
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
+        super().__init__(name, bases, namespace)
+        cls._abstract = not bases or "_family" in namespace
+
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        """The signature of the class's `__init__` (not of `__call__` here)."""
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls._abstract:
+            raise DeclarationError(_abstract_message(cls))
+        try:
+            return _construct(cls, *args, **kwargs)
+        except TypeError as error:
+            problem = _call_problem(cls, args, kwargs)
+            if problem is None:
+                raise
+            raise DeclarationError(problem) from error
+
+
+def _abstract_message(cls: type) -> str:
+    if cls is Concept:
+        return (
+            "Concept: is the base of every concept, not a concept to construct; "
+            "fix: construct a concept class such as Universe, DataSet or StaticDataTable"
+        )
+    members = sorted(
+        name
+        for name, other in vars(_concepts()).items()
+        if isinstance(other, type)
+        and issubclass(other, cls)
+        and not getattr(other, "_abstract", True)
+    )
+    return (
+        f"{cls.__name__}: is a family of concepts, not a concept to construct; "
+        f"fix: construct one of its classes: {', '.join(members) or 'none is declared'}"
+    )
+
+
+def _call_problem(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """What is wrong with calling `cls(*args, **kwargs)`, or None if the call binds."""
+    try:
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+        signature.bind(None, *args, **kwargs)
+    except TypeError:
+        pass
+    else:
+        return None
+    parameters = [
+        p
+        for p in list(signature.parameters.values())[1:]
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    names = [p.name for p in parameters]
+    valid = ", ".join(names) or "none"
+    label = cls.__name__
+    given_name = kwargs.get("name", args[0] if args and names[:1] == ["name"] else None)
+    if isinstance(given_name, str):
+        label = f"{label} {given_name!r}"
+    unknown = [k for k in kwargs if k not in names]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        fix = (
+            f"write {close[0]!r} instead (the arguments of {cls.__name__} are: {valid})"
+            if close
+            else f"use the arguments of {cls.__name__}: {valid}"
+        )
+        return f"{label}: there is no argument {unknown[0]!r}; fix: {fix}"
+    positional = [p.name for p in parameters if p.kind == p.POSITIONAL_OR_KEYWORD]
+    if len(args) > len(positional):
+        return (
+            f"{label}: {len(args)} positional arguments given, {cls.__name__} takes at most "
+            f"{len(positional)} ({', '.join(positional) or 'none'}); "
+            f"fix: pass the arguments by keyword: {valid}"
+        )
+    twice = [n for n in positional[: len(args)] if n in kwargs]
+    if twice:
+        return (
+            f"{label}: argument {twice[0]!r} is given both by position and by keyword; "
+            "fix: pass it once"
+        )
+    given = set(positional[: len(args)]) | set(kwargs)
+    missing = [p.name for p in parameters if p.default is p.empty and p.name not in given]
+    if missing:
+        listed = ", ".join(repr(m) for m in missing)
+        plural = "s" if len(missing) > 1 else ""
+        return (
+            f"{label}: missing required argument{plural} {listed}; "
+            f"fix: pass {', '.join(f'{m}=...' for m in missing)} "
+            f"(the arguments of {cls.__name__} are: {valid})"
+        )
+    return None
+
+
+class Concept(metaclass=ConceptType):
     """Base of every concept: keyword construction, validation, value equality."""
 
     _family: ClassVar[str | None] = None
@@ -48,10 +160,14 @@ class Concept:
             object.__setattr__(self, field.name, value)
         for list_field, key in self._unique:
             _check_unique(self, list_field, key)
+        self._check_references()
 
     def _coerce(self, field: Field, value: Any) -> Any:
         """Hook for mixins that accept extra input shapes (a dict of assets, say)."""
         return value
+
+    def _check_references(self) -> None:
+        """Hook for mixins that check the names one field refers to in another."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise DeclarationError(
@@ -146,13 +262,39 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
                 f"fix: pass a list of {type_[5:-1]}"
             )
         inner = type_[5:-1]
-        return [_check(owner, f"{path}[{i}]", inner, v, minimum) for i, v in enumerate(value)]
+        try:
+            return [_check(owner, f"{path}[{i}]", inner, v, minimum) for i, v in enumerate(value)]
+        except DeclarationError:
+            # Only a failed check looks for the cause no element check can name.
+            for i, v in enumerate(value):
+                if v is value:
+                    raise DeclarationError(
+                        f"{where()}[{i}]: the list contains itself; "
+                        f"fix: pass a list of {inner} that does not contain the list"
+                    ) from None
+            raise
     if type_ in ("str", "identifier", "env_var", "sha256"):
         if not isinstance(value, str):
             raise DeclarationError(
                 f"{where()}: expected a string, got {type(value).__name__} {value!r}; "
                 "fix: pass a str"
             )
+        nul = value.find("\x00")
+        if nul >= 0:
+            raise DeclarationError(
+                f"{where()}: {value!r} contains a NUL character at position {nul}, "
+                "which no file path, SQL string or R string can hold; fix: remove it"
+            )
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as error:
+                raise DeclarationError(
+                    f"{where()}: {value!r} contains a lone surrogate "
+                    f"{value[error.start]!r} at position {error.start}, which is not "
+                    "Unicode text and cannot be written as UTF-8; fix: pass valid text "
+                    "(decode bytes with errors='replace', or fix the source of the string)"
+                ) from None
         if type_ in ("identifier", "env_var") and not IDENTIFIER.fullmatch(value):
             suggestion = re.sub(r"\W", "_", value)
             if not suggestion or suggestion[0].isdigit():
@@ -183,6 +325,11 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
             raise DeclarationError(
                 f"{where()}: {value} is below the minimum {minimum}; fix: pass >= {minimum}"
             )
+        if not INT_MIN <= value <= INT_MAX:
+            raise DeclarationError(
+                f"{where()}: {value} does not fit in a 64-bit signed integer; "
+                f"fix: pass an int between {INT_MIN} and {INT_MAX}"
+            )
         return value
     if type_ == "bool":
         if not isinstance(value, bool):
@@ -207,12 +354,25 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
 
 
 def _check_unique(owner: Concept, list_field: str, key: str) -> None:
+    """Names of one list differ ignoring case: SQL engines fold the case of identifiers."""
+    items = getattr(owner, list_field)
     seen: dict[str, int] = {}
-    for position, item in enumerate(getattr(owner, list_field)):
+    for position, item in enumerate(items):
         name = getattr(item, key)
-        if name in seen:
+        folded = name.lower()  # names are ASCII identifiers
+        if folded in seen:
+            first = seen[folded]
+            other = getattr(items[first], key)
+            if other == name:
+                raise DuplicateNameError(
+                    f"{owner._label()}.{list_field}: positions {first} and {position} are "
+                    f"both named {name!r}; fix: give each entry of {list_field} a distinct {key}"
+                )
             raise DuplicateNameError(
-                f"{owner._label()}.{list_field}: positions {seen[name]} and {position} are "
-                f"both named {name!r}; fix: give each entry of {list_field} a distinct {key}"
+                f"{owner._label()}.{list_field}: positions {first} and {position} are named "
+                f"{other!r} and {name!r}, which differ only in case, and SQL engines such as "
+                "DuckDB fold identifiers to one case, so both would name the same object; "
+                f"fix: give each entry of {list_field} a {key} that differs from the others "
+                "ignoring case"
             )
-        seen[name] = position
+        seen[folded] = position

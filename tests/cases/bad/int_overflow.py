@@ -1,0 +1,3 @@
+from aorist import CSVHeader
+
+CSVHeader(num_lines=10**30)

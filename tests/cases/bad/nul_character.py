@@ -1,0 +1,3 @@
+from aorist import LocalFileSystemLocation
+
+LocalFileSystemLocation(path="data/edges\x00.tsv")

@@ -1,0 +1,3 @@
+from aorist import CSVHeader
+
+CSVHeader(num_line=3)
