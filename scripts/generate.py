@@ -119,7 +119,8 @@ def render_python(
         "from collections.abc import Iterable",
         "",
         "from aorist._base import Concept, Field",
-        "from aorist._mixins import DataSetMethods",
+        "from aorist._mixins import "
+        + ", ".join(sorted({c.mixin for c in concepts if c.mixin is not None})),
         "",
         "ENGINES = (" + ", ".join(repr(e) for e in ENGINES) + ",)",
         "",

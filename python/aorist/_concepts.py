@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aorist._base import Concept, Field
-from aorist._mixins import DataSetMethods
+from aorist._mixins import DataSetMethods, UniverseMethods
 
 ENGINES = (
     "duckdb",
@@ -95,7 +95,7 @@ class Layout(Concept):
     _family = "Layout"
 
 
-class Universe(Concept):
+class Universe(UniverseMethods, Concept):
     """Everything a team's data should be: datasets, endpoints, people and compliance."""
 
     _fields = (
@@ -107,7 +107,7 @@ class Universe(Concept):
         Field("role_bindings", "list[RoleBinding]", default="[]"),
         Field("compliance", "optional[ComplianceConfig]", default="None"),
     )
-    _unique = (("datasets", "name"),)
+    _unique = (("datasets", "name"), ("users", "unixname"), ("groups", "name"))
     name: str
     datasets: list[DataSet]
     endpoints: EndpointConfig

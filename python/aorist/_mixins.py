@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from aorist.errors import DeclarationError
+from aorist.errors import DeclarationError, UnknownReferenceError
 
 if TYPE_CHECKING:
     from aorist._base import Field
-    from aorist._concepts import Asset, DataSet, Encoding, Storage
+    from aorist._concepts import Asset, DataSet, Encoding, Storage, Universe
+
+# An access policy `"<kind>:<name>"` names who may use a dataset; other text is a note.
+ACCESS_KINDS = ("user", "group", "role")
+
+
+def _unknown(where: str, what: str, name: str, declared: Iterable[str], fix: str) -> str:
+    """The message of a reference to `name`, which is not among `declared`."""
+    names = sorted(set(declared))
+    close = difflib.get_close_matches(name, names, n=3)
+    listed = f"declared: {', '.join(names)}" if names else "none is declared"
+    nearest = f"use {' or '.join(repr(c) for c in close)}, or " if close else ""
+    return f"{where}: {name!r} is not a declared {what} ({listed}); fix: {nearest}{fix}"
 
 
 class DataSetMethods:
@@ -25,6 +39,26 @@ class DataSetMethods:
                     )
             return assets
         return value
+
+    def _check_references(self: DataSet) -> None:  # type: ignore[misc]
+        """Each schema's datum template is one of the dataset's `datum_templates`."""
+        templates = {template.name for template in self.datum_templates}  # type: ignore[attr-defined]
+        for position, asset in enumerate(self.assets):
+            schema = getattr(asset, "schema", None)
+            template = getattr(schema, "datum_template", None)
+            name = getattr(template, "name", None)
+            if name is None or name in templates:
+                continue
+            raise UnknownReferenceError(
+                _unknown(
+                    f"{self._label()}.assets[{position}] ({asset.name!r})"  # type: ignore[attr-defined]
+                    ".schema.datum_template",
+                    "datum template of the dataset",
+                    name,
+                    templates,
+                    f"add the template {name!r} to DataSet(datum_templates=[...])",
+                )
+            )
 
     def add_asset(self: DataSet, asset: Asset) -> None:  # type: ignore[misc]
         """Add one asset, keeping names unique (the dataset is changed in place)."""
@@ -81,3 +115,63 @@ class DataSetMethods:
             access_policies=self.access_policies,
             tag=self.tag,
         )
+
+
+class UniverseMethods:
+    """`Universe` checks that the people and roles it names are declared."""
+
+    def _check_references(self: Universe) -> None:  # type: ignore[misc]
+        """Groups, role bindings and access policies name declared users, groups, roles."""
+        where = self._label()
+        users = {user.unixname for user in self.users}
+        for g, group in enumerate(self.groups):
+            for m, member in enumerate(group.members):
+                if member not in users:
+                    raise UnknownReferenceError(
+                        _unknown(
+                            f"{where}.groups[{g}] ({group.name!r}).members[{m}]",
+                            "user",
+                            member,
+                            users,
+                            f"declare User(unixname={member!r}) in Universe(users=[...])",
+                        )
+                    )
+        for b, binding in enumerate(self.role_bindings):
+            if binding.user_name not in users:
+                raise UnknownReferenceError(
+                    _unknown(
+                        f"{where}.role_bindings[{b}].user_name",
+                        "user",
+                        binding.user_name,
+                        users,
+                        f"declare User(unixname={binding.user_name!r}) in Universe(users=[...])",
+                    )
+                )
+        declared = {
+            "user": (users, "declare the user in Universe(users=[...])"),
+            "group": (
+                {group.name for group in self.groups},
+                "declare the group in Universe(groups=[...])",
+            ),
+            "role": (
+                {binding.role for binding in self.role_bindings},
+                "bind the role to a user in Universe(role_bindings=[...])",
+            ),
+        }
+        for d, dataset in enumerate(self.datasets):
+            for p, policy in enumerate(dataset.access_policies):
+                kind, colon, name = policy.partition(":")
+                kind = kind.strip().lower()
+                if not colon or kind not in ACCESS_KINDS:
+                    continue
+                names, fix = declared[kind]
+                if name.strip() not in names:
+                    raise UnknownReferenceError(
+                        _unknown(
+                            f"{where}.datasets[{d}] ({dataset.name!r}).access_policies[{p}]",
+                            kind,
+                            name.strip(),
+                            names,
+                            fix,
+                        )
+                    )
