@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: help install install-tools quickstart test test-rust test-python lint golden generate bench
+.PHONY: help install install-run install-tools quickstart test test-rust test-python lint golden generate bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -11,10 +11,13 @@ install: ## build the Rust extension, install aorist and the scienz catalog (edi
 	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
 	$(PIP) install --quiet --disable-pip-version-check --no-build-isolation -e ./datasets
 
+install-run: ## build the Rust extension, install aorist (editable) with what generated programs need (duckdb, pyarrow)
+	$(PIP) install --quiet --disable-pip-version-check -e '.[run]'
+
 install-tools: ## install the system tools tests run generated code with (R, duckdb CLI)
 	bash scripts/install-r.sh
 
-quickstart: install ## generate code for the example universe, run it on the embedded lake, show the tables
+quickstart: install-run ## generate code for the example universe, run it on the embedded lake, show the tables
 	$(PYTHON) examples/quickstart.py
 
 test: install install-tools ## everything: Rust tests, lints, and the Python suite that executes generated code
