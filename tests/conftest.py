@@ -250,7 +250,8 @@ def _split(qualified: str) -> tuple[str, str]:
 def lake_objects(cwd: Path) -> dict[str, str]:
     """``"schema.name"`` -> ``"BASE TABLE"`` or ``"VIEW"`` for every user object in the lake.
 
-    Every schema counts (``main`` and ``_staging`` included) except DuckDB's own catalogs.
+    Every schema counts (``main`` and ``_staging`` included) except DuckDB's own catalogs
+    and ``_aorist``, where generated programs record what each table was published from.
     A missing database file means an empty lake.
     """
     import duckdb
@@ -262,7 +263,7 @@ def lake_objects(cwd: Path) -> dict[str, str]:
         rows = con.execute(
             "SELECT table_schema, table_name, table_type FROM information_schema.tables "
             "WHERE table_catalog = current_database() "
-            "AND table_schema NOT IN ('information_schema', 'pg_catalog') "
+            "AND table_schema NOT IN ('information_schema', 'pg_catalog', '_aorist') "
             "ORDER BY table_schema, table_name"
         ).fetchall()
     return {f"{schema}.{name}": kind for schema, name, kind in rows}

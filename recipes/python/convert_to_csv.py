@@ -4,6 +4,7 @@
 # entry = "convert_to_csv"
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
@@ -13,7 +14,6 @@
 
 import csv
 import json
-import os
 import shutil
 
 
@@ -25,10 +25,6 @@ def convert_to_csv(
         raise ValueError(
             f"unknown source format {source_format!r}: expected csv, tsv or jsonl"
         )
-    if os.path.exists(destination):
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
-    part = destination + ".part"
 
     def cell(value):
         if value is None:
@@ -41,39 +37,43 @@ def convert_to_csv(
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return str(value)
 
-    try:
+    parts = ["convert_to_csv", source_format, columns]
+    with producing(destination, parts, source) as output:
+        if output is None:
+            return
+        check_plain_text(source, f"uncompressed {source_format}")
         if source_format == "csv":
-            shutil.copyfile(source, part)
-        else:
-            with (
-                open(source, encoding="utf-8-sig", newline="\n") as reader,
-                open(part, "w", encoding="utf-8", newline="") as out,
-            ):
-                writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-                for number, line in enumerate(reader, start=1):
-                    line = line.removesuffix("\n").removesuffix("\r")
-                    if source_format == "tsv":
-                        if not line:
-                            continue
-                        fields = line.split("\t")
-                        if len(fields) != len(columns):
-                            raise ValueError(
-                                f"{source}:{number}: expected {len(columns)} "
-                                f"tab-separated fields, found {len(fields)}"
-                            )
-                        writer.writerow(fields)
-                    else:
-                        if not line.strip():
-                            continue
+            shutil.copyfile(source, output.part)
+            return
+        with (
+            open(source, encoding="utf-8-sig", newline="\n") as reader,
+            open(output.part, "w", encoding="utf-8", newline="") as out,
+        ):
+            writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            for number, line in enumerate(reader, start=1):
+                line = line.removesuffix("\n").removesuffix("\r")
+                if source_format == "tsv":
+                    if not line:
+                        continue
+                    fields = line.split("\t")
+                    if len(fields) != len(columns):
+                        raise ValueError(
+                            f"{source}:{number}: expected {len(columns)} "
+                            f"tab-separated fields, found {len(fields)}"
+                        )
+                    writer.writerow(fields)
+                else:
+                    if not line.strip():
+                        continue
+                    try:
                         record = json.loads(line)
-                        if not isinstance(record, dict):
-                            raise ValueError(
-                                f"{source}:{number}: expected a JSON object, "
-                                f"found {type(record).__name__}"
-                            )
-                        writer.writerow([cell(record.get(name)) for name in columns])
-        os.replace(part, destination)
-    except BaseException:
-        if os.path.exists(part):
-            os.remove(part)
-        raise
+                    except ValueError as error:
+                        raise ValueError(
+                            f"{source}:{number}: not a JSON object: {error}"
+                        ) from None
+                    if not isinstance(record, dict):
+                        raise ValueError(
+                            f"{source}:{number}: expected a JSON object, "
+                            f"found {type(record).__name__}"
+                        )
+                    writer.writerow([cell(record.get(name)) for name in columns])

@@ -2,14 +2,16 @@
 # constraint = "ConvertedToTargetEncoding"
 # language = "python"
 # entry = "convert_to_target"
-# summary = "The staged view is written to the lake as a Parquet or ORC file."
+# summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema fails the step and publishes nothing."
 # libraries = ["duckdb", "pyarrow"]
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }
 # table = { from = "staging.table", doc = "name parts of the staging view to read" }
 # destination = { from = "target.file", doc = "lake-relative path of the file to write" }
 # target_format = { from = "target.format", doc = "one of parquet or orc" }
+# staged = { from = "staging.file", doc = "lake-relative path of the staged file the view reads" }
 
 import os
 
@@ -19,47 +21,70 @@ import pyarrow.orc
 
 
 def convert_to_target(
-    lake_path: str, table: list[str], destination: str, target_format: str
+    lake_path: str,
+    table: list[str],
+    destination: str,
+    target_format: str,
+    staged: str,
 ) -> None:
-    """Write the rows of the staging view to lake_path/destination."""
+    """Write the rows of the staging view to lake_path/destination.
+
+    The view converts every value exactly to its declared type; the first that does
+    not convert fails this step (the staging view is dropped, the staged file and
+    the files it was made from are distrusted, so a fixed source is read again).
+    """
     if target_format not in ("parquet", "orc"):
         raise ValueError(
             f"unknown target format {target_format!r}: expected parquet or orc"
         )
     target = os.path.join(lake_path, destination)
-    if os.path.exists(target):
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    part = target + ".part"
+    source = os.path.join(lake_path, staged)
     name = ".".join('"' + str(p).replace('"', '""') + '"' for p in table)
     query = f"SELECT * FROM {name}"
-    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-    # dialect's SQL engine): the setting decides the format of a new file.
-    con = duckdb.connect(
-        os.path.join(lake_path, "lake.duckdb"),
-        config={"storage_compatibility_version": "v1.5.0"},
-    )
-    try:
-        if target_format == "parquet":
-            literal = "'" + part.replace("'", "''") + "'"
-            con.execute(f"COPY ({query}) TO {literal} (FORMAT parquet)").fetchall()
-        else:
-            reader = con.sql(query).to_arrow_reader()
-            writer = pyarrow.orc.ORCWriter(part, compression="snappy")
-            try:
-                empty = True
-                for batch in reader:
-                    writer.write(pyarrow.Table.from_batches([batch]))
-                    empty = False
-                if empty:
-                    writer.write(reader.schema.empty_table())
-            finally:
-                writer.close()
-                reader.close()
-        os.replace(part, target)
-    except BaseException:
-        if os.path.exists(part):
-            os.remove(part)
-        raise
-    finally:
-        con.close()
+
+    def explain(error: Exception) -> Exception:
+        """The engine's error, headed by what the step was reading and how to fix it."""
+        text = str(error)
+        if "error()" in text or ": column " in text:
+            return ValueError(text.removeprefix("Invalid Input Error: "))
+        with open(source, "rb") as handle:
+            first = handle.readline(200)
+        return ValueError(
+            f"could not read the staged file {source} (header-less CSV in the "
+            f"schema's column order; its first line is {first!r}); fix: check the "
+            "source's declared encoding (CSV or TSV, header lines, compression) "
+            f"and its schema\n{text}"
+        )
+
+    with producing(target, ["convert_to_target", target_format, query], source) as out:
+        if out is None:
+            return
+        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+        # dialect's SQL engine): the setting decides the format of a new file.
+        con = duckdb.connect(
+            os.path.join(lake_path, "lake.duckdb"),
+            config={"storage_compatibility_version": "v1.5.0"},
+        )
+        try:
+            if target_format == "parquet":
+                literal = "'" + out.part.replace("'", "''") + "'"
+                con.execute(f"COPY ({query}) TO {literal} (FORMAT parquet)").fetchall()
+            else:
+                reader = con.sql(query).to_arrow_reader()
+                writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
+                try:
+                    empty = True
+                    for batch in reader:
+                        writer.write(pyarrow.Table.from_batches([batch]))
+                        empty = False
+                    if empty:
+                        writer.write(reader.schema.empty_table())
+                finally:
+                    writer.close()
+                    reader.close()
+        except duckdb.Error as error:
+            # A failed step leaves no staging view behind.
+            con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
+            raise explain(error) from None
+        finally:
+            con.close()

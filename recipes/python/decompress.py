@@ -4,6 +4,7 @@
 # entry = "decompress"
 # summary = "The downloaded file is decompressed (gzip, bz2 or a single-member zip) into a temporary file."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "compressed temporary file written by the upstream step" }
@@ -12,7 +13,6 @@
 
 import bz2
 import gzip
-import os
 import shutil
 import zipfile
 
@@ -23,37 +23,38 @@ def decompress(source: str, destination: str, compression: str) -> None:
         raise ValueError(
             f"unknown compression {compression!r}: expected gzip, bz2 or zip"
         )
-    if os.path.exists(destination):
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
-    part = destination + ".part"
     chunk_size = 1 << 20
-    try:
-        with open(part, "wb") as out:
-            if compression == "gzip":
-                with gzip.open(source, "rb") as reader:
-                    shutil.copyfileobj(reader, out, chunk_size)
-            elif compression == "bz2":
-                with bz2.open(source, "rb") as reader:
-                    shutil.copyfileobj(reader, out, chunk_size)
-            else:
-                with zipfile.ZipFile(source) as archive:
-                    members = [
-                        info
-                        for info in archive.infolist()
-                        if not info.is_dir()
-                        and not info.filename.startswith("__MACOSX/")
-                    ]
-                    if len(members) != 1:
-                        names = [info.filename for info in members]
-                        raise ValueError(
-                            f"zip archive {source} must hold exactly one file, "
-                            f"found {len(names)}: {names}"
-                        )
-                    with archive.open(members[0]) as reader:
+    with producing(destination, ["decompress", compression], source) as output:
+        if output is None:
+            return
+        try:
+            with open(output.part, "wb") as out:
+                if compression == "gzip":
+                    with gzip.open(source, "rb") as reader:
                         shutil.copyfileobj(reader, out, chunk_size)
-        os.replace(part, destination)
-    except BaseException:
-        if os.path.exists(part):
-            os.remove(part)
-        raise
+                elif compression == "bz2":
+                    with bz2.open(source, "rb") as reader:
+                        shutil.copyfileobj(reader, out, chunk_size)
+                else:
+                    with zipfile.ZipFile(source) as archive:
+                        members = [
+                            info
+                            for info in archive.infolist()
+                            if not info.is_dir()
+                            and not info.filename.startswith("__MACOSX/")
+                        ]
+                        if len(members) != 1:
+                            names = [info.filename for info in members]
+                            raise ValueError(
+                                f"zip archive {source} must hold exactly one file, "
+                                f"found {len(names)}: {names}"
+                            )
+                        with archive.open(members[0]) as reader:
+                            shutil.copyfileobj(reader, out, chunk_size)
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise ValueError(
+                f"{source} is not a whole {compression} file ({error}); fix: check "
+                "the source, or declare its real compression"
+            ) from error

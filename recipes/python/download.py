@@ -4,12 +4,16 @@
 # entry = "download"
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # url = { from = "source.url", doc = "HTTP(S) URL or local path of the source file" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # sha256 = { from = "source.sha256", doc = "expected hex digest, or None" }
+# compression = { from = "source.compression", doc = "gzip, bz2, zip or None: checked while downloading" }
+# source_format = { from = "source.format", doc = "csv, tsv or jsonl: an HTML page is refused" }
 
+import bz2
 import hashlib
 import http.client
 import os
@@ -17,44 +21,115 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
+import zlib
 
 
-def download(url: str, destination: str, sha256: str | None) -> None:
-    """Fetch url (or copy a local path) to destination, checking sha256 if given."""
+def download(
+    url: str,
+    destination: str,
+    sha256: str | None,
+    compression: str | None,
+    source_format: str,
+) -> None:
+    """Fetch url (or copy a local path) to destination, verified before it is trusted.
+
+    Checked: the length the server announced, the integrity of the declared
+    compression (a truncated gzip fails here, not three steps later), that the body
+    is not an HTML page, and the declared sha256.
+    """
     chunk_size = 1 << 20
     attempts = 5
     timeout = 60
     expected = sha256.strip().lower() if sha256 else None
 
-    def file_digest(path: str) -> str:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(chunk_size), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+    class Verifier:
+        """Reads the declared compression as the bytes arrive, to prove them whole."""
 
-    def copy_stream(reader, path: str):
-        digest = hashlib.sha256()
-        size = 0
+        def __init__(self) -> None:
+            self.digest = hashlib.sha256()
+            self.size = 0
+            self.head = b""
+            self.inflate = self.member() if compression in ("gzip", "bz2") else None
+
+        @staticmethod
+        def member():
+            if compression == "gzip":
+                return zlib.decompressobj(wbits=31)
+            return bz2.BZ2Decompressor()
+
+        def update(self, chunk: bytes) -> None:
+            self.digest.update(chunk)
+            self.size += len(chunk)
+            if len(self.head) < 512:
+                self.head += chunk[: 512 - len(self.head)]
+            while self.inflate is not None and chunk:
+                if self.inflate.eof:
+                    # Concatenated members are valid gzip and bzip2: start the next.
+                    self.inflate = self.member()
+                try:
+                    self.inflate.decompress(chunk)
+                except (OSError, EOFError, zlib.error) as error:
+                    raise ValueError(
+                        f"{url} is not valid {compression}: {error}"
+                    ) from None
+                chunk = self.inflate.unused_data if self.inflate.eof else b""
+
+        def check(self, path: str) -> None:
+            html = self.head.lstrip().lower().startswith((b"<!doctype html", b"<html"))
+            if html and source_format != "html":
+                raise ValueError(
+                    f"{url} sent an HTML page, not {source_format} data; "
+                    "fix: check the source URL (an error or login page?)"
+                )
+            magic = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "zip": b"PK\x03\x04"}
+            if compression and not self.head.startswith(magic[compression]):
+                raise ValueError(
+                    f"{url} is not {compression}-compressed (it starts with "
+                    f"{self.head[:16]!r}); fix: declare the source's real compression"
+                )
+            if self.inflate is not None and not self.inflate.eof:
+                raise ValueError(
+                    f"{url} is truncated: its {compression} stream ends early "
+                    f"after {self.size} bytes"
+                )
+            if compression == "zip":
+                try:
+                    with zipfile.ZipFile(path) as archive:
+                        broken = archive.testzip()
+                except zipfile.BadZipFile as error:
+                    raise ValueError(
+                        f"{url} is not a whole zip archive: {error}"
+                    ) from None
+                if broken is not None:
+                    raise ValueError(f"{url}: zip member {broken!r} is corrupt")
+
+    def copy_stream(reader, path: str) -> Verifier:
+        verifier = Verifier()
         with open(path, "wb") as out:
             for chunk in iter(lambda: reader.read(chunk_size), b""):
-                digest.update(chunk)
+                verifier.update(chunk)
                 out.write(chunk)
-                size += len(chunk)
-        return digest.hexdigest(), size
+        return verifier
 
-    def fetch(path: str) -> str:
+    def fetch(path: str) -> Verifier:
         request = urllib.request.Request(url, headers={"User-Agent": "aorist"})
         delay = 0.5
         for attempt in range(1, attempts + 1):
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as response:
-                    actual, size = copy_stream(response, path)
+                    verifier = copy_stream(response, path)
                     length = response.headers.get("Content-Length")
                     encoded = response.headers.get("Content-Encoding")
-                    if length is not None and not encoded and size != int(length):
-                        raise http.client.IncompleteRead(b"", int(length) - size)
-                return actual
+                    if (
+                        length is not None
+                        and not encoded
+                        and verifier.size != int(length)
+                    ):
+                        raise http.client.IncompleteRead(
+                            b"", int(length) - verifier.size
+                        )
+                return verifier
             except urllib.error.HTTPError as error:
                 error.close()
                 retryable = error.code >= 500 or error.code == 429
@@ -72,11 +147,6 @@ def download(url: str, destination: str, sha256: str | None) -> None:
             delay *= 2
         raise AssertionError("unreachable")
 
-    if os.path.exists(destination):
-        if expected is None or file_digest(destination) == expected:
-            return
-        os.remove(destination)
-
     parsed = urllib.parse.urlsplit(url)
     scheme = parsed.scheme.lower()
     if scheme in ("http", "https"):
@@ -88,21 +158,19 @@ def download(url: str, destination: str, sha256: str | None) -> None:
     else:
         raise ValueError(f"unsupported URL scheme {parsed.scheme!r} in {url!r}")
 
-    parent = os.path.dirname(os.path.abspath(destination))
-    os.makedirs(parent, exist_ok=True)
-    part = destination + ".part"
-    try:
+    parts = ["download", url, expected, compression, source_format]
+    with producing(destination, parts) as output:
+        if output is None:
+            return
         if local is None:
-            actual = fetch(part)
+            verifier = fetch(output.part)
         else:
             with open(local, "rb") as reader:
-                actual, _ = copy_stream(reader, part)
+                verifier = copy_stream(reader, output.part)
+        verifier.check(output.part)
+        actual = verifier.digest.hexdigest()
         if expected is not None and actual != expected:
             raise ValueError(
                 f"sha256 mismatch for {url}: expected {expected}, got {actual}"
             )
-        os.replace(part, destination)
-    except BaseException:
-        if os.path.exists(part):
-            os.remove(part)
-        raise
+        output.facts.append(f"sha256 {actual}")

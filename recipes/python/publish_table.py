@@ -2,8 +2,9 @@
 # constraint = "TablePublished"
 # language = "python"
 # entry = "publish_table"
-# summary = "The target file is loaded into a table of the lake's DuckDB database."
+# summary = "The target file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
 # libraries = ["duckdb", "pyarrow"]
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }
@@ -21,7 +22,12 @@ import pyarrow.orc
 def publish_table(
     lake_path: str, source: str, source_format: str, table: list[str]
 ) -> None:
-    """Create table from the rows of lake_path/source unless it already exists."""
+    """Publish the rows of lake_path/source as table, unless it holds them already.
+
+    `_aorist.published` records, per table, the marker of the file it was loaded
+    from: a table made from an older file is replaced, in the same transaction that
+    updates the record, so readers see the old rows or the new, never a mix.
+    """
     if source_format not in ("parquet", "orc"):
         raise ValueError(
             f"unknown source format {source_format!r}: expected parquet or orc"
@@ -30,6 +36,9 @@ def publish_table(
     if len(parts) != 2:
         raise ValueError(f"table must be [schema, name], got {table!r}")
     path = os.path.join(lake_path, source)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    version = step_key("publish_table", source_format, marker_text(path))
 
     def quote(identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
@@ -44,15 +53,21 @@ def publish_table(
         config={"storage_compatibility_version": "v1.5.0"},
     )
     try:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
-            parts,
+        con.execute(
+            "CREATE SCHEMA IF NOT EXISTS _aorist;"
+            "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
+            " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name))"
+        ).fetchall()
+        current = con.execute(
+            "SELECT count(*) FROM duckdb_tables() t JOIN _aorist.published p"
+            " ON lower(t.schema_name) = lower(p.table_schema)"
+            " AND lower(t.table_name) = lower(p.table_name)"
+            " WHERE lower(p.table_schema) = lower(?) AND lower(p.table_name) = lower(?)"
+            " AND p.version = ?",
+            [*parts, version],
         ).fetchall()[0][0]
-        if exists:
+        if current:
             return
-        if not os.path.exists(path):
-            raise FileNotFoundError(path)
         registered = False
         con.begin()
         try:
@@ -67,7 +82,11 @@ def publish_table(
                 con.register(view, reader)
                 registered = True
                 select = f"SELECT * FROM {quote(view)}"
-            con.execute(f"CREATE TABLE {name} AS {select}").fetchall()
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}").fetchall()
+            con.execute(
+                "INSERT OR REPLACE INTO _aorist.published VALUES (?, ?, ?)",
+                [*parts, version],
+            ).fetchall()
             con.commit()
         except BaseException:
             con.rollback()

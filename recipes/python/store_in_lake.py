@@ -4,6 +4,7 @@
 # entry = "store_in_lake"
 # summary = "The prepared CSV file is copied into the lake's staging area."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
@@ -17,14 +18,8 @@ import shutil
 def store_in_lake(source: str, lake_path: str, destination: str) -> None:
     """Copy source to lake_path/destination atomically."""
     target = os.path.join(lake_path, destination)
-    if os.path.exists(target):
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    part = target + ".part"
-    try:
-        shutil.copyfile(source, part)
-        os.replace(part, target)
-    except BaseException:
-        if os.path.exists(part):
-            os.remove(part)
-        raise
+    with producing(target, ["store_in_lake"], source) as output:
+        if output is None:
+            return
+        check_plain_text(source, "uncompressed CSV")
+        shutil.copyfile(source, output.part)

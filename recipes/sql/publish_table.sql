@@ -2,7 +2,7 @@
 -- constraint = "TablePublished"
 -- language = "sql"
 -- entry = "publish_table"
--- summary = "The target Parquet file is loaded into a table of the lake's DuckDB database."
+-- summary = "The target Parquet file is loaded into a table of the lake's DuckDB database, replacing an older version atomically."
 -- libraries = []
 -- when = { "target.format" = ["parquet"] }
 --
@@ -11,9 +11,10 @@
 -- table = { from = "target.table", sql = "identifier", doc = "schema and name of the table to create" }
 -- source = { from = "target.file", sql = "lake_path", doc = "lake-relative path of the Parquet file" }
 
--- An existing table is kept. DuckDB binds the SELECT even then, so the file
--- must still exist.
+-- The table is replaced in one transaction: readers see the old rows or
+-- the new, never a mix or no table. A rerun reloads the same file and
+-- changes nothing.
 BEGIN TRANSACTION;
 CREATE SCHEMA IF NOT EXISTS {schema};
-CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM read_parquet({source});
+CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet({source});
 COMMIT;

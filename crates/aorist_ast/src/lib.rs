@@ -100,6 +100,10 @@ pub enum Definition {
         imports: Vec<String>,
         /// Where it comes from, e.g. `recipes/python/download.py`.
         origin: String,
+        /// Program scaffolding (the runner of a script's steps) rather than code a
+        /// step calls; orchestrators that run steps themselves leave it out.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        program: bool,
     },
     Constant {
         name: String,

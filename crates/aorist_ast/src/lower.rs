@@ -95,6 +95,33 @@ fn hoisted_expr(hoisted: &Hoisted) -> Expr {
 }
 
 /// The name of the constant holding a non-host recipe's code, e.g. `SQL_CREATE_TEMPORARY_TABLE`.
+/// Where `define_helpers` adds what it includes.
+struct Included<'a> {
+    imports: &'a mut BTreeSet<String>,
+    libraries: &'a mut BTreeSet<String>,
+    definitions: &'a mut Vec<Definition>,
+    defined: &'a mut BTreeSet<String>,
+}
+
+/// Define the helpers `uses` needs (and those they use), each once per program.
+fn define_helpers(book: &RecipeBook, host: Language, uses: &[String], program: bool, to: &mut Included) {
+    for helper in book.helpers_for(host, uses) {
+        if !to.defined.insert(helper.name.clone()) {
+            continue;
+        }
+        to.imports.extend(helper.imports.iter().cloned());
+        to.libraries.extend(helper.libraries.iter().cloned());
+        to.definitions.push(Definition::Function {
+            name: helper.name.clone(),
+            language: host,
+            source: helper.body.clone(),
+            imports: helper.imports.clone(),
+            origin: format!("recipes/{}", helper.id),
+            program: program && helper.program,
+        });
+    }
+}
+
 fn code_constant(recipe: &Recipe) -> String {
     format!("{}_{}", recipe.language.name(), recipe.entry).to_uppercase()
 }
@@ -126,6 +153,26 @@ pub fn lower(
     let mut definitions: Vec<Definition> = Vec::new();
     let mut defined: BTreeSet<String> = BTreeSet::new();
     let mut steps = Vec::with_capacity(plan.groups.len());
+
+    // Helpers every program of the host language carries (its runner), first.
+    let program: Vec<String> = book
+        .helpers
+        .iter()
+        .filter(|h| h.program && h.language == host)
+        .map(|h| h.name.clone())
+        .collect();
+    define_helpers(
+        book,
+        host,
+        &program,
+        true,
+        &mut Included {
+            imports: &mut imports,
+            libraries: &mut libraries,
+            definitions: &mut definitions,
+            defined: &mut defined,
+        },
+    );
 
     for group in &plan.groups {
         let doc = catalog
@@ -182,6 +229,18 @@ pub fn lower(
             };
             libraries.extend(recipe.libraries.iter().cloned());
             let call = if recipe.language == host {
+                define_helpers(
+                    book,
+                    host,
+                    &recipe.uses,
+                    false,
+                    &mut Included {
+                        imports: &mut imports,
+                        libraries: &mut libraries,
+                        definitions: &mut definitions,
+                        defined: &mut defined,
+                    },
+                );
                 if defined.insert(recipe.entry.clone()) {
                     imports.extend(recipe.imports.iter().cloned());
                     definitions.push(Definition::Function {
@@ -190,6 +249,7 @@ pub fn lower(
                         source: recipe.body.clone(),
                         imports: recipe.imports.clone(),
                         origin: format!("recipes/{}", recipe.id),
+                        program: false,
                     });
                 }
                 Expr::Call {
@@ -218,13 +278,21 @@ pub fn lower(
                         source: runtime.body.clone(),
                         imports: runtime.imports.clone(),
                         origin: format!("recipes/{}", runtime.id),
+                        program: false,
                     });
                 }
                 let constant = code_constant(recipe);
                 if defined.insert(constant.clone()) {
                     let code = match recipe.language {
                         Language::Sql => annotate_sql(recipe),
-                        _ => recipe.body.clone(),
+                        // The script carries the helpers it calls, defined before it.
+                        language => book
+                            .helpers_for(language, &recipe.uses)
+                            .iter()
+                            .map(|h| h.body.as_str())
+                            .chain([recipe.body.as_str()])
+                            .collect::<Vec<_>>()
+                            .join("\n"),
                     };
                     definitions.push(Definition::Constant {
                         name: constant.clone(),

@@ -89,6 +89,24 @@ pub struct Recipe {
     /// Facts that must have one of the listed values for this recipe to apply
     /// (e.g. a SQL recipe that only writes Parquet).
     pub when: Vec<(String, Vec<serde_json::Value>)>,
+    /// Helpers (same language) the body calls; defined once before it in a program.
+    pub uses: Vec<String>,
+}
+
+/// Code shared by recipes of one language (e.g. the step markers every file-writing
+/// step keeps), or, with `program`, by every program of that language (its runner).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Helper {
+    pub id: String,
+    pub name: String,
+    pub language: Language,
+    pub summary: String,
+    pub libraries: Vec<String>,
+    pub imports: Vec<String>,
+    pub body: String,
+    /// Included in every program whose host is `language`, used by a recipe or not.
+    pub program: bool,
+    pub uses: Vec<String>,
 }
 
 /// Code a dialect needs to run recipes of another language (e.g. `run_sql` in Python).
@@ -111,6 +129,21 @@ pub struct Runtime {
 struct RecipeHeader {
     recipe: Option<RawRecipe>,
     runtime: Option<RawRuntime>,
+    helper: Option<RawHelper>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelper {
+    name: String,
+    language: String,
+    summary: String,
+    #[serde(default)]
+    libraries: Vec<String>,
+    #[serde(default)]
+    program: bool,
+    #[serde(default)]
+    uses: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +159,8 @@ struct RawRecipe {
     parameters: toml::Table,
     #[serde(default)]
     when: BTreeMap<String, Vec<toml::Value>>,
+    #[serde(default)]
+    uses: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,9 +187,10 @@ struct RawRuntime {
 pub struct RecipeBook {
     pub recipes: Vec<Recipe>,
     pub runtimes: Vec<Runtime>,
+    pub helpers: Vec<Helper>,
 }
 
-const SQL_ROLES: [&str; 4] = ["identifier", "literal", "lake_path", "struct"];
+const SQL_ROLES: [&str; 5] = ["identifier", "literal", "lake_path", "struct", "checked"];
 
 impl RecipeBook {
     /// The recipes embedded at build time from `recipes/`.
@@ -168,6 +204,7 @@ impl RecipeBook {
         let mut book = RecipeBook {
             recipes: Vec::new(),
             runtimes: Vec::new(),
+            helpers: Vec::new(),
         };
         for (id, text) in files {
             let language = match id.rsplit('.').next() {
@@ -185,8 +222,8 @@ impl RecipeBook {
             } else {
                 (Vec::new(), body.trim().to_string() + "\n")
             };
-            match (header.recipe, header.runtime) {
-                (Some(raw), None) => {
+            match (header.recipe, header.runtime, header.helper) {
+                (Some(raw), None, None) => {
                     if Language::parse(&raw.language).ok() != Some(language) {
                         return Err(AoristError::catalog(
                             format!("recipes/{id}"),
@@ -247,9 +284,10 @@ impl RecipeBook {
                                 Ok((fact, values))
                             })
                             .collect::<Result<Vec<_>>>()?,
+                        uses: raw.uses,
                     });
                 }
-                (None, Some(raw)) => book.runtimes.push(Runtime {
+                (None, Some(raw), None) => book.runtimes.push(Runtime {
                     id: id.to_string(),
                     name: raw.name,
                     language: Language::parse(&raw.language)
@@ -261,17 +299,87 @@ impl RecipeBook {
                     imports,
                     body,
                 }),
+                (None, None, Some(raw)) => {
+                    let declared = Language::parse(&raw.language)
+                        .map_err(|e| AoristError::catalog(format!("recipes/{id}"), e.cause))?;
+                    if declared != language {
+                        return Err(AoristError::catalog(
+                            format!("recipes/{id}"),
+                            format!("language {:?} does not match the file extension", raw.language),
+                        ));
+                    }
+                    book.helpers.push(Helper {
+                        id: id.to_string(),
+                        name: raw.name,
+                        language,
+                        summary: raw.summary,
+                        libraries: raw.libraries,
+                        imports,
+                        body,
+                        program: raw.program,
+                        uses: raw.uses,
+                    });
+                }
                 _ => {
                     return Err(AoristError::catalog(
                         format!("recipes/{id}"),
-                        "the header needs exactly one [recipe] or [runtime] table",
+                        "the header needs exactly one [recipe], [runtime] or [helper] table",
                     ))
                 }
             }
         }
         book.recipes.sort_by(|a, b| a.id.cmp(&b.id));
         book.runtimes.sort_by(|a, b| a.id.cmp(&b.id));
+        book.helpers.sort_by(|a, b| a.id.cmp(&b.id));
+        // A recipe naming a helper that does not exist fails when the book loads.
+        let uses = book
+            .recipes
+            .iter()
+            .map(|r| (r.id.to_string(), r.language, &r.uses))
+            .chain(book.helpers.iter().map(|h| (h.id.clone(), h.language, &h.uses)));
+        for (id, language, names) in uses {
+            for name in names {
+                if book.helper(language, name).is_none() {
+                    return Err(AoristError::catalog(
+                        format!("recipes/{id}"),
+                        format!("uses the helper {name:?}, which no {language} helper defines"),
+                    ));
+                }
+            }
+        }
         Ok(book)
+    }
+
+    /// The helper `name` written in `language`.
+    pub fn helper(&self, language: Language, name: &str) -> Option<&Helper> {
+        self.helpers
+            .iter()
+            .find(|h| h.language == language && h.name == name)
+    }
+
+    /// The helpers `uses` needs, each after the helpers it uses itself, without repeats.
+    pub fn helpers_for(&self, language: Language, uses: &[String]) -> Vec<&Helper> {
+        let mut out: Vec<&Helper> = Vec::new();
+        let mut visiting: Vec<&str> = Vec::new();
+        let mut pending: Vec<(&str, bool)> =
+            uses.iter().rev().map(|u| (u.as_str(), false)).collect();
+        while let Some((name, expanded)) = pending.pop() {
+            let Some(helper) = self.helper(language, name) else {
+                continue;
+            };
+            if out.iter().any(|h| h.name == helper.name) {
+                continue;
+            }
+            if expanded {
+                out.push(helper);
+            } else if !visiting.contains(&name) {
+                // Each name is expanded once, so a cycle of helpers cannot loop.
+                visiting.push(name);
+                pending.push((name, true));
+                pending.extend(helper.uses.iter().rev().map(|u| (u.as_str(), false)));
+            }
+        }
+        out
     }
 
     /// Recipes for `constraint`, by language, in file order.

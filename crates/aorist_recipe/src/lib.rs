@@ -12,7 +12,7 @@ mod book;
 mod facts;
 
 pub use bind::{bind, Arg, BoundPlan, BoundStep, Preferences, RecipeRef, Setting};
-pub use book::{Language, Param, Recipe, RecipeBook, Runtime};
+pub use book::{Helper, Language, Param, Recipe, RecipeBook, Runtime};
 pub use facts::asset_facts;
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ import re
 from typing import Any, ClassVar
 
 from aorist.dialects._base import Dialect, Node, data_definition
-from aorist.dialects.python import PythonPrinter, black_format, module_doc
+from aorist.dialects.python import PythonPrinter, black_format, lake_path, module_doc
 
 
 def cell_id(role: str) -> str:
@@ -52,6 +52,7 @@ class JupyterDialect(Dialect):
 
     def render(self, module: Node) -> str:
         printer = PythonPrinter()
+        printer.prepare(module)
         doc = module_doc(module, "Run the cells in order; papermill can override `parameters`.")
         title = [f"# {doc[0]}", *doc[1:]]
         cells = [markdown("title", "\n".join(title))]
@@ -59,8 +60,9 @@ class JupyterDialect(Dialect):
         cells.append(code("parameters", "\n".join(settings), tags=["parameters"]))
         if module["imports"]:
             cells.append(code("imports", "\n".join(module["imports"])))
+        in_use = printer.shared_in_use(module)
         for definition in module["definitions"]:
-            if data_definition(definition):
+            if data_definition(definition) or definition["name"] not in in_use:
                 continue
             source = "\n".join(printer.definition(definition))
             cells.append(code(f"define-{definition['name']}", source, printer=printer))
@@ -68,6 +70,14 @@ class JupyterDialect(Dialect):
         data = printer.data_section(module)
         if data:
             cells.append(code("data", "\n".join(data), printer=printer))
+        cells.append(
+            markdown(
+                "lake-lock",
+                "The run holds the lake's lock until the last cell; a failed step stops only"
+                " the steps that need it.",
+            )
+        )
+        cells.append(code("lake-start", f"run = Run({lake_path(module)}).start()"))
         for step in module["steps"]:
             count = step["task_count"]
             summary = f"{count} task{'s' if count > 1 else ''}"
@@ -76,6 +86,7 @@ class JupyterDialect(Dialect):
             )
             body = printer.step(step, describe=False)
             cells.append(code(f"run-{step['name']}", "\n".join(body), printer=printer))
+        cells.append(code("lake-finish", "run.finish()"))
         notebook = {
             "cells": cells,
             "metadata": {

@@ -12,13 +12,14 @@ from typing import ClassVar
 
 import black
 
+from aorist.dialects import _wiring as wiring
 from aorist.dialects._base import (
     DATA_BANNER,
     Dialect,
     Node,
     data_definition,
-    data_table,
     data_table_doc,
+    long_rows,
 )
 
 
@@ -91,6 +92,7 @@ class PythonPrinter:
         self.tables: dict[str, Callable[[str, str], list[str]]] = {}
         # Step tables printed under another name (module constants in the data section).
         self.renames: dict[str, str] = {}
+        self.constants: dict[str, Node] = {}
         self.expressions: dict[str, Callable[[Node], str]] = {
             "Str": lambda n: string_literal(n["value"]),
             "Int": lambda n: repr(n["value"]),
@@ -206,28 +208,93 @@ class PythonPrinter:
         """
         lines = []
         for definition in module["definitions"]:
-            if data_definition(definition):
+            if data_definition(definition) and definition["name"] in self.shared_in_use(module):
                 lines += ["", "", *self.definition(definition)]
         for step in module["steps"]:
-            if data_table(step):
+            if step["table"] is None or self.uses_shared(step):
+                continue
+            rows = self.rows(step)
+            if long_rows(rows):
                 table = step["table"]
                 self.renames[table["name"]] = table["name"].upper()
                 lines += ["", "", *comment(data_table_doc(step))]
-                lines.append(self.table(table["name"].upper(), table["rows"]))
+                lines.append(self.table(table["name"].upper(), rows))
         return [*comment(DATA_BANNER), *lines[2:]] if lines else []
+
+    def prepare(self, module: Node) -> None:
+        """Read the module's constants (shared tables) before printing anything."""
+        self.constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
+
+    def shared_in_use(self, module: Node) -> set[str]:
+        """Shared tables some step still loops over (others gained columns of their own)."""
+        used = {s["table"]["shared"] for s in module["steps"] if self.uses_shared(s)}
+        shared = {s["table"]["shared"] for s in module["steps"] if s["table"]}
+        return {d["name"] for d in module["definitions"] if d["name"] not in shared - used}
 
     def setting(self, setting: Node) -> list[str]:
         return [*comment(setting["doc"]), f"{setting['name']} = {self.expr(setting['value'])}"]
 
     def step(self, step: Node, indent: str = "", describe: bool = True) -> list[str]:
-        """What the step makes true (a comment), its parameter table, the code running it."""
+        """What the step makes true (a comment), its parameter table, the code running it.
+
+        Each task runs through `run.step(task, upstream, function, ...)`, which skips it
+        when an upstream task failed (see recipes/runtime/python/run.py).
+        """
         lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
         table = step["table"]
-        if table is not None and table["shared"] is None and table["name"] not in self.renames:
-            lines.append(indent + self.table(table["name"], table["rows"]))
-        for statement in step["body"]:
+        if table is not None and not self.uses_shared(step):
+            name = self.table_name(step)
+            if name == table["name"]:
+                lines.append(indent + self.table(name, self.rows(step)))
+        for statement in self.run_body(step, step["body"]):
             lines += self.stmt(statement, indent)
         return lines
+
+    # Tables: a step whose tasks need an upstream column has a table of its own.
+    def uses_shared(self, step: Node) -> bool:
+        table = step["table"]
+        return bool(table and table["shared"] and not wiring.upstream_column(step))
+
+    def table_name(self, step: Node) -> str:
+        if self.uses_shared(step):
+            return step["table"]["shared"]
+        return self.renames.get(step["table"]["name"], step["table"]["name"])
+
+    def rows(self, step: Node) -> Node:
+        return wiring.wired_rows(step, self.constants)
+
+    def run_body(self, step: Node, body: list[Node]) -> list[Node]:
+        """The step's statements, each task a call of `run.step`."""
+        out: list[Node] = []
+        task: Node | None = None
+        for statement in body:
+            if statement["node"] == "For":
+                targets = [
+                    *(["task"] if wiring.named(step) else []),
+                    *(["upstream"] if wiring.upstream_column(step) else []),
+                    *wiring.params(step),
+                ]
+                iterator = {"node": "Name", "id": self.table_name(step)}
+                inner = self.run_body(step, statement["body"])
+                out.append({**statement, "targets": targets, "iter": iterator, "body": inner})
+            elif statement["node"] == "Progress":
+                task = statement["task"]
+            elif statement["node"] == "Expr" and task is not None:
+                call = statement["value"]
+                function = {"node": "Name", "id": call["func"]}
+                args = [task, wiring.upstream_names(step), function, *call["args"]]
+                out.append(
+                    {"node": "Expr", "value": {**call, "func": "run.step", "args": args}}
+                )
+                task = None
+            else:
+                out.append(statement)
+        if task is not None:  # a step that only gathers others
+            args = [task, wiring.upstream_names(step)]
+            out.append(
+                {"node": "Expr", "value": {"node": "Call", "func": "run.step", "args": args, "kwargs": []}}
+            )
+        return out
 
 
 def module_doc(module: Node, run: str) -> list[str]:
@@ -248,6 +315,12 @@ def module_doc(module: Node, run: str) -> list[str]:
     return doc
 
 
+def lake_path(module: Node) -> str:
+    """The expression naming the lake a program runs over (and locks)."""
+    names = [setting["name"] for setting in module["settings"]]
+    return "LAKE_PATH" if "LAKE_PATH" in names else repr("lake")
+
+
 class PythonDialect(Dialect):
     name = "python"
     host = "python"
@@ -256,17 +329,25 @@ class PythonDialect(Dialect):
 
     def render(self, module: Node) -> str:
         printer = PythonPrinter()
+        printer.prepare(module)
         doc = module_doc(module, f"Run it with `python {module['name']}.py`.")
         lines = ['"""' + "\n".join(doc) + '\n"""', "", *module["imports"], "", ""]
         for setting in module["settings"]:
             lines += printer.setting(setting)
+        in_use = printer.shared_in_use(module)
         for definition in module["definitions"]:
-            if not data_definition(definition):
+            if not data_definition(definition) and definition["name"] in in_use:
                 lines += ["", "", *printer.definition(definition)]
         data = printer.data_section(module)
-        lines += ["", "", "def main() -> None:", '    """Run every step, dependencies first."""']
-        for step in module["steps"]:
-            lines += ["", *printer.step(step, "    ")]
+        lines += [
+            "",
+            "",
+            "def main() -> None:",
+            '    """Run every step, dependencies first; a failed step stops only what needs it."""',
+            f"    with Run({lake_path(module)}) as run:",
+        ]
+        for index, step in enumerate(module["steps"]):
+            lines += [*([""] if index else []), *printer.step(step, "        ")]
         if data:
             lines += ["", "", *data]
         lines += ["", "", 'if __name__ == "__main__":', "    main()", ""]

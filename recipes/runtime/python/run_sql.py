@@ -15,7 +15,9 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
     """Run `template` on `<lake_path>/lake.duckdb`; `{name:role}` fields are quoted by role.
 
     Roles: identifier (a list of name parts), literal, lake_path (a path under the lake),
-    struct (a list of [name, type] pairs). No value is ever spliced in unquoted.
+    struct (a list of [name, type] pairs), checked (a list of [name, type, nullable]:
+    the select list converting a staged text column exactly, or failing with the table,
+    column, source line and value). No value is ever spliced in unquoted.
     """
 
     def literal(value: object) -> str:
@@ -31,6 +33,38 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
         names = [parts] if isinstance(parts, str) else list(parts)  # type: ignore[call-overload]
         return ".".join('"' + str(name).replace('"', '""') + '"' for name in names)
 
+    def checked(name: str, kind: str, nullable: bool) -> str:
+        column = identifier(name)
+        where = (
+            "__aorist_table || ': column ' || "
+            + literal(identifier(name))
+            + " || ', line ' || __aorist_line || ': '"
+        )
+        quote = literal("'")
+        value = f"{quote} || left({column}, 80) || {quote}"
+        if kind == "BIGINT":
+            bad = (
+                f"NOT regexp_full_match({column}, '\\s*[+-]?[0-9]+\\s*')"
+                f" OR TRY_CAST(trim({column}) AS BIGINT) IS NULL"
+            )
+            converted, what = f"CAST(trim({column}) AS BIGINT)", "a whole number"
+        elif kind == "VARCHAR":
+            bad, converted, what = "FALSE", column, "text"
+        else:
+            bad = f"TRY_CAST({column} AS {kind}) IS NULL"
+            converted, what = f"CAST({column} AS {kind})", f"a {kind.lower()}"
+        empty = (
+            "NULL"
+            if nullable
+            else f"error({where} || 'empty value in a non-nullable column')"
+        )
+        return (
+            f"CASE WHEN {column} IS NULL THEN {empty}"
+            f" WHEN {bad} THEN error({where} || {value} || "
+            f"{literal(f' is not {what} ({kind})')})"
+            f" ELSE {converted} END AS {column}"
+        )
+
     class Quoting(string.Formatter):
         def format_field(self, value: object, format_spec: str) -> str:
             if format_spec == "identifier":
@@ -45,6 +79,8 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
             if format_spec == "struct":
                 pairs = ", ".join(f"{literal(n)}: {literal(t)}" for n, t in value)  # type: ignore[attr-defined]
                 return "{" + pairs + "}"
+            if format_spec == "checked":
+                return ",\n    ".join(checked(*column) for column in value)  # type: ignore[attr-defined]
             raise ValueError(f"unknown SQL parameter role {format_spec!r}")
 
     sql = Quoting().format(template, **params)

@@ -1,0 +1,121 @@
+# [helper]
+# name = "markers"
+# language = "python"
+# summary = "A step's output is trusted only if the step finished, for the inputs and parameters that made it."
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+
+# Each output file OUT of a step has a marker OUT.done, written after OUT is in place:
+#   line 1: the step's key: a digest of its recipe, parameters and its input's marker
+#   line 2: the input file it read (empty for none); later lines: facts (digests).
+# A step is skipped only when OUT exists and its marker holds the key the step has now,
+# so a changed parameter reruns the step and, through the keys, every step after it.
+
+
+def marker_text(path: str) -> str:
+    """The marker of `path`, or "" when there is none (the file is not trusted)."""
+    try:
+        with open(path + ".done", encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+
+
+def step_key(*parts: object) -> str:
+    """A digest of `parts`; their JSON encoding keeps their boundaries."""
+    text = json.dumps(list(parts), ensure_ascii=True, sort_keys=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def unique_part(path: str) -> str:
+    """A temporary name next to `path` that no other run or step uses."""
+    return f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
+
+
+def invalidate(path: str | None) -> None:
+    """Distrust `path` and everything it was made from: their markers go, files stay.
+
+    A step that fails on its input calls this, so that once the source is fixed the
+    next run makes every file again, with no one deleting anything by hand.
+    """
+    seen = set()
+    while path and path not in seen:
+        seen.add(path)
+        lines = marker_text(path).split("\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + ".done")
+        path = lines[1] if len(lines) > 1 else ""
+
+
+def write_atomically(path: str, text: str) -> None:
+    part = unique_part(path)
+    try:
+        with open(part, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(part)
+        raise
+
+
+class Output:
+    """The file a step writes: `part` to write, `facts` to record in its marker."""
+
+    def __init__(self, path: str, key: str, source: str | None) -> None:
+        self.path, self.key, self.source = path, key, source
+        self.part = unique_part(path)
+        self.facts: list[str] = []
+
+
+@contextlib.contextmanager
+def producing(destination: str, parts: list, source: str | None = None):
+    """Yield an `Output` to write, or None when an earlier run already made it.
+
+    `parts` are what decides the content besides the input (recipe name, parameters);
+    `source` is the input file, whose marker joins the key. On success the part is
+    renamed onto `destination` and the marker written; on failure the part is removed
+    and the input distrusted.
+    """
+    key = step_key(*parts, marker_text(source) if source else "")
+    if os.path.exists(destination) and marker_text(destination).split("\n")[0] == key:
+        yield None
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(destination + ".done")
+    os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
+    output = Output(destination, key, source)
+    try:
+        yield output
+        os.replace(output.part, destination)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(output.part)
+        if isinstance(error, Exception):
+            invalidate(source)
+        raise
+    lines = [key, source or "", *output.facts]
+    write_atomically(destination + ".done", "\n".join(lines) + "\n")
+
+
+def check_plain_text(path: str, declared: str) -> None:
+    """Fail at once, saying what the file is, when it is not the text it should be."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    found = None
+    if head.startswith(b"\x1f\x8b"):
+        found, fix = "gzip-compressed", "declare compression=GzipCompression()"
+    elif head.startswith(b"BZh"):
+        found, fix = "bzip2-compressed", "declare compression=BZip2Compression()"
+    elif head.startswith(b"PK\x03\x04"):
+        found, fix = "a zip archive", "declare compression=ZipCompression()"
+    elif head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        found, fix = "an HTML page", "check the source URL: the server sent a web page"
+    if found:
+        raise ValueError(
+            f"{path} is {found}, but the source is declared as {declared}; fix: {fix}"
+        )

@@ -1,0 +1,133 @@
+# [helper]
+# name = "Run"
+# language = "python"
+# summary = "One run of a program: it holds the lake's lock, runs each step after its upstream steps, and goes on past a failed step with every step that does not need it."
+# program = true
+
+import os
+import shutil
+import socket
+import sys
+import time
+import uuid
+
+
+class Run:
+    """One run of the program over the lake at `lake_path`.
+
+    `start()` takes the lake's lock (the directory `<lake>/.lock`, holding the owner's
+    pid and host): a second run on the same lake stops at once with a message, and a
+    lock left by a process that died is taken over. `step()` runs a task unless one of
+    its upstream tasks failed or was skipped; a failed task is reported and the run
+    goes on. `finish()` releases the lock and exits non-zero when a task failed.
+    """
+
+    def __init__(self, lake_path: str) -> None:
+        self.lake_path = lake_path
+        self.lock = os.path.join(lake_path, ".lock")
+        self.owner = f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
+        self.failed: dict[str, str] = {}
+        self.skipped: list[str] = []
+        self.held = False
+
+    def __enter__(self) -> "Run":
+        return self.start()
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.finish(interrupted=error is not None)
+
+    def start(self) -> "Run":
+        os.makedirs(self.lake_path, exist_ok=True)
+        for _ in range(3):
+            try:
+                os.mkdir(self.lock)
+            except FileExistsError:
+                holder = self.holder()
+                if holder is None or not self.take_over(holder):
+                    raise SystemExit(
+                        f"the lake {self.lake_path} is in use by "
+                        f"{holder or 'a run that is starting'} (pid, host, since); "
+                        "wait for that run to finish, or delete "
+                        f"{self.lock} if that process is gone"
+                    ) from None
+                continue
+            with open(os.path.join(self.lock, "owner"), "w", encoding="utf-8") as handle:
+                handle.write(self.owner + "\n")
+            self.held = True
+            return self
+        raise SystemExit(f"could not take the lock {self.lock}; try again")
+
+    def holder(self) -> str | None:
+        """The lock's owner line; a lock still without one after 2 s was abandoned."""
+        for _ in range(20):
+            try:
+                with open(os.path.join(self.lock, "owner"), encoding="utf-8") as handle:
+                    text = handle.read().strip()
+                if text:
+                    return text
+            except FileNotFoundError:
+                if not os.path.isdir(self.lock):
+                    return ""
+            time.sleep(0.1)
+        return ""
+
+    def take_over(self, holder: str) -> bool:
+        """Remove a lock whose owner died on this host; False if it is (or may be) alive."""
+        fields = holder.split()
+        if fields:
+            if len(fields) < 2 or fields[1] != socket.gethostname():
+                return False
+            try:
+                # A notebook run again in its kernel finds its own lock: the old run is over.
+                if int(fields[0]) != os.getpid():
+                    os.kill(int(fields[0]), 0)
+                    return False
+            except ProcessLookupError:
+                pass
+            except (PermissionError, ValueError):
+                return False
+        stale = f"{self.lock}.stale-{uuid.uuid4().hex[:8]}"
+        try:
+            os.rename(self.lock, stale)
+        except FileNotFoundError:
+            return True  # its owner released it meanwhile
+        try:
+            with open(os.path.join(stale, "owner"), encoding="utf-8") as handle:
+                moved = handle.read().strip()
+        except FileNotFoundError:
+            moved = ""
+        if moved != holder:
+            # Another run took the stale lock over first: this one is alive.
+            os.rename(stale, self.lock)
+            return False
+        shutil.rmtree(stale, ignore_errors=True)
+        print(f"took over the lock of a run that died ({holder})", flush=True)
+        return True
+
+    def step(self, task: str, upstream: list[str], function=None, /, *args, **kwargs):
+        """Run `function(*args, **kwargs)` as `task`, unless an upstream task did not finish."""
+        blocked = [name for name in upstream if name in self.failed or name in self.skipped]
+        if blocked:
+            self.skipped.append(task)
+            print(f"skipped {task}: upstream {blocked[0]} did not finish", flush=True)
+            return
+        print("running", task, flush=True)
+        if function is None:
+            return
+        try:
+            function(*args, **kwargs)
+        except Exception as error:
+            self.failed[task] = f"{type(error).__name__}: {error}"
+            print(f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True)
+
+    def finish(self, interrupted: bool = False) -> None:
+        """Release the lock; exit with status 1, listing them, if tasks failed."""
+        if self.held:
+            shutil.rmtree(self.lock, ignore_errors=True)
+            self.held = False
+        if self.failed and not interrupted:
+            lines = [f"  {task}: {error}" for task, error in self.failed.items()]
+            skipped = f"; {len(self.skipped)} skipped after them" if self.skipped else ""
+            raise SystemExit(
+                f"{len(self.failed)} task(s) failed{skipped}:\n" + "\n".join(lines)
+            )
