@@ -31,6 +31,7 @@ def main() -> int:
     report["schedule"] = str(dag.schedule) if dag.schedule is not None else None
     report["catchup"] = dag.catchup
     report["tags"] = sorted(dag.tags)
+    report["doc_md"] = dag.doc_md
     if mode == "run":
         run = dag.test()
         report["state"] = str(run.state)

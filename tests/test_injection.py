@@ -162,3 +162,156 @@ def test_each_hostile_description_generates_valid_code(text):
     )
     code = dag(Universe(name="u", datasets=[data]), CONSTRAINTS, "python")
     compile(code, "main.py", "exec")
+
+
+# ----------------------------------------------------------------------- templates and shells
+# Text that Jinja (Airflow), a shell or R would evaluate: every generated program must
+# carry it as data. The Airflow run of the same universe is in test_templating.py.
+
+SECRET = "s3cret-value-42"  # the Airflow Variable secret_token, when one is set
+TEMPLATE_TEXT = "{{ var.value.get('secret_token') }} {% if true %}x{% endif %} {# hidden #}"
+SHELL_TEXT = "${HOME} $(echo pwned) `echo pwned`"
+TEXT = f"{TEMPLATE_TEXT} | {SHELL_TEXT} | ends like a template file.sql"
+# Asset name -> the path (and query) of its source URL, as declared. Clients refuse
+# spaces in URLs, so the Jinja is written without them (`{%if+true%}` is valid Jinja)
+# or with %20; each path ends like a template file Airflow would otherwise read.
+URL_PATHS = {
+    "expression": "/{{var.value.get('secret_token')}}${HOME}$(id)`id`.sql",
+    "statement": "/{%if+true%}x{%endif%}.json?q={{%20var.value.get('secret_token')%20}}",
+    "shell": "/$(echo%20pwned)%60echo%20pwned%60${HOME}.sh?{%if+true%}x{%endif%}",
+}
+TEMPLATED_LAKE = f"lake {TEMPLATE_TEXT} {SHELL_TEXT}"
+
+
+def templated_tmp(asset: str) -> str:
+    """A temporary directory of its own per asset: the paths differ per task."""
+    return f"tmp/{asset}/{TEMPLATE_TEXT}/{SHELL_TEXT}.sh"
+
+
+def serve_templated(http_server) -> dict[str, int]:
+    """Write each source where the server finds it; return the rows of each table."""
+    counts = {}
+    for position, (asset, path) in enumerate(URL_PATHS.items()):
+        served = urllib.parse.unquote(urllib.parse.urlsplit(path).path).lstrip("/")
+        counts[asset] = snap_like_gz(http_server.root / served, 20 + 5 * position, seed=position)
+    return counts
+
+
+def templated_universe(base: str) -> Universe:
+    """Three tables whose URLs, temporary paths, lake path and free text are all ``TEXT``-like;
+    Parquet targets so that every dialect (R included) runs it."""
+    from aorist import (
+        ComplianceConfig,
+        EndpointConfig,
+        LakeConfig,
+        ParquetEncoding,
+        ReplicationStorageSetup,
+        RoleBinding,
+        User,
+        UserGroup,
+    )
+
+    edge = IdentifierTuple(
+        name="edge",
+        attributes=[
+            NumericIdentifier("from_id", comment=TEXT),
+            NumericIdentifier("to_id", comment=TEMPLATE_TEXT),
+        ],
+    )
+    lake = HiveTableStorage(location=MinioLocation(name="templated"), encoding=ParquetEncoding())
+    tables = []
+    for asset, path in URL_PATHS.items():
+        remote = RemoteStorage(
+            location=WebLocation(address=f"{base}{path}"),
+            encoding=TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=4)),
+        )
+        setup = ReplicationStorageSetup(
+            source=remote, targets=[lake], tmp_dir=templated_tmp(asset), tmp_encoding=CSVEncoding()
+        )
+        tables.append(
+            StaticDataTable(
+                name=asset,
+                schema=default_tabular_schema(edge),
+                setup=setup,
+                tag=TEXT,
+                comment=TEXT,
+            )
+        )
+    data = DataSet(
+        name="templated",
+        description=TEXT,
+        datum_templates=[edge],
+        assets=tables,
+        access_policies=[TEXT],
+        tag=TEMPLATE_TEXT,
+    )
+    return Universe(
+        name="templated",
+        datasets=[data],
+        endpoints=EndpointConfig(lake=LakeConfig(path=TEMPLATED_LAKE)),
+        users=[User(unixname="ada", firstname=TEXT, lastname=SHELL_TEXT, email=TEMPLATE_TEXT)],
+        groups=[UserGroup(name="team", members=["ada"], labels=[TEXT], description=TEXT)],
+        role_bindings=[RoleBinding(user_name="ada", role=TEXT)],
+        compliance=ComplianceConfig(
+            description=TEXT,
+            data_about_human_subjects=False,
+            contains_personally_identifiable_information=False,
+        ),
+    )
+
+
+def check_templated_run(http_server, cwd, counts: dict[str, int]) -> None:
+    """The server saw every URL as declared and never the secret; the tables are right;
+    the temporary files are where the declaration put them."""
+    requests = http_server.requests
+    seen = {urllib.parse.unquote(path) for path in requests}
+    for asset, path in URL_PATHS.items():
+        assert urllib.parse.unquote(path) in seen, (asset, requests)
+    assert not any(SECRET in path or path.startswith("/x.") for path in seen), requests
+    db = cwd / TEMPLATED_LAKE / "lake.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        for asset, count in counts.items():
+            sums = con.execute(
+                f'SELECT count(*), sum(from_id), sum(to_id) FROM templated."{asset}"'
+            ).fetchall()[0]
+            position = list(URL_PATHS).index(asset)
+            assert tuple(sums) == (count, *edge_sums(count, seed=position)), asset
+    # Nothing evaluated the text on its way to the file system either.
+    for asset in URL_PATHS:
+        assert (cwd / templated_tmp(asset)).is_dir(), sorted(map(str, cwd.rglob("*")))
+    for path in cwd.rglob("*"):
+        assert SECRET not in str(path) and path.name != "pwned", path
+
+
+@pytest.fixture
+def jupyter_paths(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    # As in test_jupyter.py: jupyter_core's new layout, runtime files under tmp_path.
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+
+
+def test_template_and_shell_text_is_inert_in_a_script(http_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_SECRET_TOKEN", SECRET)
+    counts = serve_templated(http_server)
+    run_generated(dag(templated_universe(http_server.base_url), CONSTRAINTS, "python"), tmp_path)
+    check_templated_run(http_server, tmp_path, counts)
+
+
+def test_template_and_shell_text_is_inert_in_a_notebook(http_server, tmp_path, jupyter_paths):
+    import nbformat
+    from nbclient import NotebookClient
+
+    counts = serve_templated(http_server)
+    text = dag(templated_universe(http_server.base_url), CONSTRAINTS, "jupyter")
+    notebook = nbformat.reads(text, as_version=4)
+    nbformat.validate(notebook)
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    check_templated_run(http_server, tmp_path, counts)
+
+
+def test_template_and_shell_text_is_inert_in_an_r_script(http_server, tmp_path):
+    from test_r_dialect import run_r
+
+    counts = serve_templated(http_server)
+    run_r(dag(templated_universe(http_server.base_url), CONSTRAINTS, "r"), tmp_path)
+    check_templated_run(http_server, tmp_path, counts)
