@@ -324,3 +324,16 @@ def test_notebook_reports_failures_in_its_last_cell(scripted, tmp_path) -> None:
     assert json.dumps(notebook.cells[-1].outputs).count("bad_converted_to_target_encoding") >= 1
     assert lake_tables(tmp_path) == {"g.good": len(EDGES)}
     assert not (tmp_path / "lake" / ".lock").exists()
+
+
+def test_an_engine_read_error_says_what_the_file_looks_like(scripted, tmp_path) -> None:
+    scripted.serve("/edges", b"1,2,3\n4,5,6\n")
+    code = dag(universe(scripted.base, {"edges": CSVEncoding()}), ["AllAssetsComputed"])
+    out = output_of(run_generated(code, tmp_path, expect_ok=False))
+    assert (
+        "FAILED edges_converted_to_target_encoding: ValueError: could not read the staged "
+        "file lake/_staging/g/edges.csv (header-less CSV in the schema's column order; its "
+        "first line is b'1,2,3\\n'); fix: check the source's declared encoding"
+    ) in out, out
+    # The engine's own text follows, for whoever needs it.
+    assert "Expected Number of Columns: 2 Found: 3" in out

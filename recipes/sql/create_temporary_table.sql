@@ -32,6 +32,7 @@ WITH staged AS (
         delim = ',',
         quote = '"',
         escape = '"',
+        auto_detect = false,
         columns = {text_columns}
     )
 )

@@ -51,7 +51,9 @@ class Run:
                         f"{self.lock} if that process is gone"
                     ) from None
                 continue
-            with open(os.path.join(self.lock, "owner"), "w", encoding="utf-8") as handle:
+            with open(
+                os.path.join(self.lock, "owner"), "w", encoding="utf-8"
+            ) as handle:
                 handle.write(self.owner + "\n")
             self.held = True
             return self
@@ -106,7 +108,9 @@ class Run:
 
     def step(self, task: str, upstream: list[str], function=None, /, *args, **kwargs):
         """Run `function(*args, **kwargs)` as `task`, unless an upstream task did not finish."""
-        blocked = [name for name in upstream if name in self.failed or name in self.skipped]
+        blocked = [
+            name for name in upstream if name in self.failed or name in self.skipped
+        ]
         if blocked:
             self.skipped.append(task)
             print(f"skipped {task}: upstream {blocked[0]} did not finish", flush=True)
@@ -126,8 +130,14 @@ class Run:
             shutil.rmtree(self.lock, ignore_errors=True)
             self.held = False
         if self.failed and not interrupted:
-            lines = [f"  {task}: {error}" for task, error in self.failed.items()]
-            skipped = f"; {len(self.skipped)} skipped after them" if self.skipped else ""
+            # The first line of each error; the whole of it was printed when it failed.
+            lines = [
+                f"  {task}: {error.splitlines()[0]}"
+                for task, error in self.failed.items()
+            ]
+            skipped = (
+                f"; {len(self.skipped)} skipped after them" if self.skipped else ""
+            )
             raise SystemExit(
                 f"{len(self.failed)} task(s) failed{skipped}:\n" + "\n".join(lines)
             )
