@@ -76,7 +76,7 @@ def main() -> int:
     connection = duckdb.connect(str(out / "lake" / "lake.duckdb"), read_only=True)
     tables = connection.execute(
         "SELECT table_schema, table_name FROM information_schema.tables"
-        " WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
+        " WHERE table_schema NOT IN ('information_schema', 'pg_catalog', '_aorist')"
         " ORDER BY table_schema, table_name"
     ).fetchall()
     print(f"\nthe lake at {out / 'lake'} now holds {len(tables)} tables:")
