@@ -332,8 +332,9 @@ def test_an_engine_read_error_says_what_the_file_looks_like(scripted, tmp_path) 
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     assert (
         "FAILED edges_converted_to_target_encoding: ValueError: could not read the staged "
-        "file lake/_staging/g/edges.csv (header-less CSV in the schema's column order; its "
-        "first line is b'1,2,3\\n'); fix: check the source's declared encoding"
+        "file lake/_staging/g/edges.csv as header-less CSV with 2 columns (from_id, to_id): "
+        "its first line is b'1,2,3\\n', 3 comma-separated field(s); fix: check the "
+        "source's declared encoding"
     ) in out, out
     # The engine's own text follows, for whoever needs it.
     assert "Expected Number of Columns: 2 Found: 3" in out

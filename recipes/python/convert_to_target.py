@@ -13,6 +13,7 @@
 # target_format = { from = "target.format", doc = "one of parquet or orc" }
 # staged = { from = "staging.file", doc = "lake-relative path of the staged file the view reads" }
 
+import csv
 import os
 
 import duckdb
@@ -42,18 +43,20 @@ def convert_to_target(
     name = ".".join('"' + str(p).replace('"', '""') + '"' for p in table)
     query = f"SELECT * FROM {name}"
 
-    def explain(error: Exception) -> Exception:
+    def explain(error: Exception, columns: list[str]) -> Exception:
         """The engine's error, headed by what the step was reading and how to fix it."""
         text = str(error)
         if "error()" in text or ": column " in text:
             return ValueError(text.removeprefix("Invalid Input Error: "))
         with open(source, "rb") as handle:
             first = handle.readline(200)
+        fields = len(next(csv.reader([first.decode("utf-8", "replace")]), []))
         return ValueError(
-            f"could not read the staged file {source} (header-less CSV in the "
-            f"schema's column order; its first line is {first!r}); fix: check the "
-            "source's declared encoding (CSV or TSV, header lines, compression) "
-            f"and its schema\n{text}"
+            f"could not read the staged file {source} as header-less CSV with "
+            f"{len(columns)} columns ({', '.join(columns)}): its first line is "
+            f"{first!r}, {fields} comma-separated field(s); fix: check the source's "
+            "declared encoding (CSV or TSV, header lines, compression) and its "
+            f"schema\n{text}"
         )
 
     with producing(target, ["convert_to_target", target_format, query], source) as out:
@@ -83,8 +86,9 @@ def convert_to_target(
                     writer.close()
                     reader.close()
         except duckdb.Error as error:
+            columns = [c[0] for c in con.execute(f"{query} LIMIT 0").description]
             # A failed step leaves no staging view behind.
             con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
-            raise explain(error) from None
+            raise explain(error, columns) from None
         finally:
             con.close()
