@@ -162,8 +162,9 @@ def test_twenty_thousand_assets_generate_in_seconds_without_recursion_limits(
     code = dag(universe(20_000), ["AllAssetsComputed"], "python")
     compile(code, "wide.py", "exec")
     assert code.count('"graph_') >= 20_000
-    # Every added asset is a row, not a block: the file stays a few lines per asset.
-    assert code.count("\n") < 3 * 20_000
+    # Every added asset is a row, not a block: the file stays a few lines per asset (its
+    # row in the shared tables, and its task among the upstream of its dataset's gather).
+    assert code.count("\n") < 4 * 20_000
 
 
 def test_hash_seed_does_not_change_output(tmp_path: Path) -> None:
