@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from aorist._base import Field
     from aorist._concepts import Asset, DataSet, Encoding, Storage, Universe
 
+# Schemas of the embedded lake that generated programs use themselves.
+LAKE_SCHEMAS = {
+    "_staging": "the staging views of tables being loaded",
+    "_aorist": "the record of what each table was published from",
+}
+
 # An access policy `"<kind>:<name>"` names who may use a dataset; other text is a note.
 ACCESS_KINDS = ("user", "group", "role")
 
@@ -41,7 +47,17 @@ class DataSetMethods:
         return value
 
     def _check_references(self: DataSet) -> None:  # type: ignore[misc]
-        """Each schema's datum template is one of the dataset's `datum_templates`."""
+        """Each schema's datum template is one of the dataset's `datum_templates`.
+
+        The lake keeps its own schemas beside the datasets': a dataset may not take
+        their names (DuckDB folds case, so neither in another case).
+        """
+        if self.name.lower() in LAKE_SCHEMAS:
+            raise DeclarationError(
+                f"{self._label()}.name: {self.name!r} is the lake's own schema "
+                f"(it holds {LAKE_SCHEMAS[self.name.lower()]}); fix: name the dataset "
+                "otherwise"
+            )
         templates = {template.name for template in self.datum_templates}  # type: ignore[attr-defined]
         for position, asset in enumerate(self.assets):
             schema = getattr(asset, "schema", None)
