@@ -219,6 +219,8 @@ class AirflowDialect(Dialect):
             "    schedule=None,",
             f"    start_date={START_DATE},",
             "    catchup=False,",
+            # Runs of one DAG share its lake: one at a time, like a script's lake lock.
+            "    max_active_runs=1,",
             f"    tags=['aorist', {name!r}],",
             "    doc_md=__doc__,",
             ")",
