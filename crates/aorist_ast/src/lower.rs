@@ -104,7 +104,13 @@ struct Included<'a> {
 }
 
 /// Define the helpers `uses` needs (and those they use), each once per program.
-fn define_helpers(book: &RecipeBook, host: Language, uses: &[String], program: bool, to: &mut Included) {
+fn define_helpers(
+    book: &RecipeBook,
+    host: Language,
+    uses: &[String],
+    program: bool,
+    to: &mut Included,
+) {
     for helper in book.helpers_for(host, uses) {
         if !to.defined.insert(helper.name.clone()) {
             continue;

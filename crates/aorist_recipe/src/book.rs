@@ -305,7 +305,10 @@ impl RecipeBook {
                     if declared != language {
                         return Err(AoristError::catalog(
                             format!("recipes/{id}"),
-                            format!("language {:?} does not match the file extension", raw.language),
+                            format!(
+                                "language {:?} does not match the file extension",
+                                raw.language
+                            ),
                         ));
                     }
                     book.helpers.push(Helper {
@@ -336,7 +339,11 @@ impl RecipeBook {
             .recipes
             .iter()
             .map(|r| (r.id.to_string(), r.language, &r.uses))
-            .chain(book.helpers.iter().map(|h| (h.id.clone(), h.language, &h.uses)));
+            .chain(
+                book.helpers
+                    .iter()
+                    .map(|h| (h.id.clone(), h.language, &h.uses)),
+            );
         for (id, language, names) in uses {
             for name in names {
                 if book.helper(language, name).is_none() {

@@ -283,16 +283,14 @@ class PythonPrinter:
                 call = statement["value"]
                 function = {"node": "Name", "id": call["func"]}
                 args = [task, wiring.upstream_names(step), function, *call["args"]]
-                out.append(
-                    {"node": "Expr", "value": {**call, "func": "run.step", "args": args}}
-                )
+                out.append({"node": "Expr", "value": {**call, "func": "run.step", "args": args}})
                 task = None
             else:
                 out.append(statement)
         if task is not None:  # a step that only gathers others
-            args = [task, wiring.upstream_names(step)]
+            call = {"node": "Call", "func": "run.step", "kwargs": []}
             out.append(
-                {"node": "Expr", "value": {"node": "Call", "func": "run.step", "args": args, "kwargs": []}}
+                {"node": "Expr", "value": {**call, "args": [task, wiring.upstream_names(step)]}}
             )
         return out
 
