@@ -3,8 +3,9 @@
 
 use crate::ConceptTree;
 
-/// One gzip TSV asset with 4 header lines, replicated to ORC in the lake.
-pub fn asset(name: &str) -> String {
+/// One gzip TSV asset with 4 header lines, replicated to ORC in the lake directory
+/// `location`.
+pub fn asset(name: &str, location: &str) -> String {
     format!(
         r#"{{"kind": "StaticDataTable", "name": "{name}", "tag": null, "comment": null,
       "schema": {{"kind": "TabularSchema",
@@ -15,16 +16,26 @@ pub fn asset(name: &str) -> String {
           "location": {{"kind": "WebLocation", "address": "http://127.0.0.1/{name}.gz"}},
           "encoding": {{"kind": "TSVEncoding", "compression": {{"kind": "GzipCompression"}}, "header": {{"num_lines": 4}}}}}},
         "targets": [{{"kind": "HiveTableStorage", "layout": {{"kind": "StaticTabularLayout"}},
-          "location": {{"kind": "MinioLocation", "name": "lake"}}, "encoding": {{"kind": "ORCEncoding"}}}}]}}}}"#
+          "location": {{"kind": "MinioLocation", "name": "{location}"}}, "encoding": {{"kind": "ORCEncoding"}}}}]}}}}"#
     )
 }
 
-/// A universe of gzip TSV assets (4 header lines) replicated to ORC, by dataset.
+/// A universe of gzip TSV assets (4 header lines) replicated to ORC, by dataset; each
+/// dataset's tables live in the lake directory named after it.
 pub fn universe(datasets: &[(&str, &[&str])]) -> ConceptTree {
+    let located: Vec<(&str, &str, &[&str])> = datasets
+        .iter()
+        .map(|(name, assets)| (*name, *name, *assets))
+        .collect();
+    universe_at(&located)
+}
+
+/// As [`universe`], with each dataset's lake directory: (dataset, location, assets).
+pub fn universe_at(datasets: &[(&str, &str, &[&str])]) -> ConceptTree {
     let datasets: Vec<String> = datasets
         .iter()
-        .map(|(name, assets)| {
-            let assets: Vec<String> = assets.iter().map(|a| asset(a)).collect();
+        .map(|(name, location, assets)| {
+            let assets: Vec<String> = assets.iter().map(|a| asset(a, location)).collect();
             format!(
                 r#"{{"name": "{name}", "description": "", "datum_templates": [], "access_policies": [],
                  "tag": null, "assets": [{}]}}"#,

@@ -9,6 +9,7 @@ use crate::{
     StorageSetup,
 };
 use aorist_error::{AoristError, ErrorKind, Result};
+use std::fmt;
 
 /// An asset replicated from a file source into a lake table.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,13 +32,93 @@ pub struct Replication {
     pub columns: Vec<(String, AttributeKind)>,
 }
 
+/// The schema staging views live in, apart from the datasets' schemas.
+pub const STAGING_SCHEMA: &str = "_staging";
+
+/// The names an asset's replication derives. Dataset and asset names are identifiers
+/// (`[A-Za-z_][A-Za-z0-9_]*`), so the `.` and `/` that join them cannot occur inside
+/// them: each name is injective in (dataset, asset), or (location, asset) for the
+/// table's lake directory. [`crate::names`] records them as each asset is resolved and
+/// checks, once all are, that no two assets share one, ignoring case. The `write_*`
+/// forms stream a name into a sink, so that check allocates nothing per asset.
 impl Replication {
+    /// The lake table, `<dataset>.<asset>`, as name parts.
+    pub fn target_table(&self) -> [&str; 2] {
+        [&self.dataset, &self.asset]
+    }
+
+    /// The staging view, `_staging."<dataset>.<asset>"`, as name parts.
+    pub fn staging_view(&self) -> [String; 2] {
+        [
+            STAGING_SCHEMA.to_string(),
+            render(|out| self.write_staging_view_name(out)),
+        ]
+    }
+
+    /// The staging view's name within [`STAGING_SCHEMA`]: `<dataset>.<asset>`. A quoted
+    /// identifier may hold the dot that keeps `a`/`b__c` apart from `a__b`/`c`.
+    pub fn write_staging_view_name(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(out, "{}.{}", self.dataset, self.asset)
+    }
+
+    /// The staged CSV file, lake-relative: `_staging/<dataset>/<asset>.csv`.
+    pub fn staging_file(&self) -> String {
+        render(|out| self.write_staging_file(out))
+    }
+
+    pub fn write_staging_file(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        self.write_staging_dir(out)?;
+        write!(out, "/{}.csv", self.asset)
+    }
+
+    /// The directory of the dataset's staged files, lake-relative: `_staging/<dataset>`.
+    pub fn write_staging_dir(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(out, "{STAGING_SCHEMA}/{}", self.dataset)
+    }
+
+    /// The table's file in its target encoding, lake-relative:
+    /// `<location>/<asset>/<asset>.<format>` (inside [`Replication::target_dir`]).
+    pub fn target_file(&self) -> String {
+        render(|out| self.write_target_file(out))
+    }
+
+    pub fn write_target_file(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(
+            out,
+            "{}/{}.{}",
+            self.target_dir, self.asset, self.target_format
+        )
+    }
+
+    /// Where the temporary files of the asset's steps go: each is this prefix followed
+    /// by its suffix, i.e. `<tmp_dir>/<dataset>.<asset>.<suffix>`.
+    pub fn temporary_prefix(&self) -> String {
+        render(|out| self.write_temporary_prefix(out))
+    }
+
+    pub fn write_temporary_prefix(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(
+            out,
+            "{}/{}.{}.",
+            self.tmp_dir.trim_end_matches('/'),
+            self.dataset,
+            self.asset,
+        )
+    }
+
     pub fn column_types(&self, engine: Engine) -> Vec<(String, &'static str)> {
         self.columns
             .iter()
             .map(|(name, kind)| (name.clone(), kind.column_type(engine)))
             .collect()
     }
+}
+
+/// A name written by one of the `write_*` methods (writing to a `String` cannot fail).
+fn render(write: impl FnOnce(&mut String) -> fmt::Result) -> String {
+    let mut out = String::new();
+    let _ = write(&mut out);
+    out
 }
 
 /// The replication an asset needs, or `None` when its setup is not a replication.

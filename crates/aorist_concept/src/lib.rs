@@ -3,12 +3,14 @@
 //!
 //! `generated.rs` is derived from `concepts/*.toml` by `scripts/generate.py`; this file
 //! adds what is not declarative: an arena of the concepts constraints attach to (the
-//! universe, its datasets, their assets), their paths, and the lake view of an asset.
+//! universe, its datasets, their assets), their paths, the lake view of an asset and the
+//! check that no two assets derive one name.
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod generated;
 pub mod lake;
+pub mod names;
 
 pub use generated::*;
 

@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use aorist_concept::lake::{replication, Replication};
+use aorist_concept::names::DerivedNames;
 use aorist_concept::{ConceptTree, NodeKind};
 use aorist_error::{AoristError, ErrorKind, Result};
 use serde::Serialize;
@@ -44,9 +45,12 @@ struct Shape {
 }
 
 /// Evaluates attach conditions, caching each asset's shape (`None`: not replicated).
+/// Each asset is resolved here once, so this is where the names its replication
+/// derives are recorded, to be checked against each other once expansion is done.
 struct Conditions<'a> {
     tree: &'a ConceptTree,
     shapes: HashMap<usize, Option<Shape>>,
+    names: DerivedNames,
 }
 
 impl<'a> Conditions<'a> {
@@ -54,7 +58,11 @@ impl<'a> Conditions<'a> {
         if let Some(shape) = self.shapes.get(&node) {
             return Ok(*shape);
         }
-        let shape = replication(self.tree, node)?.map(|view: Replication| Shape {
+        let view: Option<Replication> = replication(self.tree, node)?;
+        if let Some(view) = &view {
+            self.names.add(self.tree, node, view);
+        }
+        let shape = view.map(|view| Shape {
             compressed: view.compression.is_some(),
             header: view.header_lines > 0,
             csv: view.source_format == "csv",
@@ -93,6 +101,7 @@ pub fn expand(
     let mut conditions = Conditions {
         tree,
         shapes: HashMap::new(),
+        names: DerivedNames::for_tree(tree),
     };
     // One shared name per constraint: a large plan has a million instances.
     let names: Vec<Arc<str>> = catalog
@@ -211,7 +220,10 @@ pub fn expand(
         }
     }
     drop(index);
-    drop(conditions);
+    // Every asset the plan touches is resolved by now.
+    let Conditions { names: derived, shapes, .. } = conditions;
+    drop(shapes);
+    derived.check(tree)?;
     topological(tree, catalog, instances)
 }
 

@@ -123,3 +123,27 @@ fn unsatisfiable_requirement_names_the_path() {
     assert_eq!(error.kind, ErrorKind::UnsatisfiableConstraint);
     assert!(error.path.contains("asset 'g'"), "{error}");
 }
+
+#[test]
+fn assets_sharing_a_lake_directory_are_a_duplicate_name_error() {
+    // Both datasets keep their tables in the lake directory `lake`.
+    let tree =
+        aorist_concept::fixtures::universe_at(&[("a", "lake", &["e"]), ("b", "lake", &["e"])]);
+    let error = expand(
+        &tree,
+        &Catalog::builtin().unwrap(),
+        &["AllAssetsComputed".into()],
+    )
+    .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::DuplicateName);
+    assert_eq!(error.path, "universe 'u' / dataset 'b' / asset 'e'");
+    assert!(error.cause.contains("dataset 'a' / asset 'e'"), "{error}");
+    // Names `a` + `b__c` and `a__b` + `c` once met in one staging view.
+    let tree = aorist_concept::fixtures::universe(&[("a", &["b__c"]), ("a__b", &["c"])]);
+    expand(
+        &tree,
+        &Catalog::builtin().unwrap(),
+        &["AllAssetsComputed".into()],
+    )
+    .unwrap();
+}

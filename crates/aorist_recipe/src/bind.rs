@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::book::{Language, RecipeBook};
-use crate::facts::{asset_facts, temporary_prefix, Interner};
+use crate::facts::{asset_facts, Interner};
 
 /// The facts of one concept, shared by its steps.
 type Facts = Rc<BTreeMap<&'static str, Arg>>;
@@ -198,7 +198,7 @@ pub fn bind(
             // Facts are computed once per concept and shared by its steps.
             entry.insert(view.map(|view| {
                 let facts = asset_facts(&view, &mut interner);
-                (temporary_prefix(&view), Rc::new(facts))
+                (view.temporary_prefix(), Rc::new(facts))
             }));
         }
         let Some(Some((prefix, facts))) = views.get(&instance.node) else {

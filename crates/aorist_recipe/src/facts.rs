@@ -4,14 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use aorist_concept::lake::Replication;
+use aorist_concept::lake::{Replication, STAGING_SCHEMA};
 use aorist_concept::Engine;
 use serde_json::{json, Value};
 
 use crate::bind::Arg;
-
-/// The schema staging views live in; kept apart from user datasets.
-pub const STAGING_SCHEMA: &str = "_staging";
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
@@ -55,7 +52,6 @@ pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'st
         .into_iter()
         .map(|(name, kind)| json!([name, kind]))
         .collect();
-    let staging_name = format!("{}__{}", view.dataset, view.asset);
     let facts = [
         ("asset.name", json!(view.asset)),
         ("dataset.name", json!(view.dataset)),
@@ -66,25 +62,15 @@ pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'st
         ("source.format", json!(view.source_format)),
         ("columns.names", json!(names)),
         ("columns.duckdb", Value::Array(duckdb)),
+        // Names come from the view, where each is defined once (and checked against
+        // every other asset's when the asset was resolved).
         ("staging.schema", json!([STAGING_SCHEMA])),
-        ("staging.table", json!([STAGING_SCHEMA, staging_name])),
-        (
-            "staging.file",
-            json!(format!(
-                "{STAGING_SCHEMA}/{}/{}.csv",
-                view.dataset, view.asset
-            )),
-        ),
+        ("staging.table", json!(view.staging_view())),
+        ("staging.file", json!(view.staging_file())),
         ("target.schema", json!([view.dataset])),
-        ("target.table", json!([view.dataset, view.asset])),
+        ("target.table", json!(view.target_table())),
         ("target.format", json!(view.target_format)),
-        (
-            "target.file",
-            json!(format!(
-                "{}/{}.{}",
-                view.target_dir, view.asset, view.target_format
-            )),
-        ),
+        ("target.file", json!(view.target_file())),
     ];
     let mut out: BTreeMap<&'static str, Arg> = facts
         .into_iter()
@@ -95,15 +81,4 @@ pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'st
         Arg::Setting(Arc::new("LAKE_PATH".to_string())),
     );
     out
-}
-
-/// Where the temporary files of an asset's steps go: each is this prefix followed by
-/// its suffix, i.e. `<tmp_dir>/<dataset>.<asset>.<suffix>`.
-pub fn temporary_prefix(view: &Replication) -> String {
-    format!(
-        "{}/{}.{}.",
-        view.tmp_dir.trim_end_matches('/'),
-        view.dataset,
-        view.asset,
-    )
 }
