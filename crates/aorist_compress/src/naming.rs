@@ -1,6 +1,6 @@
 //! Task names: `<concept path suffix>_<constraint in snake case>`, as short as stays unique.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aorist_concept::Node;
 use aorist_recipe::BoundPlan;
@@ -30,6 +30,10 @@ pub fn snake_case(name: &str) -> String {
 
 /// One unique name per bound step. Each starts from its innermost concept name (none for
 /// the universe) and takes in more of its path while it collides with another.
+///
+/// Names are unique ignoring ASCII case too: a task name may become a file name (a log
+/// file, a notebook cell's output) on a file system that folds case, so `Edges_x` and
+/// `edges_x` count as a collision.
 ///
 /// A plan can hold a million steps: collisions are found by sorting names, not by a map
 /// from every name to its steps.
@@ -67,10 +71,10 @@ pub fn task_names(nodes: &[Node], plan: &BoundPlan) -> Vec<String> {
     let mut order: Vec<usize> = (0..plan.steps.len()).collect();
     let names = loop {
         let names: Vec<String> = (0..plan.steps.len()).map(|i| render(i, depth[i])).collect();
-        order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        order.sort_by(|&a, &b| folded_cmp(&names[a], &names[b]));
         let mut collided = false;
         let mut progressed = false;
-        for run in order.chunk_by(|&a, &b| names[a] == names[b]) {
+        for run in order.chunk_by(|&a, &b| names[a].eq_ignore_ascii_case(&names[b])) {
             if run.len() > 1 {
                 collided = true;
                 for &i in run {
@@ -92,19 +96,46 @@ pub fn task_names(nodes: &[Node], plan: &BoundPlan) -> Vec<String> {
         .enumerate()
         .map(|(i, name)| fit(name, || render(i, paths[i].len())))
         .collect();
-    order.sort_by(|&a, &b| names[a].cmp(&names[b]));
-    if order.windows(2).any(|w| names[w[0]] == names[w[1]]) {
-        let mut taken: HashMap<String, usize> = HashMap::new();
-        for name in names.iter_mut() {
-            let count = taken.entry(name.clone()).or_insert(0);
-            *count += 1;
-            if *count > 1 {
-                let numbered = format!("{name}_{count}");
-                *name = fit(numbered, || name.clone());
-            }
-        }
+    order.sort_by(|&a, &b| folded_cmp(&names[a], &names[b]));
+    if order
+        .windows(2)
+        .any(|w| names[w[0]].eq_ignore_ascii_case(&names[w[1]]))
+    {
+        number_duplicates(&mut names);
     }
     names
+}
+
+/// Compare names ignoring ASCII case, without allocating.
+fn folded_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// Number the later of names equal ignoring case (`x`, `x_2`, ...), in plan order,
+/// skipping numbers another name holds already.
+pub(crate) fn number_duplicates(names: &mut [String]) {
+    let mut taken: HashSet<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for name in names.iter_mut() {
+        let count = seen.entry(name.to_ascii_lowercase()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            continue;
+        }
+        loop {
+            let numbered = format!("{name}_{count}");
+            // The hash is of the numbered name: two numbered names cut to one prefix
+            // must not share a hash too.
+            let numbered = fit(numbered.clone(), || numbered);
+            if taken.insert(numbered.to_ascii_lowercase()) {
+                *name = numbered;
+                break;
+            }
+            *count += 1;
+        }
+    }
 }
 
 /// The longest name every target accepts: PostgreSQL truncates identifiers at 63 bytes

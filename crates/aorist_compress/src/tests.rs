@@ -176,3 +176,53 @@ fn a_deep_chain_compresses_without_recursion() {
     names.dedup();
     assert_eq!(names.len(), depth, "task names stay unique");
 }
+
+fn all_tasks(plan: &CompressedPlan) -> Vec<&str> {
+    plan.groups
+        .iter()
+        .flat_map(|g| g.tasks.iter().map(|t| &**t))
+        .collect()
+}
+
+fn assert_unique_ignoring_case(names: &[&str]) {
+    let mut folded: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    folded.sort();
+    let count = folded.len();
+    folded.dedup();
+    assert_eq!(folded.len(), count, "{names:?}");
+}
+
+#[test]
+fn names_apart_only_by_case_take_in_their_dataset() {
+    let tree = universe(&[("x", &["Edges"]), ("y", &["edges"])]);
+    let plan = compressed(&tree);
+    let tasks: Vec<&str> = plan.groups[0].tasks.iter().map(|t| &**t).collect();
+    assert_eq!(tasks, ["x_Edges_downloaded", "y_edges_downloaded"]);
+    assert_unique_ignoring_case(&all_tasks(&plan));
+}
+
+#[test]
+fn long_names_that_join_alike_are_numbered_apart() {
+    // Three paths that join to one string longer than 63 bytes: each numbered name is
+    // cut and hashed from its own text, so the cuts stay apart.
+    let p = "p".repeat(50);
+    let datasets = [format!("{p}_q_r"), format!("{p}_q"), p.clone()];
+    let assets = ["s", "r_s", "q_r_s"];
+    let spec: Vec<(&str, &[&str])> = datasets
+        .iter()
+        .zip(&assets)
+        .map(|(d, a)| (d.as_str(), std::slice::from_ref(a)))
+        .collect();
+    let tree = universe(&spec);
+    let plan = compressed(&tree);
+    let all = all_tasks(&plan);
+    assert!(all.iter().all(|n| n.len() <= naming::MAX_NAME), "{all:?}");
+    assert_unique_ignoring_case(&all);
+}
+
+#[test]
+fn numbering_skips_a_number_another_name_holds() {
+    let mut names = vec!["a_x".to_string(), "A_X".to_string(), "a_x_2".to_string()];
+    naming::number_duplicates(&mut names);
+    assert_eq!(names, ["a_x", "A_X_3", "a_x_2"]);
+}
