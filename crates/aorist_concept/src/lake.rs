@@ -30,6 +30,8 @@ pub struct Replication {
     /// The lake directory the table's files live in, e.g. `snap/ca_astroph`.
     pub target_dir: String,
     pub columns: Vec<(String, AttributeKind)>,
+    /// Per column, in order: whether the schema lets it hold NULL.
+    pub nullable: Vec<bool>,
 }
 
 /// The schema staging views live in, apart from the datasets' schemas.
@@ -194,6 +196,7 @@ pub fn replication(tree: &ConceptTree, node: usize) -> Result<Option<Replication
         target_format,
         target_dir: format!("{lake_dir}/{}", table.name),
         columns: columns(table),
+        nullable: nullable(table),
     }))
 }
 
@@ -346,6 +349,16 @@ fn columns(table: &StaticDataTable) -> Vec<(String, AttributeKind)> {
             .attributes
             .iter()
             .map(|attribute| (attribute.name.clone(), attribute.kind))
+            .collect(),
+    }
+}
+
+fn nullable(table: &StaticDataTable) -> Vec<bool> {
+    match &table.schema {
+        crate::Schema::TabularSchema(schema) => schema
+            .attributes
+            .iter()
+            .map(|attribute| attribute.nullable)
             .collect(),
     }
 }

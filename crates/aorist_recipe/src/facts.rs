@@ -12,8 +12,10 @@ use crate::bind::Arg;
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 10] = [
+const SHARED: [&str; 12] = [
     "dataset.name",
+    "columns.varchar",
+    "columns.checked",
     "source.sha256",
     "source.compression",
     "source.header_lines",
@@ -52,6 +54,12 @@ pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'st
         .into_iter()
         .map(|(name, kind)| json!([name, kind]))
         .collect();
+    let checked: Vec<Value> = view
+        .column_types(Engine::Duckdb)
+        .into_iter()
+        .zip(&view.nullable)
+        .map(|((name, kind), nullable)| json!([name, kind, nullable]))
+        .collect();
     let facts = [
         ("asset.name", json!(view.asset)),
         ("dataset.name", json!(view.dataset)),
@@ -62,6 +70,12 @@ pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'st
         ("source.format", json!(view.source_format)),
         ("columns.names", json!(names)),
         ("columns.duckdb", Value::Array(duckdb)),
+        // Staged files are read as text and converted exactly by `columns.checked`.
+        (
+            "columns.varchar",
+            Value::Array(names.iter().map(|name| json!([name, "VARCHAR"])).collect()),
+        ),
+        ("columns.checked", Value::Array(checked)),
         // Names come from the view, where each is defined once (and checked against
         // every other asset's when the asset was resolved).
         ("staging.schema", json!([STAGING_SCHEMA])),
