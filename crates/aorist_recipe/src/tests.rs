@@ -43,3 +43,51 @@ fn unknown_language_names_the_choices() {
     assert_eq!(error.kind, ErrorKind::UnknownLanguage);
     assert!(error.fix.contains("python, sql, bash, r"));
 }
+
+const RECIPE_USING: &str = "# [recipe]\n# constraint = \"A\"\n# language = \"python\"\n# entry = \"f\"\n# summary = \"s\"\n# uses = [\"outer\"]\ndef f(): pass\n";
+
+fn helper(name: &str, uses: &str) -> String {
+    format!("# [helper]\n# name = \"{name}\"\n# language = \"python\"\n# summary = \"s\"\n# uses = [{uses}]\ndef {name}(): pass\n")
+}
+
+#[test]
+fn a_recipe_using_an_unknown_helper_fails_when_the_book_loads() {
+    let error = RecipeBook::from_files([("python/a.py", RECIPE_USING)]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Catalog);
+    assert!(error.cause.contains("\"outer\""), "{}", error.cause);
+}
+
+#[test]
+fn helpers_come_after_the_helpers_they_use_once_each_even_in_a_cycle() {
+    let outer = helper("outer", "\"inner\", \"base\"");
+    let inner = helper("inner", "\"base\", \"outer\"");
+    let base = helper("base", "");
+    let book = RecipeBook::from_files([
+        ("python/a.py", RECIPE_USING),
+        ("runtime/python/outer.py", outer.as_str()),
+        ("runtime/python/inner.py", inner.as_str()),
+        ("runtime/python/base.py", base.as_str()),
+    ])
+    .unwrap();
+    let order: Vec<&str> = book
+        .helpers_for(Language::Python, &book.recipes[0].uses)
+        .iter()
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(order, ["base", "inner", "outer"]);
+    assert!(book
+        .helpers_for(Language::R, &book.recipes[0].uses)
+        .is_empty());
+}
+
+#[test]
+fn builtin_programs_carry_their_runner() {
+    let book = RecipeBook::builtin().unwrap();
+    let runners: Vec<&str> = book
+        .helpers
+        .iter()
+        .filter(|h| h.program && h.language == Language::Python)
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(runners, ["Run"]);
+}
