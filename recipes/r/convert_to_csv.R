@@ -5,6 +5,7 @@
 # entry = "convert_to_csv"
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
+# uses = ["markers"]
 # when = { "source.format" = ["tsv", "csv"] }
 #
 # [recipe.parameters]
@@ -25,9 +26,6 @@ convert_to_csv <- function(source, destination, source_format, columns) {
   if (source_format == "jsonl") {
     stop("the R recipe does not handle JSON lines (base R has no JSON ",
          "parser): use the Python recipe for ConvertedToCSV", call. = FALSE)
-  }
-  if (file.exists(destination)) {
-    return(invisible(destination))
   }
   width <- length(columns)
 
@@ -74,18 +72,19 @@ convert_to_csv <- function(source, destination, source_format, columns) {
     }
   }
 
-  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
-  part <- paste0(destination, ".part")
-  on.exit(unlink(part), add = TRUE)
-  if (source_format == "csv") {
-    if (!file.copy(source, part, overwrite = TRUE)) {
-      stop("cannot copy ", source, " to ", part, call. = FALSE)
+  copy <- function(part) {
+    check_plain_text(source, paste("uncompressed", source_format))
+    if (source_format == "csv") {
+      if (!file.copy(source, part, overwrite = TRUE)) {
+        stop("cannot copy ", source, " to ", part, call. = FALSE)
+      }
+    } else {
+      tsv_to_csv(part)
     }
-  } else {
-    tsv_to_csv(part)
+    NULL
   }
-  if (!file.rename(part, destination)) {
-    stop("cannot rename ", part, " to ", destination, call. = FALSE)
-  }
+
+  parts <- list("convert_to_csv", source_format, columns)
+  produce(destination, parts, source, copy)
   invisible(destination)
 }

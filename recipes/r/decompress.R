@@ -5,6 +5,7 @@
 # entry = "decompress"
 # summary = "The downloaded file is decompressed (gzip, bz2 or a single-member zip) into a temporary file."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "compressed temporary file written by the upstream step" }
@@ -13,23 +14,14 @@
 # # nolint end
 
 decompress <- function(source, destination, compression) {
-  # Decompress source into destination according to compression.
+  # Decompress source into destination according to compression. A file
+  # that is not a whole one of its compression fails before anything is
+  # written (check_compressed), and distrusts the download it came from.
   if (!compression %in% c("gzip", "bz2", "zip")) {
     stop("unknown compression '", compression, "': expected gzip, bz2 or zip",
          call. = FALSE)
   }
-  if (file.exists(destination)) {
-    return(invisible(destination))
-  }
   chunk_size <- 1048576L
-
-  # gzfile() also reads plain and bzip2 files, so check the magic bytes first.
-  expect_magic <- function(magic, kind) {
-    found <- readBin(source, "raw", length(magic))
-    if (!identical(found, as.raw(magic))) {
-      stop(source, " is not a ", kind, " file", call. = FALSE)
-    }
-  }
 
   zip_member <- function() {
     names <- utils::unzip(source, list = TRUE)$Name
@@ -41,39 +33,32 @@ decompress <- function(source, destination, compression) {
     names
   }
 
-  reader <- switch(compression,
-    gzip = {
-      expect_magic(c(0x1f, 0x8b), "gzip")
-      gzfile(source, "rb")
-    },
-    bz2 = {
-      expect_magic(c(0x42, 0x5a, 0x68), "bzip2")
-      bzfile(source, "rb")
-    },
-    zip = unz(source, zip_member(), "rb")
-  )
-  on.exit(close(reader), add = TRUE)
-
-  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
-  part <- paste0(destination, ".part")
-  on.exit(unlink(part), add = TRUE)
-  writer <- file(part, "wb")
-  tryCatch(
-    repeat {
-      chunk <- readBin(reader, "raw", chunk_size)
-      if (length(chunk) == 0) {
-        break
+  copy <- function(part) {
+    check_compressed(source, compression)
+    reader <- switch(compression,
+      gzip = gzfile(source, "rb"),
+      bz2 = bzfile(source, "rb"),
+      zip = unz(source, zip_member(), "rb")
+    )
+    on.exit(close(reader), add = TRUE)
+    writer <- file(part, "wb")
+    on.exit(close(writer), add = TRUE)
+    withCallingHandlers(
+      repeat {
+        chunk <- readBin(reader, "raw", chunk_size)
+        if (length(chunk) == 0) {
+          break
+        }
+        writeBin(chunk, writer)
+      },
+      warning = function(w) {
+        stop("cannot decompress ", source, ": ", conditionMessage(w),
+             call. = FALSE)
       }
-      writeBin(chunk, writer)
-    },
-    warning = function(w) {
-      stop("cannot decompress ", source, ": ", conditionMessage(w),
-           call. = FALSE)
-    },
-    finally = close(writer)
-  )
-  if (!file.rename(part, destination)) {
-    stop("cannot rename ", part, " to ", destination, call. = FALSE)
+    )
+    NULL
   }
+
+  produce(destination, list("decompress", compression), source, copy)
   invisible(destination)
 }

@@ -5,15 +5,22 @@
 # entry = "download"
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # url = { from = "source.url", doc = "HTTP(S) URL or local path of the source file" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # sha256 = { from = "source.sha256", doc = "expected hex digest, or NULL" }
+# compression = { from = "source.compression", doc = "gzip, bz2, zip or NULL: checked once downloaded" }
+# source_format = { from = "source.format", doc = "csv, tsv or jsonl: an HTML page is refused" }
 # # nolint end
 
-download <- function(url, destination, sha256) {
-  # Fetch url (or copy a local path) to destination, checking sha256 if given.
+download <- function(url, destination, sha256, compression, source_format) {
+  # Fetch url (or copy a local path) to destination, verified before it is
+  # trusted: the length the server announced (download.file() checks it),
+  # the integrity of the declared compression (a truncated gzip fails here,
+  # not three steps later), that the body is not an HTML page, and the
+  # declared sha256. The marker records the file's md5.
   attempts <- 5
   expected <- tolower(trimws(c(sha256, NA)[[1]]))
   has_digest <- isTRUE(nzchar(expected, keepNA = TRUE))
@@ -84,30 +91,40 @@ download <- function(url, destination, sha256) {
     )
   }
 
-  if (file.exists(destination)) {
-    if (!has_digest || identical(digest_of(destination), expected)) {
-      return(invisible(destination))
+  verify <- function(part) {
+    html <- identical(file_kind(part), "html")
+    if (html && !identical(source_format, "html")) {
+      stop(url, " sent an HTML page, not ", source_format, " data; fix: ",
+           "check the source URL (an error or login page?)", call. = FALSE)
     }
-    unlink(destination)
+    if (!is.null(compression)) {
+      check_compressed(part, compression, url)
+    }
+    if (has_digest) {
+      actual <- digest_of(part)
+      check(identical(actual, expected), "sha256 mismatch for ", url,
+            ": expected ", expected, ", got ", actual)
+    }
+    paste("md5", unname(tools::md5sum(part)))
+  }
+
+  if (!is.null(compression) && !compression %in% c("gzip", "bz2", "zip")) {
+    stop("unknown compression '", compression, "': expected gzip, bz2 or zip",
+         call. = FALSE)
   }
   local <- local_path()
-  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
-  part <- paste0(destination, ".part")
-  on.exit(unlink(part), add = TRUE)
-  if (is.null(local)) {
-    old <- options(timeout = max(3600, getOption("timeout")))
-    on.exit(options(old), add = TRUE)
-    fetch(part)
-  } else {
-    check(file.copy(local, part, overwrite = TRUE),
-          "cannot copy ", local, " to ", part)
-  }
-  if (has_digest) {
-    actual <- digest_of(part)
-    check(identical(actual, expected), "sha256 mismatch for ", url,
-          ": expected ", expected, ", got ", actual)
-  }
-  check(file.rename(part, destination),
-        "cannot rename ", part, " to ", destination)
+  parts <- list("download", url, if (has_digest) expected, compression,
+                source_format)
+  produce(destination, parts, NULL, function(part) {
+    if (is.null(local)) {
+      old <- options(timeout = max(3600, getOption("timeout")))
+      on.exit(options(old), add = TRUE)
+      fetch(part)
+    } else {
+      check(file.copy(local, part, overwrite = TRUE),
+            "cannot copy ", local, " to ", part)
+    }
+    verify(part)
+  })
   invisible(destination)
 }

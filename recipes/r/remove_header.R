@@ -5,50 +5,92 @@
 # entry = "remove_header"
 # summary = "The leading header lines of the source file are dropped."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # num_lines = { from = "source.header_lines", doc = "number of leading lines to drop" }
+# source_format = { from = "source.format", doc = "csv or tsv: how a dropped line splits into fields" }
+# columns = { from = "columns.duckdb", doc = "column names and DuckDB types, to spot data in the header" }
 # # nolint end
 
-remove_header <- function(source, destination, num_lines) {
+remove_header <- function(source, destination, num_lines, source_format,
+                          columns) {
   # Copy source to destination without its first num_lines lines. The file is
   # streamed in chunks of bytes, so the lines kept are copied byte for byte.
+  # A dropped line that reads as a row of the schema (every typed field
+  # converts) is probably data: that is reported, since the file may have no
+  # header at all.
   valid <- is.numeric(num_lines) && length(num_lines) == 1 &&
     isTRUE(num_lines >= 0 && num_lines == round(num_lines))
   if (!valid) {
     stop("num_lines must be a non-negative integer, got ",
          deparse(num_lines), call. = FALSE)
   }
-  if (file.exists(destination)) {
-    return(invisible(destination))
+  patterns <- c(
+    BIGINT = "^\\s*[+-]?[0-9]+\\s*$",
+    DOUBLE = "^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$",
+    BOOLEAN = "^\\s*(?i:true|false|t|f|yes|no|y|n|1|0)\\s*$"
+  )
+  types <- vapply(columns, function(column) as.character(column[[2]]), "")
+
+  looks_like_data <- function(line) {
+    text <- sub("\r$", "", line, useBytes = TRUE)
+    fields <- if (identical(source_format, "tsv")) {
+      strsplit(paste0(text, "\t"), "\t", fixed = TRUE, useBytes = TRUE)[[1]]
+    } else {
+      scan(text = text, what = "", sep = ",", quote = "\"", quiet = TRUE,
+           na.strings = character(0), strip.white = FALSE)
+    }
+    typed <- types %in% names(patterns)
+    length(fields) == length(types) && any(typed) &&
+      all(mapply(grepl, patterns[types[typed]], fields[typed],
+                 MoreArgs = list(perl = TRUE, useBytes = TRUE)))
   }
-  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
-  part <- paste0(destination, ".part")
-  on.exit(unlink(part), add = TRUE)
-  reader <- file(source, "rb")
-  on.exit(close(reader), add = TRUE)
-  writer <- file(part, "wb")
-  to_skip <- num_lines
-  tryCatch(
+
+  # Copies source without its first num_lines lines; returns up to 1 MiB of
+  # the lines it dropped, as text lines.
+  copy_body <- function(part) {
+    reader <- file(source, "rb")
+    on.exit(close(reader), add = TRUE)
+    writer <- file(part, "wb")
+    on.exit(close(writer), add = TRUE)
+    left <- num_lines
+    dropped <- raw(0)
     repeat {
       chunk <- readBin(reader, "raw", 1048576L)
       if (length(chunk) == 0) {
         break
       }
-      if (to_skip > 0) {
-        ends <- which(chunk == as.raw(10))
-        cut <- if (to_skip > length(ends)) length(chunk) else ends[[to_skip]]
-        to_skip <- max(0, to_skip - length(ends))
-        chunk <- chunk[-seq_len(cut)]
-      }
-      writeBin(chunk, writer)
-    },
-    finally = close(writer)
-  )
-  if (!file.rename(part, destination)) {
-    stop("cannot rename ", part, " to ", destination, call. = FALSE)
+      ends <- which(chunk == as.raw(10))
+      # Where the lines still to drop end in this chunk (0: none left).
+      cut <- c(0, ends, length(chunk))[min(left, length(ends) + 1) + 1]
+      dropped <- c(dropped, utils::head(chunk[seq_len(cut)],
+                                        1048576L - length(dropped)))
+      left <- max(0, left - length(ends))
+      writeBin(chunk[cut + seq_len(length(chunk) - cut)], writer)
+    }
+    text <- rawToChar(dropped[dropped != as.raw(0)])
+    strsplit(text, "\n", fixed = TRUE, useBytes = TRUE)[[1]]
   }
+
+  copy <- function(part) {
+    check_plain_text(source, paste("uncompressed", source_format))
+    dropped <- copy_body(part)
+    data <- Filter(function(line) {
+      tryCatch(looks_like_data(line), error = function(error) FALSE,
+               warning = function(warning) FALSE)
+    }, dropped)
+    if (length(data) > 0) {
+      message("warning: ", source, ": ", length(data), " of the ", num_lines,
+              " header line(s) removed read as data rows, e.g. ",
+              deparse(substr(data[[1]], 1, 200)), "; fix: if the source has ",
+              "no header, declare header=None (or fewer header lines)")
+    }
+    NULL
+  }
+
+  produce(destination, list("remove_header", num_lines), source, copy)
   invisible(destination)
 }

@@ -17,6 +17,10 @@ run_sql <- function(lake_path, template, ...) {
   #               -> '/absolute/path'
   #   struct      a list of c(name, type) pairs, or a named character vector
   #               -> {'name': 'TYPE', ...}
+  #   checked     a list of list(name, type, nullable): the select list
+  #               converting each staged text column exactly, or failing
+  #               (DuckDB's error()) with the table, column, source line and
+  #               value; it reads __aorist_table and __aorist_line
   # {{ and }} stand for { and }. No value is ever spliced in unquoted.
   # Fails with the shell's error output; returns the rows the statements
   # print, as CSV lines without a header, invisibly.
@@ -60,6 +64,45 @@ run_sql <- function(lake_path, template, ...) {
     paste0("{", paste(fields, collapse = ", "), "}")
   }
 
+  checked_column <- function(spec) {
+    name <- as.character(spec[[1]])
+    kind <- as.character(spec[[2]])
+    # A type name is the one part spliced in as it is: only a type name.
+    stopifnot("a checked column's type must be a DuckDB type name" =
+                grepl("^[A-Z][A-Z0-9_ ]*(\\([0-9, ]+\\))?$", kind))
+    column <- identifier(name)
+    where <- paste0("__aorist_table || ': column ' || ", literal(column),
+                    " || ', line ' || __aorist_line || ': '")
+    quote <- literal("'")
+    value <- paste0(quote, " || left(", column, ", 80) || ", quote)
+    # What a bad value is, the conversion, and what a value should be.
+    rules <- list(
+      BIGINT = c(
+        paste0("NOT regexp_full_match(", column, ", '\\s*[+-]?[0-9]+\\s*')",
+               " OR TRY_CAST(trim(", column, ") AS BIGINT) IS NULL"),
+        paste0("CAST(trim(", column, ") AS BIGINT)"),
+        "a whole number"
+      ),
+      VARCHAR = c("FALSE", column, "text"),
+      other = c(paste0("TRY_CAST(", column, " AS ", kind, ") IS NULL"),
+                paste0("CAST(", column, " AS ", kind, ")"),
+                paste0("a ", tolower(kind)))
+    )
+    rule <- rules[[c(intersect(kind, names(rules)), "other")[[1]]]]
+    empty <- c(
+      paste0("error(", where, " || 'empty value in a non-nullable column')"),
+      "NULL"
+    )[[1 + isTRUE(as.logical(spec[[3]]))]]
+    paste0("CASE WHEN ", column, " IS NULL THEN ", empty,
+           " WHEN ", rule[[1]], " THEN error(", where, " || ", value, " || ",
+           literal(paste0(" is not ", rule[[3]], " (", kind, ")")), ")",
+           " ELSE ", rule[[2]], " END AS ", column)
+  }
+
+  checked <- function(columns) {
+    paste(vapply(columns, checked_column, ""), collapse = ",\n    ")
+  }
+
   render <- function(token) {
     field <- regmatches(token, regexec("^\\{(\\w+):(\\w+)\\}$", token,
                                        perl = TRUE))[[1]]
@@ -76,6 +119,7 @@ run_sql <- function(lake_path, template, ...) {
       literal = literal,
       lake_path = lake_file,
       struct = struct,
+      checked = checked,
       stop("unknown SQL parameter role '", field[[3]], "'", call. = FALSE)
     )
     quoting(params[[field[[2]]]])

@@ -1,0 +1,76 @@
+# [recipe]
+# # nolint start
+# constraint = "TablePublished"
+# language = "r"
+# entry = "publish_table"
+# summary = "The target Parquet file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
+# libraries = []
+# uses = ["markers", "duckdb_cli"]
+# when = { "target.format" = ["parquet"] }
+#
+# [recipe.parameters]
+# lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }
+# source = { from = "target.file", doc = "lake-relative path of the Parquet file" }
+# source_format = { from = "target.format", doc = "parquet (the duckdb program reads no ORC)" }
+# table = { from = "target.table", doc = "schema and name of the table to create" }
+# # nolint end
+
+publish_table <- function(lake_path, source, source_format, table) {
+  # Publish the rows of lake_path/source as table, unless it holds them
+  # already. _aorist.published records, per table, the marker of the file it
+  # was loaded from: a table made from an older file is replaced, in the
+  # same transaction that updates the record, so readers see the old rows or
+  # the new, never a mix.
+  if (!identical(source_format, "parquet")) {
+    stop("unknown source format '", source_format, "': the R recipe ",
+         "reads parquet (use the Python recipe for orc)", call. = FALSE)
+  }
+  parts <- as.character(unlist(table))
+  if (length(parts) != 2) {
+    stop("table must be c(schema, name), got ", deparse(table), call. = FALSE)
+  }
+  path <- file.path(lake_path, source)
+  if (!file.exists(path)) {
+    stop("no file ", path, " to publish", call. = FALSE)
+  }
+  version <- step_key(list("publish_table", source_format, marker_text(path)))
+  database <- file.path(lake_path, "lake.duckdb")
+  sql <- function(...) {
+    done <- duckdb_cli(database, paste0(...))
+    if (done$status != 0) {
+      stop("duckdb failed on ", database, ":\n", done$errors, call. = FALSE)
+    }
+    done$rows
+  }
+  named <- function(column) {
+    paste0("lower(", column, ") = lower(", sql_literal(parts), ")")
+  }
+
+  current <- sql(
+    "CREATE SCHEMA IF NOT EXISTS _aorist;\n",
+    "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR, ",
+    "table_name VARCHAR, version VARCHAR, ",
+    "PRIMARY KEY (table_schema, table_name));\n",
+    "SELECT count(*) FROM duckdb_tables() t JOIN _aorist.published p",
+    " ON lower(t.schema_name) = lower(p.table_schema)",
+    " AND lower(t.table_name) = lower(p.table_name)",
+    " WHERE ", named("p.table_schema")[[1]],
+    " AND ", named("p.table_name")[[2]],
+    " AND p.version = ", sql_literal(version), ";"
+  )
+  if (identical(current, "1")) {
+    return(invisible(FALSE))
+  }
+  absolute <- file.path(normalizePath(dirname(path)), basename(path))
+  # -bail stops at the first error: the transaction is never committed.
+  sql(
+    "BEGIN TRANSACTION;\n",
+    "CREATE SCHEMA IF NOT EXISTS ", sql_identifier(parts[[1]]), ";\n",
+    "CREATE OR REPLACE TABLE ", sql_identifier(parts), " AS ",
+    "SELECT * FROM read_parquet(", sql_literal(absolute), ");\n",
+    "INSERT OR REPLACE INTO _aorist.published VALUES (",
+    paste(sql_literal(c(parts, version)), collapse = ", "), ");\n",
+    "COMMIT;"
+  )
+  invisible(TRUE)
+}

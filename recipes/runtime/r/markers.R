@@ -1,0 +1,199 @@
+# [helper]
+# # nolint start
+# name = "markers"
+# language = "r"
+# summary = "A step's output is trusted only if the step finished, for the inputs and parameters that made it."
+# libraries = []
+# # nolint end
+
+# Each output file OUT of a step has a marker OUT.done, written after OUT is in
+# place:
+#   line 1: the step's key: a digest of its recipe, parameters and its input's
+#           marker
+#   line 2: the input file it read (empty for none); later lines: facts.
+# A step is skipped only when OUT exists and its marker holds the key the step
+# has now, so a changed parameter reruns the step and, through the keys, every
+# step after it.
+
+marker_text <- function(path) {
+  # The marker of path, or "" when there is none (the file is not trusted).
+  marker <- paste0(path, ".done")
+  text <- tryCatch(
+    readChar(marker, file.size(marker), useBytes = TRUE),
+    error = function(error) "",
+    warning = function(warning) ""
+  )
+  if (length(text) == 1 && !is.na(text)) text else ""
+}
+
+key_text <- function(value) {
+  # value as text that keeps its structure: vectors and lists are bracketed
+  # lists of their items, each prefixed with its length in bytes.
+  if (is.null(value)) {
+    return("N")
+  }
+  if (is.list(value) || length(value) != 1) {
+    items <- vapply(value, key_text, "")
+    if (length(items) == 0) {
+      return("[]")
+    }
+    sizes <- nchar(items, type = "bytes")
+    return(paste0("[", paste0(sizes, ":", items, "\n", collapse = ""), "]"))
+  }
+  if (is.na(value)) "NA" else enc2utf8(as.character(value))
+}
+
+step_key <- function(parts) {
+  # The md5 digest of parts (a list), each part length-prefixed.
+  file <- tempfile("aorist-key-")
+  on.exit(unlink(file), add = TRUE)
+  writeBin(charToRaw(key_text(parts)), file)
+  unname(tools::md5sum(file))
+}
+
+unique_part <- function(path) {
+  # A temporary name next to path that no other run or step uses.
+  suffix <- paste(sample(c(0:9, letters[1:6]), 8, replace = TRUE),
+                  collapse = "")
+  paste0(path, ".", Sys.getpid(), "-", suffix, ".part")
+}
+
+invalidate <- function(path) {
+  # Distrust path and everything it was made from: their markers go, the
+  # files stay. A step failing on its input calls this, so that once the
+  # source is fixed the next run makes every file again.
+  seen <- character(0)
+  while (length(path) == 1 && !is.na(path) && nzchar(path) &&
+           !path %in% seen) {
+    seen <- c(seen, path)
+    lines <- strsplit(marker_text(path), "\n", fixed = TRUE)
+    unlink(paste0(path, ".done"))
+    path <- c(lines[[1]], "", "")[[2]]
+  }
+  invisible(seen)
+}
+
+write_atomically <- function(path, lines) {
+  # Write lines to path through a unique part renamed onto it.
+  part <- unique_part(path)
+  on.exit(unlink(part), add = TRUE)
+  writeBin(charToRaw(paste0(paste(lines, collapse = "\n"), "\n")), part)
+  if (!file.rename(part, path)) {
+    stop("cannot rename ", part, " to ", path, call. = FALSE)
+  }
+}
+
+produce <- function(destination, parts, source, make) {
+  # Make destination unless an earlier run made it for the same key.
+  # parts: what decides the content besides the input (recipe name,
+  # parameters), a list; source: the input file (NULL for none), whose marker
+  # joins the key. make(part) writes the file part and returns the facts
+  # (a character vector, or NULL) to record in the marker. On success part
+  # is renamed onto destination and the marker written; on an error part is
+  # removed and the input distrusted. Returns whether it made the file.
+  input <- if (is.null(source)) "" else marker_text(source)
+  key <- step_key(c(parts, list(input)))
+  marker <- strsplit(marker_text(destination), "\n", fixed = TRUE)[[1]]
+  if (file.exists(destination) && identical(marker[1], key)) {
+    return(invisible(FALSE))
+  }
+  unlink(paste0(destination, ".done"))
+  dir.create(dirname(destination), recursive = TRUE, showWarnings = FALSE)
+  part <- unique_part(destination)
+  on.exit(unlink(part), add = TRUE)
+  facts <- tryCatch(make(part), error = function(error) {
+    unlink(part)
+    invalidate(source)
+    stop(error)
+  })
+  if (!file.rename(part, destination)) {
+    stop("cannot rename ", part, " to ", destination, call. = FALSE)
+  }
+  facts <- if (is.character(facts)) facts else character(0)
+  input_path <- if (is.null(source)) "" else source
+  write_atomically(paste0(destination, ".done"), c(key, input_path, facts))
+  invisible(TRUE)
+}
+
+file_kind <- function(path) {
+  # What the start of path says it is: "gzip", "bz2", "zip", "html" or "".
+  head <- readBin(path, "raw", 512L)
+  starts <- function(magic) {
+    length(head) >= length(magic) &&
+      identical(head[seq_along(magic)], as.raw(magic))
+  }
+  # Leading white space dropped, ASCII letters lowered: bytes, any locale.
+  text <- head[cumsum(!head %in% as.raw(c(9:13, 32))) > 0]
+  upper <- text >= as.raw(65) & text <= as.raw(90)
+  text[upper] <- as.raw(as.integer(text[upper]) + 32L)
+  html <- vapply(c("<!doctype html", "<html"), function(prefix) {
+    magic <- charToRaw(prefix)
+    length(text) >= length(magic) &&
+      identical(text[seq_along(magic)], magic)
+  }, TRUE)
+  if (starts(c(0x1f, 0x8b))) {
+    "gzip"
+  } else if (starts(c(0x42, 0x5a, 0x68))) {
+    "bz2"
+  } else if (starts(c(0x50, 0x4b, 0x03, 0x04))) {
+    "zip"
+  } else if (any(html)) {
+    "html"
+  } else {
+    ""
+  }
+}
+
+check_plain_text <- function(path, declared) {
+  # Fail at once, saying what the file is, when it is not the text it
+  # should be.
+  found <- switch(file_kind(path),
+    gzip = c("gzip-compressed", "declare compression=GzipCompression()"),
+    bz2 = c("bzip2-compressed", "declare compression=BZip2Compression()"),
+    zip = c("a zip archive", "declare compression=ZipCompression()"),
+    html = c("an HTML page",
+             "check the source URL: the server sent a web page"),
+    NULL
+  )
+  if (!is.null(found)) {
+    stop(path, " is ", found[[1]], ", but the source is declared as ",
+         declared, "; fix: ", found[[2]], call. = FALSE)
+  }
+  invisible(path)
+}
+
+check_compressed <- function(path, compression, name = path) {
+  # Fail unless path is a whole file of its compression (gzip, bz2 or zip).
+  # R's gzfile(), bzfile() and unz() read a truncated stream or a member
+  # whose CRC does not match without a word, so the compression's own tool
+  # tests the file: gzip -t, bzip2 -t or unzip -t.
+  magic <- c(gzip = "gzip", bz2 = "bz2", zip = "zip")[[compression]]
+  if (!identical(file_kind(path), magic)) {
+    head <- readBin(path, "raw", 16L)
+    stop(name, " is not ", compression, "-compressed (it starts with ",
+         paste(head, collapse = " "), "); fix: declare the source's real ",
+         "compression", call. = FALSE)
+  }
+  tool <- c(gzip = "gzip", bz2 = "bzip2", zip = "unzip")[[compression]]
+  if (!nzchar(Sys.which(tool))) {
+    stop(tool, " is needed to check ", compression, " files; fix: install ",
+         tool, call. = FALSE)
+  }
+  # An absolute path never reads as an option.
+  absolute <- normalizePath(path)
+  errors <- tempfile()
+  on.exit(unlink(errors), add = TRUE)
+  status <- suppressWarnings(system2(
+    tool, c(if (tool == "unzip") "-tqq" else "-t", shQuote(absolute)),
+    stdout = errors, stderr = errors
+  ))
+  if (!identical(status, 0L)) {
+    said <- trimws(paste(readLines(errors, warn = FALSE), collapse = " "))
+    said <- gsub(absolute, "", gsub(paste0(absolute, ": "), "", said,
+                                    fixed = TRUE), fixed = TRUE)
+    stop(name, " is truncated or corrupt: ", tool, " -t says \"", said,
+         "\"; fix: check the source, or declare its real compression",
+         call. = FALSE)
+  }
+  invisible(path)
+}
