@@ -4,6 +4,7 @@
 # entry = "decompress"
 # summary = "The downloaded file is decompressed (gzip, bz2 or a single-member zip) into a temporary file."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "compressed temporary file written by the upstream step" }
@@ -24,17 +25,16 @@ case "$compression" in
         ;;
 esac
 
-if [ -e "$destination" ]; then
-    exit 0
-fi
-
 case "$source_file" in
     -*) source_file="./$source_file" ;;
 esac
 
-mkdir -p -- "$(dirname -- "$destination")"
-part="$destination.part"
-trap 'rm -f -- "$part"' EXIT
+key="$(step_key decompress "$compression" "$(marker_text "$source_file")")"
+if step_made "$destination" "$key"; then
+    exit 0
+fi
+step_begin "$destination" "$source_file"
+part="$step_part"
 
 case "$compression" in
     gzip)
@@ -62,4 +62,4 @@ case "$compression" in
         ;;
 esac
 
-mv -f -- "$part" "$destination"
+step_finish "$key"

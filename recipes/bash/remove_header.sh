@@ -4,6 +4,7 @@
 # entry = "remove_header"
 # summary = "The leading header lines of the source file are dropped."
 # libraries = []
+# uses = ["markers"]
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
@@ -21,13 +22,16 @@ if ! [[ "$num_lines" =~ ^[0-9]+$ ]]; then
     exit 2
 fi
 
-if [ -e "$destination" ]; then
+case "$source_file" in
+    -*) source_file="./$source_file" ;;
+esac
+
+key="$(step_key remove_header "$((10#$num_lines))" "$(marker_text "$source_file")")"
+if step_made "$destination" "$key"; then
     exit 0
 fi
+step_begin "$destination" "$source_file"
 
-mkdir -p -- "$(dirname -- "$destination")"
-part="$destination.part"
-trap 'rm -f -- "$part"' EXIT
-
-tail -n "+$((10#$num_lines + 1))" -- "$source_file" >"$part"
-mv -f -- "$part" "$destination"
+check_plain_text "$source_file" "uncompressed text"
+tail -n "+$((10#$num_lines + 1))" -- "$source_file" >"$step_part"
+step_finish "$key"

@@ -74,7 +74,11 @@ def load_runtime(name: str) -> dict:
 
 
 def run_bash(name: str, *args, check: bool = True) -> subprocess.CompletedProcess:
-    script = (RECIPES / "bash" / f"{name}.sh").read_text(encoding="utf-8")
+    path = RECIPES / "bash" / f"{name}.sh"
+    # The helpers it uses first, as programs pass it (recipes/runtime/bash/).
+    uses = split_recipe(path)[0]["recipe"].get("uses", [])
+    helpers = [RECIPES / "runtime" / "bash" / f"{used}.sh" for used in uses]
+    script = "\n".join(p.read_text(encoding="utf-8") for p in [*helpers, path])
     return subprocess.run(
         ["bash", "-c", script, name, *[str(a) for a in args]],
         capture_output=True,
