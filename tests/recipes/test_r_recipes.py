@@ -700,6 +700,26 @@ def test_parts_are_unique_to_a_run_and_removed_on_failure(tmp_path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+def test_helpers_leave_no_connection_open(tmp_path) -> None:
+    """R has 128 connections: a helper leaking one per call stops a large program."""
+    made = tmp_path / "made"
+    code = (
+        "".join(f"source({r_literal(str(p))})\n" for p in R_HELPERS.values())
+        + f"made <- {r_literal(str(made))}\n"
+        "produce(made, list('p'), NULL, function(part) writeLines('x', part))\n"
+        "for (i in 1:200) {\n"
+        "  marker_text(file.path(tempdir(), 'missing'))\n"
+        "  marker_text(made)\n"
+        "  produce(made, list('p'), NULL, function(part) stop('not run'))\n"
+        "  file_kind(made)\n"
+        "  invalidate(file.path(tempdir(), 'missing'))\n"
+        "}\n"
+        "invisible(run_lock_holder(file.path(tempdir(), 'no lock')))\n"
+        "cat(nrow(showConnections(all = TRUE)), '\\n')\n"
+    )
+    assert run_r(code).stdout.split() == ["3"]  # stdin, stdout and stderr
+
+
 # ------------------------------------------------------------------- remove header
 
 HEADERED = b"# comment\r\nfrom\tto\n1\t2\n3\t4"

@@ -18,12 +18,14 @@
 marker_text <- function(path) {
   # The marker of path, or "" when there is none (the file is not trusted).
   marker <- paste0(path, ".done")
+  size <- file.size(marker)
+  # A warning caught by tryCatch() would leave readChar()'s connection open:
+  # warnings are muffled, and a marker removed meanwhile reads as none.
   text <- tryCatch(
-    readChar(marker, file.size(marker), useBytes = TRUE),
-    error = function(error) "",
-    warning = function(warning) ""
+    suppressWarnings(readChar(marker, size, useBytes = TRUE)),
+    error = function(error) ""
   )
-  if (length(text) == 1 && !is.na(text)) text else ""
+  if (!is.na(size) && length(text) == 1 && !is.na(text)) text else ""
 }
 
 key_text <- function(value) {
