@@ -109,7 +109,8 @@ def test_code_before_the_data_section_does_not_grow_with_the_universe(dialect, b
     assert len(small) == len(large)
     differing = [(a, b) for a, b in zip(small, large, strict=True) if a != b]
     assert all("task" in a for a, _ in differing), differing
-    assert len(small) < 1300
+    # An R script also carries its runner and step markers (recipes/runtime/r/).
+    assert len(small) < (1500 if dialect == "r" else 1300)
 
 
 @pytest.mark.parametrize("dialect", ["python", "airflow"])

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from test_trust import universe as trust_universe
 
 from aorist import (
     CSVEncoding,
     DataSet,
+    GzipCompression,
     HiveTableStorage,
     MinioLocation,
     NoRecipeError,
     ORCEncoding,
     ParquetEncoding,
+    PlanningError,
     ReplicationStorageSetup,
     StaticDataTable,
+    TSVEncoding,
     Universe,
     dag,
+    stage,
 )
+from aorist.dialects.r import RDialect
 
 from conftest import lake_columns, lake_files, lake_tables
 from fixtures_data import (
@@ -129,6 +137,53 @@ def test_hostile_strings_are_escaped(tmp_path: Path) -> None:
     )
     assert parsed.returncode == 0, parsed.stderr
     assert lint(code, tmp_path) == ""
+
+
+def test_a_long_table_with_upstream_names_runs_from_the_data_section(
+    http_server, tmp_path: Path
+) -> None:
+    """51 assets, half of them compressed: converting each reads a file made by another
+    step, so that step's table names each task's upstream task and is long enough for
+    the data section. R allows 128 open connections: the run also proves no step leaks
+    one."""
+    names = [f"t{i}" for i in range(51)]
+    sources = {}
+    for index, name in enumerate(names):
+        compressed = index % 2 == 1
+        body = b"1\t2\n3\t4\n"
+        (http_server.root / name).write_bytes(gzip.compress(body) if compressed else body)
+        sources[name] = TSVEncoding(compression=GzipCompression()) if compressed else TSVEncoding()
+    code = dag(trust_universe(http_server.base_url, sources), ["AllAssetsComputed"], "r")
+    data = code[code.index("# Data: ") :]
+    assert "converted_to_csv_tasks <- list(" in data
+    assert 'list(c("t1_decompressed"), "t1", "tmp/g/g.t1.decompressed")' in data
+    assert "for (row in converted_to_csv_tasks) {" in code
+    run_r(code, tmp_path)
+    assert lake_tables(tmp_path) == {f"g.{name}": 2 for name in names}
+
+
+def test_a_recipe_parameter_named_like_the_runners_arguments_is_refused(http_server) -> None:
+    """`run_step(run, task, upstream, fun, ...)` would take `up = ...` as its `upstream`."""
+    universe = Universe(name="lab", datasets=[parquet_snap(http_server.base_url)])
+    module = json.loads(stage(universe, ["AllAssetsComputed"], "ast", "r"))
+    assert RDialect().render(module) == dag(universe, ["AllAssetsComputed"], "r")
+    step = next(s for s in module["steps"] if s["name"] == "downloaded")
+    calls = [n for n in walk(step["body"]) if n.get("node") == "Call" and n["kwargs"]]
+    calls[0]["kwargs"][0]["name"] = "up"
+    with pytest.raises(PlanningError, match="parameter 'up' would be taken for an argument"):
+        RDialect().render(module)
+
+
+def walk(nodes: list) -> list[dict]:
+    """Every dict in an AST fragment, depth first."""
+    out: list[dict] = []
+    for node in nodes:
+        if isinstance(node, dict):
+            out.append(node)
+            out += walk(list(node.values()))
+        elif isinstance(node, list):
+            out += walk(node)
+    return out
 
 
 def test_what_r_cannot_run_is_a_typed_error(http_server) -> None:

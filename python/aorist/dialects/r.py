@@ -3,8 +3,11 @@
 `<-` assignment, two-space indents, double quotes, snake_case names, lines of at most
 80 characters (long calls break one argument per line; long strings are split with
 `paste0`). Each step is a function named after it that loops over its parameter table;
-`main()` runs them in order. SQL recipes run on the embedded lake through the DuckDB
-command-line program (R's duckdb package is not assumed).
+`main()` takes the lake's lock and runs them in order. Each task runs through
+`run_step(run, task, upstream, function, ...)` (recipes/runtime/r/run.R), which skips
+it when an upstream task failed; a failed task is reported and the run goes on, and
+the script exits with status 1 listing the failures. SQL recipes run on the embedded
+lake through the DuckDB command-line program (R's duckdb package is not assumed).
 """
 
 from __future__ import annotations
@@ -13,17 +16,20 @@ import textwrap
 from collections.abc import Callable
 from typing import ClassVar
 
+from aorist.dialects import _wiring as wiring
 from aorist.dialects._base import (
     DATA_BANNER,
     Dialect,
     Node,
     data_definition,
-    data_table,
     data_table_doc,
+    long_rows,
 )
 
 WIDTH = 80
 INDENT = "  "
+# The arguments `run_step()` takes before a task's own (recipes/runtime/r/run.R).
+RUNNER_FORMALS = ("run", "task", "upstream", "fun")
 
 
 def r_name(name: str) -> str:
@@ -61,22 +67,15 @@ def comment(text: str, indent: str = "") -> list[str]:
 class RPrinter:
     """Prints AST expressions and statements as R, breaking lines to fit 80 columns."""
 
+    # The variable each step function takes: the run (see recipes/runtime/r/run.R).
+    run: ClassVar[Node] = {"node": "Name", "id": "run"}
+
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         # Names the script uses under another name (each step's table is its `tasks`).
         self.renames: dict[str, str] = {}
         self.statements: dict[str, Callable[[Node, str], list[str]]] = {
             "Expr": lambda n, indent: self.expr(n["value"], indent, indent),
-            "Progress": lambda n, indent: self.expr(
-                {
-                    "node": "Call",
-                    "func": "message",
-                    "args": [{"node": "Str", "value": "running "}, n["task"]],
-                    "kwargs": [],
-                },
-                indent,
-                indent,
-            ),
             "For": self.for_loop,
         }
 
@@ -175,6 +174,47 @@ class RPrinter:
 
     # ------------------------------------------------------------------ statements
 
+    def run_body(self, step: Node, body: list[Node], table: str | None) -> list[Node]:
+        """The step's statements, each task a call of `run_step` (see recipes/runtime/r/run.R).
+
+        A loop gains the task name and upstream columns its table has (`_wiring`) and
+        iterates over `table`.
+        """
+        out: list[Node] = []
+        task: Node | None = None
+        for statement in body:
+            if statement["node"] == "For":
+                targets = [
+                    *(["task"] if wiring.named(step) else []),
+                    *(["upstream"] if wiring.upstream_column(step) else []),
+                    *wiring.params(step),
+                ]
+                inner = self.run_body(step, statement["body"], table)
+                iterator = {"node": "Name", "id": table} if table else statement["iter"]
+                out.append({**statement, "targets": targets, "iter": iterator, "body": inner})
+            elif statement["node"] == "Progress":
+                task = statement["task"]
+            elif statement["node"] == "Expr" and task is not None:
+                call = statement["value"]
+                for keyword in call["kwargs"]:
+                    if any(formal.startswith(keyword["name"]) for formal in RUNNER_FORMALS):
+                        raise self.dialect.unsupported(
+                            call,
+                            f"the recipe parameter {keyword['name']!r} would be taken "
+                            "for an argument of run_step()",
+                        )
+                function = {"node": "Name", "id": call["func"]}
+                args = [self.run, task, wiring.upstream_names(step), function, *call["args"]]
+                out.append({"node": "Expr", "value": {**call, "func": "run_step", "args": args}})
+                task = None
+            else:
+                out.append(statement)
+        if task is not None:  # a step that only gathers others
+            args = [self.run, task, wiring.upstream_names(step)]
+            call = {"node": "Call", "func": "run_step", "args": args, "kwargs": []}
+            out.append({"node": "Expr", "value": call})
+        return out
+
     def stmt(self, node: Node, indent: str) -> list[str]:
         return self.statements[node["node"]](node, indent)
 
@@ -198,6 +238,10 @@ class RDialect(Dialect):
     def render(self, module: Node) -> str:
         printer = RPrinter(self)
         names = {d["name"] for d in module["definitions"]}
+        constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
+        # A step whose tasks need an upstream column loops over a table of its own.
+        shared = {s["table"]["shared"] for s in module["steps"] if s["table"]}
+        in_use = {s["table"]["shared"] for s in module["steps"] if uses_shared(s)}
         lines = comment(f"{module['name']}: make {', '.join(module['constraints'])} hold.")
         lines += [
             "#",
@@ -214,13 +258,23 @@ class RDialect(Dialect):
             entry = f"{step['name']} ({count} task{'s' if count > 1 else ''}): {step['doc']}"
             wrapped = textwrap.wrap(entry, WIDTH - 2, initial_indent="- ", subsequent_indent="  ")
             lines += [f"# {line}" for line in wrapped]
-        lines += ["#", f"# Run it with `Rscript {module['name']}.R`.", ""]
+        lines += [
+            "#",
+            *comment(
+                f"Run it with `Rscript {module['name']}.R`. It holds the lake's lock while "
+                "it runs; a failed task stops only the tasks that need it, and the script "
+                "then exits with status 1, listing the failures."
+            ),
+            "",
+        ]
         for setting in module["settings"]:
             lines += comment(setting["doc"])
             lines += printer.expr(setting["value"], f"{r_name(setting['name'])} <- ", "")
         # Long tables go to a data section before `main()` runs (see DATA_ROWS).
         data: list[str] = []
         for definition in module["definitions"]:
+            if definition["name"] in shared - in_use:
+                continue
             if data_definition(definition):
                 data += ["", *comment(definition["doc"])]
                 data += printer.expr(definition["value"], f"{r_name(definition['name'])} <- ", "")
@@ -248,21 +302,45 @@ class RDialect(Dialect):
             if step["name"] in names:
                 raise self.unsupported(step, f"step {step['name']!r} would shadow a recipe")
             lines += ["", *comment(f"{step['name']}: {step['doc']}")]
-            lines.append(f"{step['name']} <- function() {{")
-            if data_table(step):
-                table = step["table"]
-                data += ["", *comment(data_table_doc(step))]
-                data += printer.expr(table["rows"], f"{r_name(table['name'])} <- ", "")
-                printer.renames[table["name"]] = r_name(table["name"])
-            elif step["table"] is not None and step["table"]["shared"] is None:
-                printer.renames[step["table"]["name"]] = "tasks"
-                lines += printer.expr(step["table"]["rows"], f"{INDENT}tasks <- ", INDENT)
-            for statement in step["body"]:
+            lines.append(f"{step['name']} <- function(run) {{")
+            table = step["table"]
+            iterator = None
+            if table is not None and uses_shared(step):
+                iterator = table["shared"]
+            elif table is not None:
+                iterator = table["name"]
+                rows = wiring.wired_rows(step, constants)
+                if long_rows(rows):
+                    data += ["", *comment(data_table_doc(step))]
+                    data += printer.expr(rows, f"{r_name(table['name'])} <- ", "")
+                    printer.renames[table["name"]] = r_name(table["name"])
+                else:
+                    printer.renames[table["name"]] = "tasks"
+                    lines += printer.expr(rows, f"{INDENT}tasks <- ", INDENT)
+            for statement in printer.run_body(step, step["body"], iterator):
                 lines += printer.stmt(statement, INDENT)
             lines.append("}")
         if data:
             lines += ["", *comment(DATA_BANNER), *data[1:]]
-        lines += ["", "main <- function() {"]
-        lines += [f"{INDENT}{step['name']}()" for step in module["steps"]]
-        lines += ["}", "", "main()", ""]
+        lines += [
+            "",
+            *comment("Run every step, dependencies first; a failed step stops only what needs it."),
+            "main <- function() {",
+            f"{INDENT}run <- run_start({lake_path(module)})",
+            f"{INDENT}on.exit(run_finish(run, interrupted = TRUE))",
+        ]
+        lines += [f"{INDENT}{step['name']}(run)" for step in module["steps"]]
+        lines += [f"{INDENT}run_finish(run)", "}", "", "main()", ""]
         return "\n".join(lines)
+
+
+def uses_shared(step: Node) -> bool:
+    """Whether the step loops over a table it shares (one without an upstream column)."""
+    table = step["table"]
+    return bool(table and table["shared"] and not wiring.upstream_column(step))
+
+
+def lake_path(module: Node) -> str:
+    """The expression naming the lake a script runs over (and locks)."""
+    names = [setting["name"] for setting in module["settings"]]
+    return "lake_path" if "LAKE_PATH" in names else '"lake"'
