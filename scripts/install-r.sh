@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install what the R recipes (recipes/r/, recipes/runtime/r/) and their tests need:
-#   - R from Debian (r-base-core) with the DBI and lintr packages (r-cran-*);
+#   - R from Debian (r-base-core) with the DBI and lintr packages (r-cran-*), and the
+#     gzip, bzip2 and unzip programs R recipes check downloads with;
 #   - the DuckDB command-line shell from PyPI (duckdb-cli), pinned, which the R
 #     runtime run_sql.R drives (R's own duckdb package is not installable here).
 # Idempotent and non-interactive; it does nothing slow when all is already present.
 set -euo pipefail
 
 DUCKDB_CLI_VERSION="1.5.6"
-APT_PACKAGES=(r-base-core r-cran-dbi r-cran-lintr)
+APT_PACKAGES=(r-base-core r-cran-dbi r-cran-lintr gzip bzip2 unzip)
 PYTHON="${PYTHON:-python3}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     PYTHON=python
