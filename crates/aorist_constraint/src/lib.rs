@@ -221,7 +221,11 @@ pub fn expand(
     }
     drop(index);
     // Every asset the plan touches is resolved by now.
-    let Conditions { names: derived, shapes, .. } = conditions;
+    let Conditions {
+        names: derived,
+        shapes,
+        ..
+    } = conditions;
     drop(shapes);
     derived.check(tree)?;
     topological(tree, catalog, instances)
