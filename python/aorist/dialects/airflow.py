@@ -51,7 +51,11 @@ def dag_function(name: str, taken: set[str]) -> str:
     keyword, a builtin, a dunder or a name the file already binds (`download`, `task`,
     `LAKE_PATH`, ...); then `<name>_dag`. The dag_id stays the declared name."""
     function = name
-    while function in PYTHON_RESERVED or function in taken or function.startswith("__"):
+    while (
+        function in PYTHON_RESERVED
+        or function in taken
+        or (function.startswith("__") and function.endswith("__"))
+    ):
         function = f"{name}_dag" if function == name else function + "_"
     return function
 
