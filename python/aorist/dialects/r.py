@@ -53,7 +53,9 @@ def escape(value: str) -> str:
         elif char == "\0":
             raise ValueError("R strings cannot hold NUL characters")
         elif not char.isprintable():
-            out.append(f"\\u{{{ord(char):04x}}}")
+            # R's \u{...} takes at most four hex digits; \U{...} up to eight.
+            code = ord(char)
+            out.append(f"\\u{{{code:04x}}}" if code <= 0xFFFF else f"\\U{{{code:08x}}}")
         else:
             out.append(char)
     return "".join(out)
