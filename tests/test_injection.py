@@ -184,8 +184,9 @@ TEMPLATED_LAKE = f"lake {TEMPLATE_TEXT} {SHELL_TEXT}"
 
 
 def templated_tmp(asset: str) -> str:
-    """A temporary directory of its own per asset: the paths differ per task."""
-    return f"tmp/{asset}/{TEMPLATE_TEXT}/{SHELL_TEXT}.sh"
+    """A temporary directory of its own per asset, not named after it: the paths are
+    columns of the parameter tables (Airflow task arguments, before they were rows)."""
+    return f"tmp/{list(URL_PATHS).index(asset)}/{TEMPLATE_TEXT}/{SHELL_TEXT}.sh"
 
 
 def serve_templated(http_server) -> dict[str, int]:
