@@ -3,13 +3,16 @@
 One task per constraint instance, ids from the plan's task names, dependencies from
 the constraint DAG. Repeated steps are one `@task` function instantiated in a loop over
 a module-level parameter table (with an `upstream` column for wiring). Recipe imports
-move inside the recipe functions, so parsing the file imports nothing but Airflow.
-Published tables are `Asset` outlets that downstream DAGs can schedule on.
+move inside the recipe functions, so parsing the file imports nothing but Airflow and
+the standard library. Published tables are `Asset` outlets that downstream DAGs can
+schedule on.
 
 Airflow renders a task's arguments as Jinja templates (and reads an argument ending in
-a template extension as a template file), so a looped task receives only its row's
-index in the parameter table and reads the row itself: declared text (URLs, paths,
-digests, names) reaches the task as data, never as a template. `airflow.sdk.literal()`
+a template extension as a template file), so no task takes declared text as an
+argument: a single task has its values as literals in its body, and a looped task
+receives only its row's index in the parameter table and reads the row itself. Declared
+text (URLs, paths, digests, names) reaches the task as data, never as a template.
+`airflow.sdk.literal()`
 would also stop the rendering, but every value would need the wrapper, and a
 serialized DAG (what the scheduler and the UI see) stores its repr, not the value; an
 index is an int, which Airflow neither renders nor needs to serialize specially, and
