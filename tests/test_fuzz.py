@@ -61,6 +61,7 @@ FUZZ = settings(
     max_examples=60,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 FRAGMENTS = [
