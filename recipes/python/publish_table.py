@@ -11,6 +11,7 @@
 # source = { from = "target.file", doc = "lake-relative path of the Parquet or ORC file" }
 # source_format = { from = "target.format", doc = "one of parquet or orc" }
 # table = { from = "target.table", doc = "schema and name of the table to create" }
+# staging = { from = "staging.table", doc = "staging view, dropped if publishing fails" }
 
 import os
 
@@ -20,7 +21,11 @@ import pyarrow.orc
 
 
 def publish_table(
-    lake_path: str, source: str, source_format: str, table: list[str]
+    lake_path: str,
+    source: str,
+    source_format: str,
+    table: list[str],
+    staging: list[str],
 ) -> None:
     """Publish the rows of lake_path/source as table, unless it holds them already.
 
@@ -90,6 +95,9 @@ def publish_table(
             con.commit()
         except BaseException:
             con.rollback()
+            # A failed step leaves no staging view behind.
+            view_name = ".".join(quote(str(p)) for p in staging)
+            con.execute(f"DROP VIEW IF EXISTS {view_name}").fetchall()
             raise
         finally:
             if registered:

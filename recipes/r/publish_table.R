@@ -13,9 +13,11 @@
 # source = { from = "target.file", doc = "lake-relative path of the Parquet file" }
 # source_format = { from = "target.format", doc = "parquet (the duckdb program reads no ORC)" }
 # table = { from = "target.table", doc = "schema and name of the table to create" }
+# staging = { from = "staging.table", doc = "staging view, dropped if publishing fails" }
 # # nolint end
 
-publish_table <- function(lake_path, source, source_format, table) {
+publish_table <- function(lake_path, source, source_format, table,
+                          staging) {
   # Publish the rows of lake_path/source as table, unless it holds them
   # already. _aorist.published records, per table, the marker of the file it
   # was loaded from: a table made from an older file is replaced, in the
@@ -62,7 +64,14 @@ publish_table <- function(lake_path, source, source_format, table) {
     return(invisible(FALSE))
   }
   absolute <- file.path(normalizePath(dirname(path)), basename(path))
-  # -bail stops at the first error: the transaction is never committed.
+  # -bail stops at the first error: the transaction is never committed, and
+  # a failed step leaves no staging view behind.
+  on.exit(if (!published) {
+    duckdb_cli(database, paste0(
+      "DROP VIEW IF EXISTS ", sql_identifier(as.character(unlist(staging))), ";"
+    ))
+  })
+  published <- FALSE
   sql(
     "BEGIN TRANSACTION;\n",
     "CREATE SCHEMA IF NOT EXISTS ", sql_identifier(parts[[1]]), ";\n",
@@ -72,5 +81,6 @@ publish_table <- function(lake_path, source, source_format, table) {
     paste(sql_literal(c(parts, version)), collapse = ", "), ");\n",
     "COMMIT;"
   )
+  published <- TRUE
   invisible(TRUE)
 }

@@ -483,8 +483,9 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         source=target_file,
         source_format=target_format,
         table=target_table,
+        staging=staging_table,
     )
-    publish_table(str(lake), target_file, target_format, target_table)
+    publish_table(str(lake), target_file, target_format, target_table, staging_table)
 
     drop_sql = render_sql("drop_temporary_table", {"table": staging_table}, str(lake))
     con = duckdb.connect(str(lake / "lake.duckdb"))
@@ -511,17 +512,23 @@ def test_publish_table_rolls_back(tmp_path) -> None:
     lake = tmp_path / "lake"
     lake.mkdir()
     (lake / "broken.parquet").write_bytes(b"not parquet")
+    with duckdb.connect(str(lake / "lake.duckdb")) as con:
+        con.execute('CREATE SCHEMA _staging; CREATE VIEW _staging."fresh.table" AS SELECT 1')
     publish_table = load_python("publish_table")
     with pytest.raises(duckdb.Error):
-        publish_table(str(lake), "broken.parquet", "parquet", ["fresh", "table"])
+        publish_table(
+            str(lake), "broken.parquet", "parquet", ["fresh", "table"], ["_staging", "fresh.table"]
+        )
     con = duckdb.connect(str(lake / "lake.duckdb"))
     try:
         schemas = con.execute(
             "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'fresh'"
         ).fetchall()
+        views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchall()
     finally:
         con.close()
-    assert schemas == [(0,)]
+    # Nothing is published, and a failed step leaves no staging view behind.
+    assert schemas == [(0,)] and views == [(0,)]
 
 
 @pytest.mark.parametrize("target_format", ["parquet", "orc"])
@@ -537,7 +544,7 @@ def test_lake_empty_table(tmp_path, target_format) -> None:
         con.close()
     target_file = f"t/empty.{target_format}"
     load_python("convert_to_target")(str(lake), ["s", "v"], target_file, target_format, "none")
-    load_python("publish_table")(str(lake), target_file, target_format, ["p", "empty"])
+    load_python("publish_table")(str(lake), target_file, target_format, ["p", "empty"], ["s", "v"])
     con = duckdb.connect(str(lake / "lake.duckdb"))
     try:
         assert con.execute("SELECT count(*) FROM p.empty").fetchall() == [(0,)]
