@@ -64,6 +64,18 @@ def run_r(code: str, cwd: Path, expect_ok: bool = True) -> subprocess.CompletedP
     return proc
 
 
+def start_r(cwd: Path) -> subprocess.Popen[str]:
+    """Start `cwd/main.R` with Rscript, its output captured."""
+    return subprocess.Popen(
+        [rscript(), "--vanilla", "main.R"],
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def r_program(base: str, sources: dict[str, object]) -> str:
     return dag(universe(base, sources), ["AllAssetsComputed"], "r")
 
@@ -218,17 +230,7 @@ def test_two_runs_on_one_lake(scripted, tmp_path) -> None:
         cwd = tmp_path / f"round{round_}"
         cwd.mkdir()
         (cwd / "main.R").write_text(code, encoding="utf-8")
-        procs = [
-            subprocess.Popen(
-                [rscript(), "--vanilla", "main.R"],
-                cwd=cwd,
-                env=environment(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
+        procs = [start_r(cwd) for _ in range(2)]
         results = [(p.wait(timeout=TIMEOUT), *p.communicate()) for p in procs]
         for status, _out, err in results:
             if status != 0:
@@ -274,14 +276,7 @@ def test_python_and_r_programs_exclude_each_other(scripted, tmp_path) -> None:
     sources = {"edges": TSVEncoding()}
     r_code = r_program(scripted.base, sources)
     (tmp_path / "main.R").write_text(r_code, encoding="utf-8")
-    slow = subprocess.Popen(
-        [rscript(), "--vanilla", "main.R"],
-        cwd=tmp_path,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    slow = start_r(tmp_path)
     try:
         wait_for(lambda: (tmp_path / "lake" / ".lock" / "owner").exists())
         python = run_generated(
@@ -301,14 +296,7 @@ def test_an_interrupted_run_releases_the_lock_and_leaves_no_part(scripted, tmp_p
     release = scripted_slow(scripted, "/edges", TSV)
     code = r_program(scripted.base, {"edges": TSVEncoding()})
     (tmp_path / "main.R").write_text(code, encoding="utf-8")
-    proc = subprocess.Popen(
-        [rscript(), "--vanilla", "main.R"],
-        cwd=tmp_path,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_r(tmp_path)
     try:
         # The download has started (its part exists): interrupt it.
         wait_for(lambda: list(tmp_path.rglob("*.part")))

@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import ClassVar
 
+from aorist.dialects import _wiring as wiring
 from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, long_rows
 from aorist.dialects.python import PythonPrinter, black_format, comment, module_doc
 
@@ -251,43 +252,19 @@ class AirflowDialect(Dialect):
             return step["table"]["shared"]
         return step["table"]["name"].upper()
 
-    @staticmethod
-    def named(step: Node) -> bool:
-        """Whether the table has a task column (else the id is built from row keys)."""
-        return step["task_template"] is None
-
-    @staticmethod
-    def params(step: Node) -> list[str]:
-        """The table's columns besides the task name: what a task's recipe call reads."""
-        columns = step["table"]["columns"] if step["table"] else []
-        return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
+    # Which columns a table has: decided once for every dialect (see _wiring).
+    named = staticmethod(wiring.named)
+    params = staticmethod(wiring.params)
+    upstream_column = staticmethod(wiring.upstream_column)
+    outlet_column = staticmethod(wiring.outlet_column)
 
     def table(
         self, step: Node, printer: PythonPrinter, constants: dict[str, Node]
     ) -> tuple[list[str], Node]:
         """The step's parameter table (its lines and its rows), with each task's upstream
         ids (and its outlet) where no template over the row's keys gives them."""
-        table = step["table"]
-        # A shared table's rows live in the constant it shares (`constants`).
-        source = table["rows"] if table["shared"] is None else constants[table["shared"]]
-        rows = []
-        # Decided once per table: each check reads every row.
-        upstream_column, outlet_column = self.upstream_column(step), self.outlet_column(step)
-        for index, row in enumerate(source["items"]):
-            items = row["items"] if row["node"] == "Tuple" else [row]
-            extra = []
-            if upstream_column:
-                upstream = step["upstream"][index]
-                extra.append(
-                    {"node": "List", "items": [{"node": "Str", "value": u} for u in upstream]}
-                )
-            if outlet_column:
-                extra.append({"node": "Str", "value": step["outlets"][index]})
-            head, rest = (items[:1], items[1:]) if self.named(step) else ([], items)
-            row = [*head, *extra, *rest]
-            rows.append(row[0] if len(row) == 1 else {"node": "Tuple", "items": row})
+        table = wiring.wired_rows(step, constants, upstream=True, outlets=True)
         columns = self.columns(step)
-        table = {"node": "List", "items": rows}
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
             printer.table(self.table_name(step), table),
@@ -296,14 +273,6 @@ class AirflowDialect(Dialect):
     def columns(self, step: Node) -> list[str]:
         head = ["task_id"] if self.named(step) else []
         return [*head, *self.extra_columns(step), *self.params(step)]
-
-    @staticmethod
-    def upstream_column(step: Node) -> bool:
-        return step["upstream_template"] is None and any(step["upstream"])
-
-    @staticmethod
-    def outlet_column(step: Node) -> bool:
-        return step["outlet_template"] is None and any(step["outlets"])
 
     def extra_columns(self, step: Node) -> list[str]:
         return [
