@@ -24,7 +24,17 @@ from aorist.errors import (
 )
 
 Preferences = Sequence[str] | Mapping[str, Sequence[str]] | None
-STAGES = ("dag", "dag_text", "dag_dot", "bound", "compressed", "ast", "timings")
+STAGES = (
+    "dag",
+    "dag_text",
+    "dag_dot",
+    "lineage_text",
+    "lineage_dot",
+    "bound",
+    "compressed",
+    "ast",
+    "timings",
+)
 
 
 def default_tabular_schema(template: DatumTemplate) -> TabularSchema:
@@ -203,15 +213,27 @@ def dag_files(
     return files
 
 
+VIEWS = ("constraints", "assets")
+
+
 def explain(
     universe: Universe,
     constraints: Iterable[str],
     format: str = "text",
+    view: str = "constraints",
 ) -> str:
-    """The constraint DAG the request expands to, as text or Graphviz DOT."""
-    stages = {"text": "dag_text", "dot": "dag_dot"}
+    """The constraint DAG the request expands to, or (`view="assets"`) the asset
+    lineage: each asset after the assets it is computed from (sources, derived tables,
+    models, predictions), with its roles and how it is computed. Text or Graphviz DOT.
+    """
+    stages = {"text": "text", "dot": "dot"}
     if not isinstance(format, str) or format not in stages:
         raise UnknownFormatError(
             f"explain: there is no format {format!r}; fix: use one of: {', '.join(stages)}"
         )
-    return stage(universe, constraints, stages[format])
+    if not isinstance(view, str) or view not in VIEWS:
+        raise UnknownFormatError(
+            f"explain: there is no view {view!r}; fix: use one of: {', '.join(VIEWS)}"
+        )
+    prefix = "dag" if view == "constraints" else "lineage"
+    return stage(universe, constraints, f"{prefix}_{format}")

@@ -10,7 +10,9 @@ import difflib
 import functools
 import inspect
 import json
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar
@@ -19,6 +21,8 @@ from aorist.errors import DeclarationError, DuplicateNameError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# A source asset: "asset" (same dataset) or "dataset.asset".
+SOURCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 # PostgreSQL truncates identifiers at 63 bytes; every engine aorist targets accepts that.
 MAX_IDENTIFIER = 63
 # Ints cross into the Rust core as i64.
@@ -331,6 +335,36 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
                 f"fix: pass an int between {INT_MIN} and {INT_MAX}"
             )
         return value
+    if type_ == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DeclarationError(
+                f"{where()}: expected a number, got {type(value).__name__} {value!r}; "
+                "fix: pass a float"
+            )
+        if not math.isfinite(value):
+            raise DeclarationError(f"{where()}: {value!r} is not finite; fix: pass a finite number")
+        return float(value)
+    if type_ == "roles":
+        if not isinstance(value, Mapping):
+            raise DeclarationError(
+                f"{where()}: expected a dict from role to asset name, got "
+                f"{type(value).__name__} {value!r}; fix: pass e.g. {{'edges': 'ca_grqc'}}"
+            )
+        roles: dict[str, str] = {}
+        for role, asset in value.items():
+            if not isinstance(role, str) or not IDENTIFIER.fullmatch(role):
+                raise DeclarationError(
+                    f"{where()}: the role {role!r} is not an identifier (letters, digits and "
+                    "underscores, not starting with a digit); fix: name roles like "
+                    "function parameters, e.g. 'edges'"
+                )
+            if not isinstance(asset, str) or not SOURCE.fullmatch(asset):
+                raise DeclarationError(
+                    f"{where()}[{role!r}]: {asset!r} does not name an asset; fix: pass "
+                    "'asset' (same dataset) or 'dataset.asset' (another dataset)"
+                )
+            roles[role] = asset
+        return roles
     if type_ == "bool":
         if not isinstance(value, bool):
             raise DeclarationError(

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aorist._base import Concept, Field
-from aorist._mixins import DataSetMethods, UniverseMethods
+from aorist._mixins import (
+    ComputedMethods,
+    DataSetMethods,
+    PredictionsMethods,
+    PythonFunctionMethods,
+    SupervisedModelMethods,
+    UniverseMethods,
+)
 
 ENGINES = (
     "duckdb",
@@ -93,6 +100,12 @@ class Layout(Concept):
     """How an asset is split into files or tables."""
 
     _family = "Layout"
+
+
+class Algorithm(Concept):
+    """A supervised learning algorithm (scikit-learn) a model is trained with."""
+
+    _family = "Algorithm"
 
 
 class Universe(UniverseMethods, Concept):
@@ -202,6 +215,43 @@ class StaticDataTable(Asset):
         self._init(name=name, schema=schema, setup=setup, tag=tag, comment=comment)
 
 
+class SupervisedModel(SupervisedModelMethods, Asset):
+    """A model trained on a table of the universe; its file is ONNX, its held-out metrics a lake table."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("template", "DatumTemplate"),
+        Field("setup", "StorageSetup"),
+        Field("algorithm", "Algorithm"),
+        Field("tag", "optional[str]", default="None"),
+        Field("comment", "optional[str]", default="None"),
+    )
+    name: str
+    template: DatumTemplate
+    setup: StorageSetup
+    algorithm: Algorithm
+    tag: str | None
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        template: DatumTemplate,
+        setup: StorageSetup,
+        algorithm: Algorithm,
+        tag: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self._init(
+            name=name,
+            template=template,
+            setup=setup,
+            algorithm=algorithm,
+            tag=tag,
+            comment=comment,
+        )
+
+
 class RowStruct(DatumTemplate):
     """A row: a named tuple of typed attributes."""
 
@@ -230,6 +280,107 @@ class IdentifierTuple(DatumTemplate):
 
     def __init__(self, name: str, attributes: Iterable[Attribute]) -> None:
         self._init(name=name, attributes=attributes)
+
+
+class TrainedFloatMeasure(DatumTemplate):
+    """What a regression model predicts: the float `objective` from the `features` columns."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("features", "list[identifier]"),
+        Field("objective", "identifier"),
+        Field("comment", "optional[str]", default="None"),
+    )
+    name: str
+    features: list[str]
+    objective: str
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        features: Iterable[str],
+        objective: str,
+        comment: str | None = None,
+    ) -> None:
+        self._init(name=name, features=features, objective=objective, comment=comment)
+
+
+class TrainedCategoricalMeasure(DatumTemplate):
+    """What a classification model predicts: the label `objective` from the `features` columns."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("features", "list[identifier]"),
+        Field("objective", "identifier"),
+        Field("comment", "optional[str]", default="None"),
+    )
+    name: str
+    features: list[str]
+    objective: str
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        features: Iterable[str],
+        objective: str,
+        comment: str | None = None,
+    ) -> None:
+        self._init(name=name, features=features, objective=objective, comment=comment)
+
+
+class PredictionsFromTrainedFloatMeasure(PredictionsMethods, DatumTemplate):
+    """A row of predictions: the scored row's key columns, then the predicted float `name`."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("key_attributes", "list[Attribute]", default="[]"),
+        Field("comment", "optional[str]", default="None"),
+    )
+    _unique = (("key_attributes", "name"),)
+    name: str
+    key_attributes: list[Attribute]
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        key_attributes: Iterable[Attribute] = (),
+        comment: str | None = None,
+    ) -> None:
+        self._init(name=name, key_attributes=key_attributes, comment=comment)
+
+
+class PredictionsFromTrainedCategoricalMeasure(PredictionsMethods, DatumTemplate):
+    """A row of predictions: the scored row's key columns, then the predicted label `name`."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("key_attributes", "list[Attribute]", default="[]"),
+        Field("comment", "optional[str]", default="None"),
+    )
+    _unique = (("key_attributes", "name"),)
+    name: str
+    key_attributes: list[Attribute]
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        key_attributes: Iterable[Attribute] = (),
+        comment: str | None = None,
+    ) -> None:
+        self._init(name=name, key_attributes=key_attributes, comment=comment)
+
+
+class UndefinedTabularSchema(Schema):
+    """The columns of a derived table are whatever its computation returns."""
+
+    _fields = ()
+
+    def __init__(self) -> None:
+        self._init()
 
 
 class TabularSchema(Schema):
@@ -301,6 +452,59 @@ class LocalStorageSetup(StorageSetup):
 
     def __init__(self, local: Storage, tmp_dir: str | None = None) -> None:
         self._init(local=local, tmp_dir=tmp_dir)
+
+
+class ComputedFromLocalData(ComputedMethods, StorageSetup):
+    """The asset is computed from other assets of the universe (by SQL, a Python function, training or scoring)."""
+
+    _fields = (
+        Field("source_asset_names", "roles"),
+        Field("target", "Storage"),
+        Field("sql", "optional[str]", default="None"),
+        Field("function", "optional[PythonFunction]", default="None"),
+        Field("tmp_dir", "optional[str]", default="None"),
+    )
+    source_asset_names: dict[str, str]
+    target: Storage
+    sql: str | None
+    function: PythonFunction | None
+    tmp_dir: str | None
+
+    def __init__(
+        self,
+        source_asset_names: Mapping[str, str],
+        target: Storage,
+        sql: str | None = None,
+        function: PythonFunction | None = None,
+        tmp_dir: str | None = None,
+    ) -> None:
+        self._init(
+            source_asset_names=source_asset_names,
+            target=target,
+            sql=sql,
+            function=function,
+            tmp_dir=tmp_dir,
+        )
+
+
+class PythonFunction(PythonFunctionMethods, Concept):
+    """A top-level Python function, captured as source text (pass the function itself as `function=`)."""
+
+    _fields = (
+        Field("name", "identifier"),
+        Field("source", "str"),
+        Field("imports", "list[str]", default="[]"),
+        Field("module", "str", default="''"),
+    )
+    name: str
+    source: str
+    imports: list[str]
+    module: str
+
+    def __init__(
+        self, name: str, source: str, imports: Iterable[str] = (), module: str = ""
+    ) -> None:
+        self._init(name=name, source=source, imports=imports, module=module)
 
 
 class RemoteStorage(Storage):
@@ -542,6 +746,15 @@ class NewlineDelimitedJSONEncoding(Encoding):
         self._init(compression=compression)
 
 
+class ONNXEncoding(Encoding):
+    """An ONNX model file."""
+
+    _fields = ()
+
+    def __init__(self) -> None:
+        self._init()
+
+
 class GzipCompression(Compression):
     """gzip."""
 
@@ -604,6 +817,67 @@ class StaticTabularLayout(Layout):
 
     def __init__(self) -> None:
         self._init()
+
+
+class SVMRegressionAlgorithm(Algorithm):
+    """Support vector regression (sklearn.svm.SVR)."""
+
+    _fields = (
+        Field("kernel", "str", default="'rbf'"),
+        Field("c", "float", default="1.0"),
+    )
+    kernel: str
+    c: float
+
+    def __init__(self, kernel: str = "rbf", c: float = 1.0) -> None:
+        self._init(kernel=kernel, c=c)
+
+
+class RandomForestRegressionAlgorithm(Algorithm):
+    """A random forest of regression trees (sklearn.ensemble.RandomForestRegressor)."""
+
+    _fields = (
+        Field("n_estimators", "int", default="100", min=1),
+        Field("max_depth", "optional[int]", default="None", min=1),
+    )
+    n_estimators: int
+    max_depth: int | None
+
+    def __init__(self, n_estimators: int = 100, max_depth: int | None = None) -> None:
+        self._init(n_estimators=n_estimators, max_depth=max_depth)
+
+
+class LinearRegressionAlgorithm(Algorithm):
+    """Ordinary least squares (sklearn.linear_model.LinearRegression)."""
+
+    _fields = ()
+
+    def __init__(self) -> None:
+        self._init()
+
+
+class RandomForestClassificationAlgorithm(Algorithm):
+    """A random forest of classification trees (sklearn.ensemble.RandomForestClassifier)."""
+
+    _fields = (
+        Field("n_estimators", "int", default="100", min=1),
+        Field("max_depth", "optional[int]", default="None", min=1),
+    )
+    n_estimators: int
+    max_depth: int | None
+
+    def __init__(self, n_estimators: int = 100, max_depth: int | None = None) -> None:
+        self._init(n_estimators=n_estimators, max_depth=max_depth)
+
+
+class LogisticRegressionAlgorithm(Algorithm):
+    """Logistic regression (sklearn.linear_model.LogisticRegression)."""
+
+    _fields = (Field("c", "float", default="1.0"),)
+    c: float
+
+    def __init__(self, c: float = 1.0) -> None:
+        self._init(c=c)
 
 
 class EndpointConfig(Concept):
@@ -1199,12 +1473,20 @@ CONCEPT_KINDS = (
     "Universe",
     "DataSet",
     "StaticDataTable",
+    "SupervisedModel",
     "RowStruct",
     "IdentifierTuple",
+    "TrainedFloatMeasure",
+    "TrainedCategoricalMeasure",
+    "PredictionsFromTrainedFloatMeasure",
+    "PredictionsFromTrainedCategoricalMeasure",
+    "UndefinedTabularSchema",
     "TabularSchema",
     "RemoteStorageSetup",
     "ReplicationStorageSetup",
     "LocalStorageSetup",
+    "ComputedFromLocalData",
+    "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
     "HiveTableStorage",
@@ -1223,6 +1505,7 @@ CONCEPT_KINDS = (
     "ParquetEncoding",
     "JSONEncoding",
     "NewlineDelimitedJSONEncoding",
+    "ONNXEncoding",
     "GzipCompression",
     "ZipCompression",
     "BZip2Compression",
@@ -1230,6 +1513,11 @@ CONCEPT_KINDS = (
     "SingleFileLayout",
     "DirectoryLayout",
     "StaticTabularLayout",
+    "SVMRegressionAlgorithm",
+    "RandomForestRegressionAlgorithm",
+    "LinearRegressionAlgorithm",
+    "RandomForestClassificationAlgorithm",
+    "LogisticRegressionAlgorithm",
     "EndpointConfig",
     "LakeConfig",
     "MinioConfig",
@@ -1254,15 +1542,24 @@ __all__ = [
     "Encoding",
     "Compression",
     "Layout",
+    "Algorithm",
     "Universe",
     "DataSet",
     "StaticDataTable",
+    "SupervisedModel",
     "RowStruct",
     "IdentifierTuple",
+    "TrainedFloatMeasure",
+    "TrainedCategoricalMeasure",
+    "PredictionsFromTrainedFloatMeasure",
+    "PredictionsFromTrainedCategoricalMeasure",
+    "UndefinedTabularSchema",
     "TabularSchema",
     "RemoteStorageSetup",
     "ReplicationStorageSetup",
     "LocalStorageSetup",
+    "ComputedFromLocalData",
+    "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
     "HiveTableStorage",
@@ -1281,6 +1578,7 @@ __all__ = [
     "ParquetEncoding",
     "JSONEncoding",
     "NewlineDelimitedJSONEncoding",
+    "ONNXEncoding",
     "GzipCompression",
     "ZipCompression",
     "BZip2Compression",
@@ -1288,6 +1586,11 @@ __all__ = [
     "SingleFileLayout",
     "DirectoryLayout",
     "StaticTabularLayout",
+    "SVMRegressionAlgorithm",
+    "RandomForestRegressionAlgorithm",
+    "LinearRegressionAlgorithm",
+    "RandomForestClassificationAlgorithm",
+    "LogisticRegressionAlgorithm",
     "EndpointConfig",
     "LakeConfig",
     "MinioConfig",

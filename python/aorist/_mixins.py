@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -191,3 +192,154 @@ class UniverseMethods:
                             fix,
                         )
                     )
+
+
+# A `{role}` placeholder of a derived table's SQL; `{{` and `}}` stand for braces.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def sql_placeholders(sql: str, where: str) -> list[str]:
+    """The roles `sql` names as `{role}`, in order; malformed braces are an error."""
+    roles = []
+    for match in PLACEHOLDER.finditer(sql):
+        text = match.group(0)
+        if text in ("{{", "}}"):
+            continue
+        role = match.group(1)
+        if role is None or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", role):
+            raise DeclarationError(
+                f"{where}: {text!r} at position {match.start()} is not a placeholder; fix: "
+                "write {role} for a source table (a role of source_asset_names), and {{ or "
+                "}} for a literal brace"
+            )
+        roles.append(role)
+    return roles
+
+
+class ComputedMethods:
+    """`ComputedFromLocalData` captures its function and checks its SQL's placeholders."""
+
+    def _coerce(self, field: Field, value: Any) -> Any:
+        if field.name == "function" and value is not None:
+            from aorist._capture import capture
+
+            from aorist import _concepts as c
+
+            if isinstance(value, c.PythonFunction):
+                return value
+            return capture(value, "ComputedFromLocalData.function")
+        return value
+
+    def _check_references(self) -> None:
+        where = "ComputedFromLocalData"
+        roles = self.source_asset_names  # type: ignore[attr-defined]
+        sql, function = self.sql, self.function  # type: ignore[attr-defined]
+        if sql is not None and function is not None:
+            raise DeclarationError(
+                f"{where}: both sql= and function= are given; fix: compute the asset one "
+                "way: pass either sql or function"
+            )
+        if (sql is not None or function is not None) and not roles:
+            raise DeclarationError(
+                f"{where}.source_asset_names: is empty; fix: name the assets the "
+                "computation reads, e.g. {'edges': 'ca_grqc'}"
+            )
+        if sql is not None:
+            if not sql.strip():
+                raise DeclarationError(f"{where}.sql: is empty; fix: pass a SELECT query")
+            for role in sql_placeholders(sql, f"{where}.sql"):
+                if role not in roles:
+                    raise UnknownReferenceError(
+                        _unknown(
+                            f"{where}.sql: the placeholder {{{role}}}",
+                            "role of source_asset_names",
+                            role,
+                            roles,
+                            f"add {role!r} to source_asset_names, or write a declared role",
+                        )
+                    )
+        if function is not None:
+            parameters = function.parameters()
+            missing = [p for p in parameters if p not in roles]
+            unused = [r for r in roles if r not in parameters]
+            if missing or unused:
+                raise DeclarationError(
+                    f"{where}.function: {function.name}({', '.join(parameters)}) takes "
+                    f"parameters {missing} that are not roles, and roles {unused} are not "
+                    "its parameters; fix: name the function's parameters exactly as the "
+                    f"roles of source_asset_names ({', '.join(roles) or 'none'})"
+                )
+
+
+class PythonFunctionMethods:
+    """A captured function: its parameters are read from its source."""
+
+    def parameters(self) -> list[str]:
+        import ast
+
+        tree = ast.parse(self.source)  # type: ignore[attr-defined]
+        node = tree.body[0]
+        assert isinstance(node, ast.FunctionDef)
+        return [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+
+
+class PredictionsMethods:
+    """A predictions template's columns: the key attributes, then the prediction."""
+
+    @property
+    def attributes(self) -> list[Any]:
+        from aorist import _concepts as c
+
+        kind = (
+            c.FloatPrediction
+            if isinstance(self, c.PredictionsFromTrainedFloatMeasure)
+            else c.Categorical
+        )
+        return [*self.key_attributes, kind(self.name)]  # type: ignore[attr-defined]
+
+
+REGRESSION = ("SVMRegressionAlgorithm", "RandomForestRegressionAlgorithm", "LinearRegressionAlgorithm")
+CLASSIFICATION = ("RandomForestClassificationAlgorithm", "LogisticRegressionAlgorithm")
+
+
+class SupervisedModelMethods:
+    """A model's template says what it predicts; its algorithm must predict that."""
+
+    def _check_references(self) -> None:
+        from aorist import _concepts as c
+
+        where = self._label()  # type: ignore[attr-defined]
+        template, algorithm = self.template, self.algorithm  # type: ignore[attr-defined]
+        if isinstance(template, c.TrainedFloatMeasure):
+            fitting, kind = REGRESSION, "a regression (TrainedFloatMeasure)"
+        elif isinstance(template, c.TrainedCategoricalMeasure):
+            fitting, kind = CLASSIFICATION, "a classification (TrainedCategoricalMeasure)"
+        else:
+            raise DeclarationError(
+                f"{where}.template: a {type(template).__name__} is not what a model "
+                "predicts; fix: pass TrainedFloatMeasure(...) (regression) or "
+                "TrainedCategoricalMeasure(...) (classification)"
+            )
+        if type(algorithm).__name__ not in fitting:
+            raise DeclarationError(
+                f"{where}.algorithm: {type(algorithm).__name__} does not fit {kind}; fix: "
+                f"use one of {', '.join(fitting)}"
+            )
+        if template.objective in template.features:
+            raise DeclarationError(
+                f"{where}.template: the objective {template.objective!r} is also a feature; "
+                "fix: remove it from features"
+            )
+        setup = self.setup  # type: ignore[attr-defined]
+        if not isinstance(setup, c.ComputedFromLocalData):
+            raise DeclarationError(
+                f"{where}.setup: a model is trained from a table, not a "
+                f"{type(setup).__name__}; fix: pass ComputedFromLocalData("
+                "source_asset_names={'training_dataset': '<table>'}, target=LocalFileStorage("
+                "location=LocalFileSystemLocation(path='models'), encoding=ONNXEncoding()))"
+            )
+        if len(setup.source_asset_names) != 1 or setup.sql or setup.function:
+            raise DeclarationError(
+                f"{where}.setup: a model is trained on exactly one table, with neither sql "
+                "nor function; fix: pass source_asset_names={'training_dataset': '<table>'}"
+            )

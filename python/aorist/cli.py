@@ -173,6 +173,11 @@ def parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument(
         "--format", "-f", choices=["text", "dot"], default="text", help="text or Graphviz DOT"
     )
+    explain_cmd.add_argument(
+        "--assets",
+        action="store_true",
+        help="print the asset lineage (sources -> derived -> models -> predictions) instead",
+    )
 
     dataset_cmd = commands.add_parser(
         "dataset",
@@ -211,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         universe = load_universe(args.universe)
         constraints = args.constraint or ["AllAssetsComputed"]
         if args.command == "explain":
-            sys.stdout.write(explain(universe, constraints, args.format))
+            view = "assets" if args.assets else "constraints"
+            sys.stdout.write(explain(universe, constraints, args.format, view))
             return 0
         preferences = args.preferences.split(",") if args.preferences else None
         if args.split and args.output is None:

@@ -8,15 +8,19 @@
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }
 # table = { from = "target.table", doc = "schema and name of the table" }
-# columns = { from = "columns.names", doc = "the column names the schema declares, in order" }
+# columns = { from = "columns.names", doc = "the column names the schema declares, in order (None: any)" }
 
 import os
 
 import duckdb
 
 
-def check_table(lake_path: str, table: list[str], columns: list[str]) -> None:
-    """Fail unless table exists with exactly these columns; print its row count."""
+def check_table(lake_path: str, table: list[str], columns: list[str] | None) -> None:
+    """Fail unless table exists with exactly these columns; print its row count.
+
+    `columns` is None for a derived table whose computation decides its columns: the
+    table must then exist with at least one column.
+    """
     schema, name = (str(part) for part in table)
     connection = duckdb.connect(os.path.join(lake_path, "lake.duckdb"), read_only=True)
     try:
@@ -26,9 +30,10 @@ def check_table(lake_path: str, table: list[str], columns: list[str]) -> None:
             [schema, name],
         ).fetchall()
         actual = [row[0] for row in found]
-        if actual != list(columns):
+        if not actual if columns is None else actual != list(columns):
             raise RuntimeError(
-                f"table {schema}.{name} has columns {actual}, expected {list(columns)}"
+                f"table {schema}.{name} has columns {actual}, expected "
+                f"{'some' if columns is None else list(columns)}"
             )
         quoted = ".".join(
             '"' + part.replace('"', '""') + '"' for part in (schema, name)

@@ -180,6 +180,36 @@ pub fn lower(
         },
     );
 
+    // The user's functions, under their own names, which nothing else may take.
+    if host == Language::Python {
+        let reserved = reserved_names(book, host);
+        for function in &plan.functions {
+            if reserved.contains(&function.name) || defined.contains(&function.name) {
+                return Err(AoristError::new(
+                    ErrorKind::Declaration,
+                    format!("function {:?} (module {:?})", function.name, function.module),
+                    "the generated program defines a function or imports a module of this \
+                     name itself",
+                    "rename the function",
+                ));
+            }
+            defined.insert(function.name.clone());
+            imports.extend(function.imports.iter().cloned());
+            definitions.push(Definition::Function {
+                name: function.name.clone(),
+                language: host,
+                source: function.source.clone(),
+                imports: function.imports.clone(),
+                origin: if function.module.is_empty() {
+                    "the universe's declaration".to_string()
+                } else {
+                    format!("{}.{}", function.module, function.name)
+                },
+                program: false,
+            });
+        }
+    }
+
     for group in &plan.groups {
         let doc = catalog
             .get(&group.constraint)
@@ -291,14 +321,32 @@ pub fn lower(
                 if defined.insert(constant.clone()) {
                     let code = match recipe.language {
                         Language::Sql => annotate_sql(recipe),
-                        // The script carries the helpers it calls, defined before it.
-                        language => book
-                            .helpers_for(language, &recipe.uses)
-                            .iter()
-                            .map(|h| h.body.as_str())
-                            .chain([recipe.body.as_str()])
-                            .collect::<Vec<_>>()
-                            .join("\n"),
+                        // The script carries the helpers it calls, defined before it,
+                        // and, if it applies the user's functions, those too.
+                        language => {
+                            let mut parts: Vec<String> = Vec::new();
+                            let applies = recipe
+                                .parameters
+                                .iter()
+                                .any(|p| p.from == "function.name");
+                            let functions: &[_] = if language == Language::Python && applies {
+                                &plan.functions
+                            } else {
+                                &[]
+                            };
+                            let helpers = book.helpers_for(language, &recipe.uses);
+                            if language == Language::Python {
+                                let mut lines: BTreeSet<&String> = BTreeSet::new();
+                                lines.extend(functions.iter().flat_map(|f| &f.imports));
+                                lines.extend(&recipe.imports);
+                                lines.extend(helpers.iter().flat_map(|h| &h.imports));
+                                parts.extend(lines.into_iter().cloned());
+                            }
+                            parts.extend(functions.iter().map(|f| f.source.clone()));
+                            parts.extend(helpers.iter().map(|h| h.body.clone()));
+                            parts.push(recipe.body.clone());
+                            parts.join("\n")
+                        }
                     };
                     definitions.push(Definition::Constant {
                         name: constant.clone(),
@@ -318,8 +366,9 @@ pub fn lower(
                         ],
                         kwargs: keywords(),
                     },
-                    // R recipes take named arguments (run through Rscript from Python).
-                    Language::R => Expr::Call {
+                    // R recipes take named arguments (run through Rscript from Python),
+                    // and so do Python recipes run from R.
+                    Language::R | Language::Python => Expr::Call {
                         func: runtime.name.clone(),
                         args: vec![
                             Expr::Name { id: constant },
@@ -489,6 +538,43 @@ pub fn lower(
         definitions,
         steps,
     })
+}
+
+/// Names a host program binds itself: recipe and helper functions, runtimes, code
+/// constants and the modules its recipes import.
+fn reserved_names(book: &RecipeBook, host: Language) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = ["LAKE_PATH", "Run", "run"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut imports: Vec<&String> = Vec::new();
+    for recipe in &book.recipes {
+        names.insert(recipe.entry.clone());
+        names.insert(code_constant(recipe));
+        imports.extend(&recipe.imports);
+    }
+    for helper in &book.helpers {
+        names.insert(helper.name.clone());
+        imports.extend(&helper.imports);
+    }
+    for language in Language::ALL {
+        if let Some(runtime) = book.runtime(host, language) {
+            names.insert(runtime.name.clone());
+            imports.extend(&runtime.imports);
+        }
+    }
+    for line in imports {
+        // `import a.b` binds a; `import a as b` and `from m import a as b` bind b.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let bound = match words.as_slice() {
+            [.., "as", name] => Some(*name),
+            ["import", module] => module.split('.').next(),
+            ["from", _, "import", name] => Some(*name),
+            _ => None,
+        };
+        names.extend(bound.map(str::to_string));
+    }
+    names
 }
 
 /// Tables with the same rows in several steps (typically the list of assets every

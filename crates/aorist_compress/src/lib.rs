@@ -13,7 +13,7 @@ pub use template::{Part, Templated};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use aorist_concept::Node;
+use aorist_concept::{Node, PythonFunction};
 use aorist_recipe::{Arg, BoundPlan, Setting};
 use serde::Serialize;
 use serde_json::Value;
@@ -58,6 +58,9 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompressedPlan {
     pub settings: Vec<Setting>,
+    /// The user's functions the steps apply (defined once in the program).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<PythonFunction>,
     pub groups: Vec<Group>,
 }
 
@@ -384,6 +387,7 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
         .collect();
     CompressedPlan {
         settings: plan.settings.clone(),
+        functions: plan.functions.clone(),
         groups,
     }
 }

@@ -138,6 +138,7 @@ fn chain(depth: usize) -> BoundPlan {
     let constraint: Arc<str> = Arc::from("Derived");
     BoundPlan {
         settings: Vec::new(),
+        functions: Vec::new(),
         steps: (0..depth)
             .map(|id| aorist_recipe::BoundStep {
                 id,

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub enum DatumTemplate {
     RowStruct(RowStruct),
     IdentifierTuple(IdentifierTuple),
+    TrainedFloatMeasure(TrainedFloatMeasure),
+    TrainedCategoricalMeasure(TrainedCategoricalMeasure),
+    PredictionsFromTrainedFloatMeasure(PredictionsFromTrainedFloatMeasure),
+    PredictionsFromTrainedCategoricalMeasure(PredictionsFromTrainedCategoricalMeasure),
 }
 
 impl DatumTemplate {
@@ -17,6 +21,14 @@ impl DatumTemplate {
         match self {
             DatumTemplate::RowStruct(_) => "RowStruct",
             DatumTemplate::IdentifierTuple(_) => "IdentifierTuple",
+            DatumTemplate::TrainedFloatMeasure(_) => "TrainedFloatMeasure",
+            DatumTemplate::TrainedCategoricalMeasure(_) => "TrainedCategoricalMeasure",
+            DatumTemplate::PredictionsFromTrainedFloatMeasure(_) => {
+                "PredictionsFromTrainedFloatMeasure"
+            }
+            DatumTemplate::PredictionsFromTrainedCategoricalMeasure(_) => {
+                "PredictionsFromTrainedCategoricalMeasure"
+            }
         }
     }
 }
@@ -25,6 +37,7 @@ impl DatumTemplate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 pub enum Schema {
+    UndefinedTabularSchema(UndefinedTabularSchema),
     TabularSchema(TabularSchema),
 }
 
@@ -32,6 +45,7 @@ impl Schema {
     /// The concept kind, as named in Python.
     pub fn kind(&self) -> &'static str {
         match self {
+            Schema::UndefinedTabularSchema(_) => "UndefinedTabularSchema",
             Schema::TabularSchema(_) => "TabularSchema",
         }
     }
@@ -42,6 +56,7 @@ impl Schema {
 #[serde(tag = "kind")]
 pub enum Asset {
     StaticDataTable(StaticDataTable),
+    SupervisedModel(SupervisedModel),
 }
 
 impl Asset {
@@ -49,6 +64,7 @@ impl Asset {
     pub fn kind(&self) -> &'static str {
         match self {
             Asset::StaticDataTable(_) => "StaticDataTable",
+            Asset::SupervisedModel(_) => "SupervisedModel",
         }
     }
 }
@@ -60,6 +76,7 @@ pub enum StorageSetup {
     RemoteStorageSetup(RemoteStorageSetup),
     ReplicationStorageSetup(ReplicationStorageSetup),
     LocalStorageSetup(LocalStorageSetup),
+    ComputedFromLocalData(ComputedFromLocalData),
 }
 
 impl StorageSetup {
@@ -69,6 +86,7 @@ impl StorageSetup {
             StorageSetup::RemoteStorageSetup(_) => "RemoteStorageSetup",
             StorageSetup::ReplicationStorageSetup(_) => "ReplicationStorageSetup",
             StorageSetup::LocalStorageSetup(_) => "LocalStorageSetup",
+            StorageSetup::ComputedFromLocalData(_) => "ComputedFromLocalData",
         }
     }
 }
@@ -135,6 +153,7 @@ pub enum Encoding {
     ParquetEncoding(ParquetEncoding),
     JSONEncoding(JSONEncoding),
     NewlineDelimitedJSONEncoding(NewlineDelimitedJSONEncoding),
+    ONNXEncoding(ONNXEncoding),
 }
 
 impl Encoding {
@@ -147,6 +166,7 @@ impl Encoding {
             Encoding::ParquetEncoding(_) => "ParquetEncoding",
             Encoding::JSONEncoding(_) => "JSONEncoding",
             Encoding::NewlineDelimitedJSONEncoding(_) => "NewlineDelimitedJSONEncoding",
+            Encoding::ONNXEncoding(_) => "ONNXEncoding",
         }
     }
 }
@@ -191,6 +211,32 @@ impl Layout {
     }
 }
 
+/// A supervised learning algorithm (scikit-learn) a model is trained with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Algorithm {
+    SVMRegressionAlgorithm(SVMRegressionAlgorithm),
+    RandomForestRegressionAlgorithm(RandomForestRegressionAlgorithm),
+    LinearRegressionAlgorithm(LinearRegressionAlgorithm),
+    RandomForestClassificationAlgorithm(RandomForestClassificationAlgorithm),
+    LogisticRegressionAlgorithm(LogisticRegressionAlgorithm),
+}
+
+impl Algorithm {
+    /// The concept kind, as named in Python.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Algorithm::SVMRegressionAlgorithm(_) => "SVMRegressionAlgorithm",
+            Algorithm::RandomForestRegressionAlgorithm(_) => "RandomForestRegressionAlgorithm",
+            Algorithm::LinearRegressionAlgorithm(_) => "LinearRegressionAlgorithm",
+            Algorithm::RandomForestClassificationAlgorithm(_) => {
+                "RandomForestClassificationAlgorithm"
+            }
+            Algorithm::LogisticRegressionAlgorithm(_) => "LogisticRegressionAlgorithm",
+        }
+    }
+}
+
 /// Everything a team's data should be: datasets, endpoints, people and compliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Universe {
@@ -224,6 +270,17 @@ pub struct StaticDataTable {
     pub comment: Option<String>,
 }
 
+/// A model trained on a table of the universe; its file is ONNX, its held-out metrics a lake table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupervisedModel {
+    pub name: String,
+    pub template: DatumTemplate,
+    pub setup: StorageSetup,
+    pub algorithm: Algorithm,
+    pub tag: Option<String>,
+    pub comment: Option<String>,
+}
+
 /// A row: a named tuple of typed attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowStruct {
@@ -237,6 +294,44 @@ pub struct IdentifierTuple {
     pub name: String,
     pub attributes: Vec<Attribute>,
 }
+
+/// What a regression model predicts: the float `objective` from the `features` columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedFloatMeasure {
+    pub name: String,
+    pub features: Vec<String>,
+    pub objective: String,
+    pub comment: Option<String>,
+}
+
+/// What a classification model predicts: the label `objective` from the `features` columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedCategoricalMeasure {
+    pub name: String,
+    pub features: Vec<String>,
+    pub objective: String,
+    pub comment: Option<String>,
+}
+
+/// A row of predictions: the scored row's key columns, then the predicted float `name`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionsFromTrainedFloatMeasure {
+    pub name: String,
+    pub key_attributes: Vec<Attribute>,
+    pub comment: Option<String>,
+}
+
+/// A row of predictions: the scored row's key columns, then the predicted label `name`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionsFromTrainedCategoricalMeasure {
+    pub name: String,
+    pub key_attributes: Vec<Attribute>,
+    pub comment: Option<String>,
+}
+
+/// The columns of a derived table are whatever its computation returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndefinedTabularSchema {}
 
 /// The columns of a table: a datum template and its attributes in column order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,6 +361,25 @@ pub struct ReplicationStorageSetup {
 pub struct LocalStorageSetup {
     pub local: Storage,
     pub tmp_dir: Option<String>,
+}
+
+/// The asset is computed from other assets of the universe (by SQL, a Python function, training or scoring).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComputedFromLocalData {
+    pub source_asset_names: std::collections::BTreeMap<String, String>,
+    pub target: Storage,
+    pub sql: Option<String>,
+    pub function: Option<PythonFunction>,
+    pub tmp_dir: Option<String>,
+}
+
+/// A top-level Python function, captured as source text (pass the function itself as `function=`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PythonFunction {
+    pub name: String,
+    pub source: String,
+    pub imports: Vec<String>,
+    pub module: String,
 }
 
 /// A file at a remote location.
@@ -384,6 +498,10 @@ pub struct NewlineDelimitedJSONEncoding {
     pub compression: Option<Compression>,
 }
 
+/// An ONNX model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ONNXEncoding {}
+
 /// gzip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GzipCompression {}
@@ -413,6 +531,37 @@ pub struct DirectoryLayout {}
 /// The asset is one table that is computed once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaticTabularLayout {}
+
+/// Support vector regression (sklearn.svm.SVR).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SVMRegressionAlgorithm {
+    pub kernel: String,
+    pub c: f64,
+}
+
+/// A random forest of regression trees (sklearn.ensemble.RandomForestRegressor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomForestRegressionAlgorithm {
+    pub n_estimators: i64,
+    pub max_depth: Option<i64>,
+}
+
+/// Ordinary least squares (sklearn.linear_model.LinearRegression).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearRegressionAlgorithm {}
+
+/// A random forest of classification trees (sklearn.ensemble.RandomForestClassifier).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomForestClassificationAlgorithm {
+    pub n_estimators: i64,
+    pub max_depth: Option<i64>,
+}
+
+/// Logistic regression (sklearn.linear_model.LogisticRegression).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegressionAlgorithm {
+    pub c: f64,
+}
 
 /// The engines generated code talks to; none configured means the embedded lake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -788,12 +937,20 @@ pub const CONCEPT_KINDS: &[&str] = &[
     "Universe",
     "DataSet",
     "StaticDataTable",
+    "SupervisedModel",
     "RowStruct",
     "IdentifierTuple",
+    "TrainedFloatMeasure",
+    "TrainedCategoricalMeasure",
+    "PredictionsFromTrainedFloatMeasure",
+    "PredictionsFromTrainedCategoricalMeasure",
+    "UndefinedTabularSchema",
     "TabularSchema",
     "RemoteStorageSetup",
     "ReplicationStorageSetup",
     "LocalStorageSetup",
+    "ComputedFromLocalData",
+    "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
     "HiveTableStorage",
@@ -812,6 +969,7 @@ pub const CONCEPT_KINDS: &[&str] = &[
     "ParquetEncoding",
     "JSONEncoding",
     "NewlineDelimitedJSONEncoding",
+    "ONNXEncoding",
     "GzipCompression",
     "ZipCompression",
     "BZip2Compression",
@@ -819,6 +977,11 @@ pub const CONCEPT_KINDS: &[&str] = &[
     "SingleFileLayout",
     "DirectoryLayout",
     "StaticTabularLayout",
+    "SVMRegressionAlgorithm",
+    "RandomForestRegressionAlgorithm",
+    "LinearRegressionAlgorithm",
+    "RandomForestClassificationAlgorithm",
+    "LogisticRegressionAlgorithm",
     "EndpointConfig",
     "LakeConfig",
     "MinioConfig",

@@ -4,49 +4,67 @@
 //! This is where "a storage the embedded lake cannot serve" is decided, once, so that
 //! constraint conditions and recipe parameters agree.
 
-use crate::{
-    Asset, AttributeKind, ConceptTree, Encoding, Engine, Location, StaticDataTable, Storage,
-    StorageSetup,
-};
+use crate::asset::{resolve, Computation, FileSource, Resolved};
+use crate::{ConceptTree, Encoding, Engine, Location, Storage};
 use aorist_error::{AoristError, ErrorKind, Result};
 use std::fmt;
 
-/// An asset replicated from a file source into a lake table.
+/// An asset as the embedded lake computes it: the resolved asset, and the lake table
+/// it writes (`<dataset>.<table>`, files under `target_dir`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Replication {
-    pub dataset: String,
-    pub asset: String,
-    /// An http(s) URL, or a local path for `LocalFileStorage`.
-    pub source_url: String,
-    pub sha256: Option<String>,
-    /// `gzip`, `zip` or `bz2`.
-    pub compression: Option<&'static str>,
-    pub header_lines: i64,
-    /// `csv`, `tsv` or `jsonl`.
-    pub source_format: &'static str,
-    pub tmp_dir: String,
+pub struct LakeAsset {
+    pub resolved: Resolved,
     /// `orc` or `parquet`.
     pub target_format: &'static str,
     /// The lake directory the table's files live in, e.g. `snap/ca_astroph`.
     pub target_dir: String,
-    pub columns: Vec<(String, AttributeKind)>,
-    /// Per column, in order: whether the schema lets it hold NULL.
-    pub nullable: Vec<bool>,
+    /// Per source (by role): the file it publishes, whose marker chains trust (a
+    /// model's file, a table's file in its target encoding).
+    pub source_files: Vec<String>,
 }
 
 /// The schema staging views live in, apart from the datasets' schemas.
 pub const STAGING_SCHEMA: &str = "_staging";
 
-/// The names an asset's replication derives. Dataset and asset names are identifiers
+/// The names an asset derives. Dataset and asset names are identifiers
 /// (`[A-Za-z_][A-Za-z0-9_]*`), so the `.` and `/` that join them cannot occur inside
 /// them: each name is injective in (dataset, asset), or (location, asset) for the
 /// table's lake directory. [`crate::names`] records them as each asset is resolved and
 /// checks, once all are, that no two assets share one, ignoring case. The `write_*`
 /// forms stream a name into a sink, so that check allocates nothing per asset.
-impl Replication {
-    /// The lake table, `<dataset>.<asset>`, as name parts.
+impl LakeAsset {
+    pub fn dataset(&self) -> &str {
+        &self.resolved.dataset
+    }
+
+    pub fn asset(&self) -> &str {
+        &self.resolved.asset
+    }
+
+    /// The table the asset writes (its own name; `<model>_metrics` for a model).
+    pub fn table(&self) -> &str {
+        &self.resolved.table
+    }
+
+    /// The file it is replicated from, if it is.
+    pub fn file_source(&self) -> Option<&FileSource> {
+        match &self.resolved.computation {
+            Computation::Replicate(source) => Some(source),
+            _ => None,
+        }
+    }
+
+    /// How the computed rows are staged: `csv` (a replicated file) or `parquet`.
+    pub fn staging_format(&self) -> &'static str {
+        match self.resolved.computation {
+            Computation::Replicate(_) => "csv",
+            _ => "parquet",
+        }
+    }
+
+    /// The lake table, `<dataset>.<table>`, as name parts.
     pub fn target_table(&self) -> [&str; 2] {
-        [&self.dataset, &self.asset]
+        [self.dataset(), self.table()]
     }
 
     /// The staging view, `_staging."<dataset>.<asset>"`, as name parts.
@@ -57,29 +75,29 @@ impl Replication {
         ]
     }
 
-    /// The staging view's name within [`STAGING_SCHEMA`]: `<dataset>.<asset>`. A quoted
+    /// The staging view's name within [`STAGING_SCHEMA`]: `<dataset>.<table>`. A quoted
     /// identifier may hold the dot that keeps `a`/`b__c` apart from `a__b`/`c`.
     pub fn write_staging_view_name(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        write!(out, "{}.{}", self.dataset, self.asset)
+        write!(out, "{}.{}", self.dataset(), self.table())
     }
 
-    /// The staged CSV file, lake-relative: `_staging/<dataset>/<asset>.csv`.
+    /// The staged file, lake-relative: `_staging/<dataset>/<table>.<csv|parquet>`.
     pub fn staging_file(&self) -> String {
         render(|out| self.write_staging_file(out))
     }
 
     pub fn write_staging_file(&self, out: &mut impl fmt::Write) -> fmt::Result {
         self.write_staging_dir(out)?;
-        write!(out, "/{}.csv", self.asset)
+        write!(out, "/{}.{}", self.table(), self.staging_format())
     }
 
     /// The directory of the dataset's staged files, lake-relative: `_staging/<dataset>`.
     pub fn write_staging_dir(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        write!(out, "{STAGING_SCHEMA}/{}", self.dataset)
+        write!(out, "{STAGING_SCHEMA}/{}", self.dataset())
     }
 
     /// The table's file in its target encoding, lake-relative:
-    /// `<location>/<asset>/<asset>.<format>` (inside [`Replication::target_dir`]).
+    /// `<location>/<table>/<table>.<format>` (inside [`LakeAsset::target_dir`]).
     pub fn target_file(&self) -> String {
         render(|out| self.write_target_file(out))
     }
@@ -88,7 +106,9 @@ impl Replication {
         write!(
             out,
             "{}/{}.{}",
-            self.target_dir, self.asset, self.target_format
+            self.target_dir,
+            self.table(),
+            self.target_format
         )
     }
 
@@ -102,17 +122,21 @@ impl Replication {
         write!(
             out,
             "{}/{}.{}.",
-            self.tmp_dir.trim_end_matches('/'),
-            self.dataset,
-            self.asset,
+            self.resolved.tmp_dir.trim_end_matches('/'),
+            self.dataset(),
+            self.asset(),
         )
     }
 
-    pub fn column_types(&self, engine: Engine) -> Vec<(String, &'static str)> {
-        self.columns
-            .iter()
-            .map(|(name, kind)| (name.clone(), kind.column_type(engine)))
-            .collect()
+    /// The declared columns with their types in `engine`, `None` when the computation
+    /// decides them.
+    pub fn column_types(&self, engine: Engine) -> Option<Vec<(String, &'static str, bool)>> {
+        self.resolved.columns.as_ref().map(|columns| {
+            columns
+                .iter()
+                .map(|c| (c.name.clone(), c.kind.column_type(engine), c.nullable))
+                .collect()
+        })
     }
 }
 
@@ -123,80 +147,52 @@ fn render(write: impl FnOnce(&mut String) -> fmt::Result) -> String {
     out
 }
 
-/// The replication an asset needs, or `None` when its setup is not a replication.
-pub fn replication(tree: &ConceptTree, node: usize) -> Result<Option<Replication>> {
-    let (Some(dataset), Some(asset)) = (tree.dataset_of(node), tree.asset_of(node)) else {
+/// The asset at `node` as the embedded lake computes it, or `None` when it is not
+/// computed.
+pub fn lake_asset(tree: &ConceptTree, node: usize) -> Result<Option<LakeAsset>> {
+    let Some(resolved) = resolve(tree, node)? else {
         return Ok(None);
     };
-    let Asset::StaticDataTable(table) = asset;
     let path = tree.display_path(node);
-    let (source, target, tmp_dir, tmp_encoding) = match &table.setup {
-        StorageSetup::RemoteStorageSetup(setup) => (
-            &setup.remote,
-            None,
-            setup
-                .tmp_dir
-                .clone()
-                .unwrap_or_else(|| format!("tmp/{}", dataset.name)),
-            None,
-        ),
-        StorageSetup::ReplicationStorageSetup(setup) => {
-            if setup.targets.len() != 1 {
-                return Err(AoristError::new(
-                    ErrorKind::UnsupportedStorage,
-                    format!("{path} / setup.targets"),
-                    format!(
-                        "the embedded lake replicates into exactly one target, not {}",
-                        setup.targets.len()
-                    ),
-                    "declare one HiveTableStorage target per asset",
-                ));
-            }
-            (
-                &setup.source,
-                setup.targets.first(),
-                setup.tmp_dir.clone(),
-                Some(&setup.tmp_encoding),
-            )
-        }
-        StorageSetup::LocalStorageSetup(_) => return Ok(None),
-    };
     check_endpoints(tree, &path)?;
-    if let Some(encoding) = tmp_encoding {
-        match encoding {
-            Encoding::CSVEncoding(csv) if csv.compression.is_none() && csv.header.is_none() => {}
-            other => {
-                return Err(AoristError::new(
-                    ErrorKind::UnsupportedStorage,
-                    format!("{path} / setup.tmp_encoding"),
-                    format!(
-                        "the temporary encoding must be a plain CSVEncoding(), not {}",
-                        other.kind()
-                    ),
-                    "pass CSVEncoding() as tmp_encoding",
-                ));
-            }
+    let (target_format, lake_dir) = match &resolved.target {
+        None => ("parquet", resolved.dataset.clone()),
+        Some(storage) => {
+            let field = match resolved.computation {
+                Computation::Replicate(_) => "setup.targets[0]",
+                _ => "setup.target",
+            };
+            lake_target(storage, &format!("{path} / {field}"))?
         }
-    }
-    let (source_url, sha256, source_encoding) = source_file(source, &path)?;
-    let (compression, header_lines, source_format) = source_shape(source_encoding, &path)?;
-    let (target_format, lake_dir) = match target {
-        None => ("parquet", dataset.name.clone()),
-        Some(storage) => lake_target(storage, &path)?,
     };
-    Ok(Some(Replication {
-        dataset: dataset.name.clone(),
-        asset: table.name.clone(),
-        source_url,
-        sha256,
-        compression,
-        header_lines,
-        source_format,
-        tmp_dir,
+    let target_dir = format!("{lake_dir}/{}", resolved.table);
+    let mut source_files = Vec::with_capacity(resolved.sources.len());
+    for source in &resolved.sources {
+        let file = match &source.model_file {
+            Some(file) => file.clone(),
+            None => match lake_asset(tree, source.node)? {
+                Some(view) => view.target_file(),
+                None => {
+                    return Err(AoristError::new(
+                        ErrorKind::UnsatisfiableConstraint,
+                        format!("{path} / setup.source_asset_names[{:?}]", source.role),
+                        format!(
+                            "{}.{} is not computed by aorist (it has a LocalStorageSetup), \
+                             so it cannot be read as a lake table",
+                            source.dataset, source.table
+                        ),
+                        "compute from an asset that is replicated into the lake or derived",
+                    ))
+                }
+            },
+        };
+        source_files.push(file);
+    }
+    Ok(Some(LakeAsset {
+        resolved,
         target_format,
-        target_dir: format!("{lake_dir}/{}", table.name),
-        columns: columns(table),
-        nullable: nullable(table),
+        target_dir,
+        source_files,
     }))
 }
 
@@ -225,90 +221,11 @@ fn check_endpoints(tree: &ConceptTree, path: &str) -> Result<()> {
     ))
 }
 
-fn source_file<'a>(
-    storage: &'a Storage,
-    path: &str,
-) -> Result<(String, Option<String>, &'a Encoding)> {
-    let unsupported = |what: String| {
-        AoristError::new(
-            ErrorKind::UnsupportedStorage,
-            format!("{path} / setup.source"),
-            what,
-            "replicate from a RemoteStorage with a WebLocation, or a LocalFileStorage",
-        )
-    };
-    match storage {
-        Storage::RemoteStorage(remote) => match &remote.location {
-            Location::WebLocation(web) => {
-                Ok((web.address.clone(), remote.sha256.clone(), &remote.encoding))
-            }
-            Location::LocalFileSystemLocation(local) => {
-                Ok((local.path.clone(), remote.sha256.clone(), &remote.encoding))
-            }
-            other => Err(unsupported(format!(
-                "the embedded lake cannot download from a {}",
-                other.kind()
-            ))),
-        },
-        Storage::LocalFileStorage(local) => match &local.location {
-            Location::LocalFileSystemLocation(location) => {
-                Ok((location.path.clone(), None, &local.encoding))
-            }
-            other => Err(unsupported(format!(
-                "a LocalFileStorage must be at a LocalFileSystemLocation, not a {}",
-                other.kind()
-            ))),
-        },
-        other => Err(unsupported(format!(
-            "a {} is not a file source the embedded lake can replicate",
-            other.kind()
-        ))),
-    }
-}
-
-fn source_shape(
-    encoding: &Encoding,
-    path: &str,
-) -> Result<(Option<&'static str>, i64, &'static str)> {
-    let compression_name = |compression: &Option<crate::Compression>| {
-        compression.as_ref().map(|c| match c {
-            crate::Compression::GzipCompression(_) => "gzip",
-            crate::Compression::ZipCompression(_) => "zip",
-            crate::Compression::BZip2Compression(_) => "bz2",
-        })
-    };
-    let header = |header: &Option<crate::CSVHeader>| header.as_ref().map_or(0, |h| h.num_lines);
-    match encoding {
-        Encoding::CSVEncoding(csv) => Ok((
-            compression_name(&csv.compression),
-            header(&csv.header),
-            "csv",
-        )),
-        Encoding::TSVEncoding(tsv) => Ok((
-            compression_name(&tsv.compression),
-            header(&tsv.header),
-            "tsv",
-        )),
-        Encoding::NewlineDelimitedJSONEncoding(json) => {
-            Ok((compression_name(&json.compression), 0, "jsonl"))
-        }
-        other => Err(AoristError::new(
-            ErrorKind::UnsupportedStorage,
-            format!("{path} / setup.source.encoding"),
-            format!(
-                "the embedded lake cannot replicate a source encoded as {}",
-                other.kind()
-            ),
-            "use a CSVEncoding, TSVEncoding or NewlineDelimitedJSONEncoding source",
-        )),
-    }
-}
-
-fn lake_target(storage: &Storage, path: &str) -> Result<(&'static str, String)> {
+fn lake_target(storage: &Storage, field: &str) -> Result<(&'static str, String)> {
     let Storage::HiveTableStorage(hive) = storage else {
         return Err(AoristError::new(
             ErrorKind::UnsupportedStorage,
-            format!("{path} / setup.targets[0]"),
+            field.to_string(),
             format!("the embedded lake cannot serve a {} target", storage.kind()),
             "replicate into HiveTableStorage(location=MinioLocation(name=...), \
              encoding=ORCEncoding() or ParquetEncoding())",
@@ -320,7 +237,7 @@ fn lake_target(storage: &Storage, path: &str) -> Result<(&'static str, String)> 
         other => {
             return Err(AoristError::new(
                 ErrorKind::UnsupportedStorage,
-                format!("{path} / setup.targets[0].encoding"),
+                format!("{field}.encoding"),
                 format!("lake tables are ORC or Parquet, not {}", other.kind()),
                 "use ORCEncoding() or ParquetEncoding()",
             ))
@@ -331,7 +248,7 @@ fn lake_target(storage: &Storage, path: &str) -> Result<(&'static str, String)> 
         other => {
             return Err(AoristError::new(
                 ErrorKind::UnsupportedStorage,
-                format!("{path} / setup.targets[0].location"),
+                format!("{field}.location"),
                 format!(
                     "a lake table lives at a MinioLocation, not a {}",
                     other.kind()
@@ -341,24 +258,4 @@ fn lake_target(storage: &Storage, path: &str) -> Result<(&'static str, String)> 
         }
     };
     Ok((format, dir))
-}
-
-fn columns(table: &StaticDataTable) -> Vec<(String, AttributeKind)> {
-    match &table.schema {
-        crate::Schema::TabularSchema(schema) => schema
-            .attributes
-            .iter()
-            .map(|attribute| (attribute.name.clone(), attribute.kind))
-            .collect(),
-    }
-}
-
-fn nullable(table: &StaticDataTable) -> Vec<bool> {
-    match &table.schema {
-        crate::Schema::TabularSchema(schema) => schema
-            .attributes
-            .iter()
-            .map(|attribute| attribute.nullable)
-            .collect(),
-    }
 }

@@ -9,6 +9,8 @@
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod generated;
+pub mod asset;
+pub mod graph;
 pub mod lake;
 pub mod names;
 
@@ -60,6 +62,9 @@ pub struct Node {
 pub struct ConceptTree {
     pub universe: Universe,
     pub nodes: Vec<Node>,
+    /// Per node: the assets it is computed from, as (role, node), sorted by role
+    /// (empty for concepts that are not derived assets); see [`graph`].
+    pub sources: Vec<Vec<(String, usize)>>,
 }
 
 impl ConceptTree {
@@ -73,7 +78,9 @@ impl ConceptTree {
                 "construct the universe from aorist's concept classes",
             )
         })?;
-        Ok(ConceptTree::new(universe))
+        let tree = ConceptTree::new(universe);
+        graph::check(&tree)?;
+        Ok(tree)
     }
 
     pub fn new(universe: Universe) -> ConceptTree {
@@ -107,7 +114,13 @@ impl ConceptTree {
                 });
             }
         }
-        ConceptTree { universe, nodes }
+        let mut tree = ConceptTree {
+            universe,
+            nodes,
+            sources: Vec::new(),
+        };
+        tree.sources = graph::sources(&tree);
+        tree
     }
 
     /// `universe 'u' / dataset 'd' / asset 'a'`: how errors and `explain` name a concept.
@@ -175,6 +188,15 @@ impl ConceptTree {
 pub fn asset_name(asset: &Asset) -> &str {
     match asset {
         Asset::StaticDataTable(table) => &table.name,
+        Asset::SupervisedModel(model) => &model.name,
+    }
+}
+
+/// How an asset comes to be: its setup.
+pub fn asset_setup(asset: &Asset) -> &StorageSetup {
+    match asset {
+        Asset::StaticDataTable(table) => &table.setup,
+        Asset::SupervisedModel(model) => &model.setup,
     }
 }
 

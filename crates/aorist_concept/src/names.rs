@@ -17,7 +17,7 @@ use std::fmt::{self, Write};
 
 use aorist_error::{AoristError, ErrorKind, Result};
 
-use crate::lake::{replication, Replication, STAGING_SCHEMA};
+use crate::lake::{lake_asset, LakeAsset, STAGING_SCHEMA};
 use crate::ConceptTree;
 
 /// A kind of derived name, in the order they are checked: a table two assets share is
@@ -65,7 +65,7 @@ impl Derived {
 
     /// Write the name: an object of the database as the SQL that names it
     /// (`"d"."a"`), a path as it is.
-    fn write(self, view: &Replication, out: &mut impl Write) -> fmt::Result {
+    fn write(self, view: &LakeAsset, out: &mut impl Write) -> fmt::Result {
         match self {
             Derived::Table => {
                 let [dataset, asset] = view.target_table();
@@ -89,7 +89,7 @@ impl Derived {
         }
     }
 
-    fn text(self, view: &Replication) -> String {
+    fn text(self, view: &LakeAsset) -> String {
         let mut text = String::new();
         let _ = self.write(view, &mut text);
         match self.space() {
@@ -197,7 +197,7 @@ impl DerivedNames {
     }
 
     /// Record the names `view`, the replication of the asset at `node`, derives.
-    pub fn add(&mut self, tree: &ConceptTree, node: usize, view: &Replication) {
+    pub fn add(&mut self, tree: &ConceptTree, node: usize, view: &LakeAsset) {
         for derived in Derived::ALL {
             if derived == Derived::StagingDir {
                 let dataset = derived.owner(tree, node);
@@ -276,7 +276,7 @@ fn text_of(
     cache: &mut Option<String>,
 ) -> Result<Option<String>> {
     if cache.is_none() {
-        *cache = replication(tree, node)?.map(|view| derived.text(&view));
+        *cache = lake_asset(tree, node)?.map(|view| derived.text(&view));
     }
     Ok(cache.clone())
 }
@@ -348,7 +348,7 @@ mod tests {
     fn recorded(tree: &ConceptTree) -> DerivedNames {
         let mut names = DerivedNames::for_tree(tree);
         for node in 0..tree.nodes.len() {
-            if let Some(view) = replication(tree, node).unwrap() {
+            if let Some(view) = lake_asset(tree, node).unwrap() {
                 names.add(tree, node, &view);
             }
         }
@@ -365,7 +365,7 @@ mod tests {
         let tree = universe(&[("a", "a", &["b__c"]), ("a__b", "a__b", &["c"])]);
         check(&tree).unwrap();
         let views: Vec<String> = (0..tree.nodes.len())
-            .filter_map(|node| replication(&tree, node).unwrap())
+            .filter_map(|node| lake_asset(&tree, node).unwrap())
             .map(|view| view.staging_view().join("/"))
             .collect();
         assert_eq!(views, ["_staging/a.b__c", "_staging/a__b.c"]);

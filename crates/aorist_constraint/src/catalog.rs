@@ -13,6 +13,12 @@ pub enum Condition {
     SourceCompressed,
     SourceHasHeader,
     SourceNotCsv,
+    LakeTable,
+    Derived,
+    Query,
+    Function,
+    Model,
+    Predictions,
 }
 
 impl Condition {
@@ -22,6 +28,12 @@ impl Condition {
             "source_compressed" => Some(Condition::SourceCompressed),
             "source_has_header" => Some(Condition::SourceHasHeader),
             "source_not_csv" => Some(Condition::SourceNotCsv),
+            "lake_table" => Some(Condition::LakeTable),
+            "derived" => Some(Condition::Derived),
+            "query" => Some(Condition::Query),
+            "function" => Some(Condition::Function),
+            "model" => Some(Condition::Model),
+            "predictions" => Some(Condition::Predictions),
             _ => None,
         }
     }
@@ -34,6 +46,12 @@ impl Condition {
             Condition::SourceCompressed => "has a compressed source",
             Condition::SourceHasHeader => "has a source with header lines",
             Condition::SourceNotCsv => "has a source that is not CSV",
+            Condition::LakeTable => "writes a lake table",
+            Condition::Derived => "is computed from other assets",
+            Condition::Query => "is computed by a SQL query",
+            Condition::Function => "is computed by a Python function",
+            Condition::Model => "is a model trained on a table",
+            Condition::Predictions => "holds a model's predictions",
         }
     }
 }
@@ -43,6 +61,8 @@ pub enum Mapping {
     SelfConcept,
     Descendants,
     Ancestor,
+    /// The assets the concept is computed from (its `source_asset_names`).
+    Sources,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +174,7 @@ impl Catalog {
                             "self" => Mapping::SelfConcept,
                             "descendants" => Mapping::Descendants,
                             "ancestor" => Mapping::Ancestor,
+                            "sources" => Mapping::Sources,
                             other => {
                                 return Err(AoristError::catalog(
                                     path.clone(),

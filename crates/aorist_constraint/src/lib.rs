@@ -12,7 +12,8 @@ pub use catalog::{Catalog, Condition, ConstraintDecl, Mapping, Requirement};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use aorist_concept::lake::{replication, Replication};
+use aorist_concept::asset::Computation;
+use aorist_concept::lake::{lake_asset, LakeAsset};
 use aorist_concept::names::DerivedNames;
 use aorist_concept::{ConceptTree, NodeKind};
 use aorist_error::{AoristError, ErrorKind, Result};
@@ -39,9 +40,9 @@ pub struct ConstraintDag {
 /// binding; keeping a million of them here would only cost memory).
 #[derive(Debug, Clone, Copy)]
 struct Shape {
-    compressed: bool,
-    header: bool,
-    csv: bool,
+    /// `Some((compressed, has header, csv))` for a replicated asset.
+    file: Option<(bool, bool, bool)>,
+    computation: &'static str,
 }
 
 /// Evaluates attach conditions, caching each asset's shape (`None`: not replicated).
@@ -58,14 +59,20 @@ impl<'a> Conditions<'a> {
         if let Some(shape) = self.shapes.get(&node) {
             return Ok(*shape);
         }
-        let view: Option<Replication> = replication(self.tree, node)?;
+        let view: Option<LakeAsset> = lake_asset(self.tree, node)?;
         if let Some(view) = &view {
             self.names.add(self.tree, node, view);
         }
         let shape = view.map(|view| Shape {
-            compressed: view.compression.is_some(),
-            header: view.header_lines > 0,
-            csv: view.source_format == "csv",
+            file: match &view.resolved.computation {
+                Computation::Replicate(file) => Some((
+                    file.compression.is_some(),
+                    file.header_lines > 0,
+                    file.format == "csv",
+                )),
+                _ => None,
+            },
+            computation: view.resolved.computation.name(),
         });
         self.shapes.insert(node, shape);
         Ok(shape)
@@ -79,10 +86,22 @@ impl<'a> Conditions<'a> {
         for condition in &decl.when {
             let holds = match (condition, self.shape(node)?) {
                 (_, None) => false,
-                (Condition::Kind, Some(_)) | (Condition::Replicated, Some(_)) => true,
-                (Condition::SourceCompressed, Some(shape)) => shape.compressed,
-                (Condition::SourceHasHeader, Some(shape)) => shape.header,
-                (Condition::SourceNotCsv, Some(shape)) => !shape.csv,
+                (Condition::Kind | Condition::LakeTable, Some(_)) => true,
+                (Condition::Replicated, Some(shape)) => shape.file.is_some(),
+                (Condition::SourceCompressed, Some(shape)) => {
+                    shape.file.is_some_and(|(compressed, _, _)| compressed)
+                }
+                (Condition::SourceHasHeader, Some(shape)) => {
+                    shape.file.is_some_and(|(_, header, _)| header)
+                }
+                (Condition::SourceNotCsv, Some(shape)) => {
+                    shape.file.is_some_and(|(_, _, csv)| !csv)
+                }
+                (Condition::Derived, Some(shape)) => shape.file.is_none(),
+                (Condition::Query, Some(shape)) => shape.computation == "query",
+                (Condition::Function, Some(shape)) => shape.computation == "function",
+                (Condition::Model, Some(shape)) => shape.computation == "train",
+                (Condition::Predictions, Some(shape)) => shape.computation == "predict",
             };
             if !holds {
                 return Ok(Some(*condition));
@@ -179,6 +198,11 @@ pub fn expand(
                 Mapping::SelfConcept => vec![node],
                 Mapping::Descendants => tree.descendants(node, kind),
                 Mapping::Ancestor => tree.ancestor(node, kind).into_iter().collect(),
+                Mapping::Sources => tree
+                    .sources
+                    .get(node)
+                    .map(|sources| sources.iter().map(|(_, source)| *source).collect())
+                    .unwrap_or_default(),
             };
             for target in targets {
                 let mut chosen = None;
@@ -209,7 +233,8 @@ pub fn expand(
                             reasons.join("; ")
                         ),
                         "declare the asset with a setup aorist can compute (a \
-                         RemoteStorageSetup or ReplicationStorageSetup into the lake)",
+                         RemoteStorageSetup or ReplicationStorageSetup into the lake, or \
+                         ComputedFromLocalData)",
                     ));
                 };
                 let dep = get_or_create(option_index, target, &mut instances, &mut worklist);

@@ -120,6 +120,11 @@ fn run(
 ) -> Result<String, AoristError> {
     let mut timings = Timings::default();
     let tree = timings.time("cross", universe)?;
+    match stage {
+        "lineage_text" => return Ok(aorist_concept::graph::lineage_text(&tree)),
+        "lineage_dot" => return Ok(aorist_concept::graph::lineage_dot(&tree)),
+        _ => {}
+    }
     let catalog = Catalog::builtin()?;
     let dag = timings.time("expand", || expand(&tree, &catalog, constraints))?;
     match stage {
@@ -138,7 +143,9 @@ fn run(
         return json(&bound);
     }
     // Past binding only the concepts' paths are needed, not the universe behind them.
-    let ConceptTree { universe, nodes } = tree;
+    let ConceptTree {
+        universe, nodes, ..
+    } = tree;
     drop(universe);
     let compressed = timings.time("compress", || compress(&nodes, &bound));
     drop(bound);
@@ -165,8 +172,8 @@ fn run(
         _ => Err(AoristError::catalog(
             "stage",
             format!(
-                "unknown stage {stage:?}: use dag, dag_text, dag_dot, bound, compressed, ast \
-                 or timings"
+                "unknown stage {stage:?}: use dag, dag_text, dag_dot, lineage_text, \
+                 lineage_dot, bound, compressed, ast or timings"
             ),
         )),
     }

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use aorist_concept::lake::replication;
-use aorist_concept::ConceptTree;
+use aorist_concept::lake::lake_asset;
+use aorist_concept::{asset_setup, ConceptTree, PythonFunction, StorageSetup};
 use aorist_constraint::{Catalog, ConstraintDag};
 use aorist_error::{AoristError, ErrorKind, Result};
 use serde::Serialize;
@@ -82,6 +82,8 @@ pub struct RecipeRef {
 pub struct BoundPlan {
     pub settings: Vec<Setting>,
     pub steps: Vec<BoundStep>,
+    /// The user's Python functions the plan's steps apply, each once, by name.
+    pub functions: Vec<PythonFunction>,
     /// Every recipe of the book, by the index steps refer to.
     pub recipes: Vec<RecipeRef>,
 }
@@ -121,10 +123,13 @@ impl Serialize for BoundPlan {
         #[derive(Serialize)]
         struct Plan<'a> {
             settings: &'a [Setting],
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            functions: Vec<&'a str>,
             steps: Vec<Step<'a>>,
         }
         Plan {
             settings: &self.settings,
+            functions: self.functions.iter().map(|f| f.name.as_str()).collect(),
             steps: self
                 .steps
                 .iter()
@@ -194,7 +199,7 @@ pub fn bind(
             continue;
         }
         if let std::collections::hash_map::Entry::Vacant(entry) = views.entry(instance.node) {
-            let view = replication(tree, instance.node)?;
+            let view = lake_asset(tree, instance.node)?;
             // Facts are computed once per concept and shared by its steps.
             entry.insert(view.map(|view| {
                 let facts = asset_facts(&view, &mut interner);
@@ -284,6 +289,7 @@ pub fn bind(
         step.recipe = Some(recipe_index);
         steps.push(step);
     }
+    let functions = user_functions(tree, dag)?;
     let lake = &tree.universe.endpoints.lake.path;
     Ok(BoundPlan {
         settings: vec![Setting {
@@ -293,6 +299,7 @@ pub fn bind(
                 .to_string(),
         }],
         steps,
+        functions,
         recipes: book
             .recipes
             .iter()
@@ -302,4 +309,46 @@ pub fn bind(
             })
             .collect(),
     })
+}
+
+/// The Python functions of the function assets `dag` computes, each once: two assets
+/// may share a function, but two different functions may not share a name (the
+/// generated program defines each by its name).
+fn user_functions(tree: &ConceptTree, dag: &ConstraintDag) -> Result<Vec<PythonFunction>> {
+    let mut found: BTreeMap<String, (PythonFunction, usize)> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for instance in &dag.instances {
+        if !seen.insert(instance.node) {
+            continue;
+        }
+        let Some(StorageSetup::ComputedFromLocalData(setup)) =
+            tree.asset_of(instance.node).map(asset_setup)
+        else {
+            continue;
+        };
+        let Some(function) = &setup.function else {
+            continue;
+        };
+        match found.get(&function.name) {
+            Some((other, node)) if other.source != function.source => {
+                return Err(AoristError::new(
+                    ErrorKind::DuplicateName,
+                    tree.display_path(instance.node),
+                    format!(
+                        "its function {:?} differs from the function of the same name that \
+                         {} is computed by, and the generated program defines functions by \
+                         name",
+                        function.name,
+                        tree.display_path(*node)
+                    ),
+                    "rename one of the two functions",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                found.insert(function.name.clone(), (function.clone(), instance.node));
+            }
+        }
+    }
+    Ok(found.into_values().map(|(f, _)| f).collect())
 }

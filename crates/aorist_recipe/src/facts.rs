@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use aorist_concept::lake::{Replication, STAGING_SCHEMA};
+use aorist_concept::asset::Computation;
+use aorist_concept::lake::{LakeAsset, STAGING_SCHEMA};
 use aorist_concept::Engine;
 use serde_json::{json, Value};
 
@@ -12,7 +13,7 @@ use crate::bind::Arg;
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 12] = [
+const SHARED: [&str; 16] = [
     "dataset.name",
     "columns.varchar",
     "columns.checked",
@@ -25,6 +26,10 @@ const SHARED: [&str; 12] = [
     "staging.schema",
     "target.schema",
     "target.format",
+    "staging.format",
+    "columns.signature",
+    "computation",
+    "model.hyperparameters",
 ];
 
 /// Equal values of shared facts, allocated once (a 100,000-asset universe would
@@ -46,46 +51,132 @@ impl Interner {
     }
 }
 
-/// Every fact of a replicated asset, by key (`input`/`output` are added by binding).
-pub fn asset_facts(view: &Replication, interner: &mut Interner) -> BTreeMap<&'static str, Arg> {
-    let names: Vec<&String> = view.columns.iter().map(|(name, _)| name).collect();
-    let duckdb: Vec<Value> = view
-        .column_types(Engine::Duckdb)
-        .into_iter()
-        .map(|(name, kind)| json!([name, kind]))
-        .collect();
-    let checked: Vec<Value> = view
-        .column_types(Engine::Duckdb)
-        .into_iter()
-        .zip(&view.nullable)
-        .map(|((name, kind), nullable)| json!([name, kind, nullable]))
-        .collect();
-    let facts = [
-        ("asset.name", json!(view.asset)),
-        ("dataset.name", json!(view.dataset)),
-        ("source.url", json!(view.source_url)),
-        ("source.sha256", json!(view.sha256)),
-        ("source.compression", json!(view.compression)),
-        ("source.header_lines", json!(view.header_lines)),
-        ("source.format", json!(view.source_format)),
+/// Every fact of an asset the lake computes, by key (`input`/`output` are added by
+/// binding). Facts that do not apply to the asset's computation are absent; declared
+/// columns are `null` when the computation decides them.
+pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'static str, Arg> {
+    let typed = view.column_types(Engine::Duckdb);
+    let names: Option<Vec<&String>> = typed
+        .as_ref()
+        .map(|columns| columns.iter().map(|(name, _, _)| name).collect());
+    let duckdb: Option<Vec<Value>> = typed.as_ref().map(|columns| {
+        columns
+            .iter()
+            .map(|(name, kind, _)| json!([name, kind]))
+            .collect()
+    });
+    let checked: Option<Vec<Value>> = typed.as_ref().map(|columns| {
+        columns
+            .iter()
+            .map(|(name, kind, nullable)| json!([name, kind, nullable]))
+            .collect()
+    });
+    let signature: Option<String> = typed.as_ref().map(|columns| {
+        columns
+            .iter()
+            .map(|(name, kind, _)| format!("{name} {kind}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let resolved = &view.resolved;
+    let mut facts: Vec<(&'static str, Value)> = vec![
+        ("asset.name", json!(resolved.asset)),
+        ("dataset.name", json!(resolved.dataset)),
+        ("computation", json!(resolved.computation.name())),
         ("columns.names", json!(names)),
-        ("columns.duckdb", Value::Array(duckdb)),
+        ("columns.duckdb", json!(duckdb)),
         // Staged files are read as text and converted exactly by `columns.checked`.
         (
             "columns.varchar",
-            Value::Array(names.iter().map(|name| json!([name, "VARCHAR"])).collect()),
+            json!(names.as_ref().map(|names| names
+                .iter()
+                .map(|name| json!([name, "VARCHAR"]))
+                .collect::<Vec<_>>())),
         ),
-        ("columns.checked", Value::Array(checked)),
+        ("columns.checked", json!(checked)),
+        ("columns.signature", json!(signature)),
         // Names come from the view, where each is defined once (and checked against
         // every other asset's when the asset was resolved).
         ("staging.schema", json!([STAGING_SCHEMA])),
         ("staging.table", json!(view.staging_view())),
         ("staging.file", json!(view.staging_file())),
-        ("target.schema", json!([view.dataset])),
+        ("staging.format", json!(view.staging_format())),
+        ("target.schema", json!([resolved.dataset])),
         ("target.table", json!(view.target_table())),
         ("target.format", json!(view.target_format)),
         ("target.file", json!(view.target_file())),
     ];
+    if let Some(source) = view.file_source() {
+        facts.extend([
+            ("source.url", json!(source.url)),
+            ("source.sha256", json!(source.sha256)),
+            ("source.compression", json!(source.compression)),
+            ("source.header_lines", json!(source.header_lines)),
+            ("source.format", json!(source.format)),
+        ]);
+    }
+    if !resolved.sources.is_empty() {
+        // Each source's published file carries the marker that chains trust: the
+        // model file for a model, the table's file otherwise.
+        let tables: Vec<Value> = resolved
+            .sources
+            .iter()
+            .map(|s| json!([s.role, s.dataset, s.table]))
+            .collect();
+        facts.push(("sources.tables", Value::Array(tables)));
+        facts.push(("sources.files", json!(view.source_files)));
+    }
+    match &resolved.computation {
+        Computation::Replicate(_) => {}
+        Computation::Query { sql } => facts.push(("query.sql", json!(sql))),
+        Computation::Function { name } => facts.push(("function.name", json!(name))),
+        Computation::Train(model) => {
+            let table = resolved
+                .sources
+                .first()
+                .map(|s| json!([s.dataset, s.table]))
+                .unwrap_or(Value::Null);
+            facts.extend([
+                ("model.kind", json!(model.kind)),
+                ("model.algorithm", json!(model.algorithm)),
+                (
+                    "model.hyperparameters",
+                    Value::Array(
+                        model
+                            .hyperparameters
+                            .iter()
+                            .map(|(k, v)| json!([k, v]))
+                            .collect(),
+                    ),
+                ),
+                ("model.features", json!(model.features)),
+                ("model.objective", json!(model.objective)),
+                ("model.training_table", table),
+                ("model.file", json!(model.file)),
+            ]);
+        }
+        Computation::Predict {
+            model,
+            data,
+            keys,
+            column,
+        } => {
+            let table = resolved
+                .sources
+                .iter()
+                .find(|s| &s.role == data)
+                .map(|s| json!([s.dataset, s.table]))
+                .unwrap_or(Value::Null);
+            facts.extend([
+                ("predictions.model_file", json!(model.file)),
+                ("predictions.kind", json!(model.kind)),
+                ("predictions.features", json!(model.features)),
+                ("predictions.data", table),
+                ("predictions.keys", json!(keys)),
+                ("predictions.column", json!(column)),
+            ]);
+        }
+    }
     let mut out: BTreeMap<&'static str, Arg> = facts
         .into_iter()
         .map(|(key, value)| (key, Arg::Literal(interner.intern(key, value))))
