@@ -64,7 +64,8 @@ class DataSetMethods:
             schema = getattr(asset, "schema", None)
             template = getattr(schema, "datum_template", None)
             name = getattr(template, "name", None)
-            if name is None or name in templates:
+            # A predictions template is derived from its model, not declared by the dataset.
+            if name is None or name in templates or isinstance(template, PredictionsMethods):
                 continue
             raise UnknownReferenceError(
                 _unknown(
@@ -273,6 +274,12 @@ class ComputedMethods:
 
 class PythonFunctionMethods:
     """A captured function: its parameters are read from its source."""
+
+    def _check_references(self) -> None:
+        """The source is one plain def; its imports bind every global name it reads."""
+        from aorist._capture import check_function
+
+        check_function(self)
 
     def parameters(self) -> list[str]:
         import ast

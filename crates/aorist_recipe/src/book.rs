@@ -424,17 +424,43 @@ fn split_header(text: &str, prefix: &str) -> (String, String) {
     (header, body.join("\n"))
 }
 
-/// Python import lines at the top of a body, and the code after them.
+/// Python import lines at the top of a body, and the code after them. A parenthesised
+/// import spanning lines (as black writes a long one) becomes one line.
 fn split_imports(body: &str) -> (Vec<String>, String) {
-    let mut imports = Vec::new();
+    let mut imports: Vec<String> = Vec::new();
     let mut rest = Vec::new();
     let mut in_imports = true;
+    let mut open: Option<String> = None;
     for line in body.lines() {
+        if let Some(mut text) = open.take() {
+            let part = line.trim().trim_end_matches(',');
+            if part == ")" || part.is_empty() {
+                if part == ")" {
+                    imports.push(text);
+                } else {
+                    open = Some(text);
+                }
+            } else {
+                if !text.ends_with("import ") {
+                    text.push_str(", ");
+                }
+                text.push_str(part.trim_end_matches(')').trim_end_matches(','));
+                if line.trim_end().ends_with(')') {
+                    imports.push(text);
+                } else {
+                    open = Some(text);
+                }
+            }
+            continue;
+        }
         if in_imports
             && (line.trim().is_empty() || line.starts_with("import ") || line.starts_with("from "))
         {
-            if !line.trim().is_empty() {
-                imports.push(line.trim().to_string());
+            let text = line.trim();
+            if let Some(head) = text.strip_suffix('(') {
+                open = Some(head.to_string());
+            } else if !text.is_empty() {
+                imports.push(text.to_string());
             }
             continue;
         }
