@@ -111,7 +111,8 @@ def test_an_unknown_source_names_the_path_and_the_nearest_assets() -> None:
         plans(broken)
     message = str(raised.value)
     assert message.startswith(
-        "universe 'lab' / dataset 'graphs' / asset 'degrees' / setup.source_asset_names[\"edges\"]: "
+        "universe 'lab' / dataset 'graphs' / asset 'degrees' / "
+        'setup.source_asset_names["edges"]: '
     )
     assert "'graphs' has no asset \"ca_grqx\"" in message
     suggested = re.findall(r'"(\w+)"', fix_of(raised.value))

@@ -1,4 +1,4 @@
-"""Derived assets: SQL over two datasets, a chain, a Python function, a model and its predictions."""
+"""Derived assets: SQL over two datasets, a chain, a function, a model and its predictions."""
 
 import sys
 from pathlib import Path
