@@ -11,7 +11,8 @@ import uuid
 
 # Each output file OUT of a step has a marker OUT.done, written after OUT is in place:
 #   line 1: the step's key: a digest of its recipe, parameters and its input's marker
-#   line 2: the input file it read (empty for none); later lines: facts (digests).
+#   line 2: the input file it read (empty for none; several are tab-separated);
+#   later lines: facts (digests).
 # A step is skipped only when OUT exists and its marker holds the key the step has now,
 # so a changed parameter reruns the step and, through the keys, every step after it.
 
@@ -36,19 +37,24 @@ def unique_part(path: str) -> str:
     return f"{path}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
 
 
-def invalidate(path: str | None) -> None:
-    """Distrust `path` and everything it was made from: their markers go, files stay.
+def invalidate(path: str | list[str] | None) -> None:
+    """Distrust `path` (or each of a list) and everything it was made from: their
+    markers go, files stay.
 
     A step that fails on its input calls this, so that once the source is fixed the
     next run makes every file again, with no one deleting anything by hand.
     """
+    pending = list(path) if isinstance(path, list) else [path]
     seen = set()
-    while path and path not in seen:
+    while pending:
+        path = pending.pop()
+        if not path or path in seen:
+            continue
         seen.add(path)
         lines = marker_text(path).split("\n")
         with contextlib.suppress(FileNotFoundError):
             os.remove(path + ".done")
-        path = lines[1] if len(lines) > 1 else ""
+        pending.extend(lines[1].split("\t") if len(lines) > 1 else [])
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -66,22 +72,27 @@ def write_atomically(path: str, text: str) -> None:
 class Output:
     """The file a step writes: `part` to write, `facts` to record in its marker."""
 
-    def __init__(self, path: str, key: str, source: str | None) -> None:
+    def __init__(self, path: str, key: str, source: str | list[str] | None) -> None:
         self.path, self.key, self.source = path, key, source
         self.part = unique_part(path)
         self.facts: list[str] = []
 
 
 @contextlib.contextmanager
-def producing(destination: str, parts: list, source: str | None = None):
+def producing(destination: str, parts: list, source: str | list[str] | None = None):
     """Yield an `Output` to write, or None when an earlier run already made it.
 
     `parts` are what decides the content besides the input (recipe name, parameters);
-    `source` is the input file, whose marker joins the key. On success the part is
-    renamed onto `destination` and the marker written; on failure the part is removed
-    and the input distrusted.
+    `source` is the input file (or a list of them), whose marker joins the key. On
+    success the part is renamed onto `destination` and the marker written; on failure
+    the part is removed and the input distrusted.
     """
-    key = step_key(*parts, marker_text(source) if source else "")
+    if isinstance(source, list):
+        key = step_key(*parts, [marker_text(path) for path in source])
+        recorded = "\t".join(source)
+    else:
+        key = step_key(*parts, marker_text(source) if source else "")
+        recorded = source or ""
     if os.path.exists(destination) and marker_text(destination).split("\n")[0] == key:
         yield None
         return
@@ -98,7 +109,7 @@ def producing(destination: str, parts: list, source: str | None = None):
         if isinstance(error, Exception):
             invalidate(source)
         raise
-    lines = [key, source or "", *output.facts]
+    lines = [key, recorded, *output.facts]
     write_atomically(destination + ".done", "\n".join(lines) + "\n")
 
 
