@@ -7,6 +7,7 @@ split (numbers, not thresholds).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -44,10 +45,11 @@ from aorist import (
 from conftest import airflow, lake_columns, lake_query, run_generated
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "cases"))
-
-import wine as wine_example  # noqa: E402
+_spec = importlib.util.spec_from_file_location("wine_example", ROOT / "examples" / "wine.py")
+assert _spec is not None and _spec.loader is not None
+wine_example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(wine_example)
 
 # --------------------------------------------------------------------------- the wine models
 
