@@ -4,7 +4,14 @@ from aorist import *
 code = dag(universe, ["AllAssetsComputed"], "python")
 """
 
-from aorist._api import dag, dag_files, default_tabular_schema, explain, stage
+from aorist._api import (
+    dag,
+    dag_files,
+    default_tabular_schema,
+    derived_tables,
+    explain,
+    stage,
+)
 from aorist._concepts import *  # noqa: F403 - the concept classes are the public API
 from aorist._concepts import __all__ as _concept_names
 from aorist.errors import *  # noqa: F403
@@ -14,6 +21,7 @@ __all__ = [
     "dag",
     "dag_files",
     "default_tabular_schema",
+    "derived_tables",
     "explain",
     "stage",
     *_concept_names,

@@ -8,6 +8,7 @@ from typing import Any
 
 from aorist import _core
 from aorist._base import IDENTIFIER
+from aorist._capture import derived_tables as derived_tables
 from aorist._concepts import (
     DatumTemplate,
     TabularSchema,
