@@ -391,6 +391,10 @@ def valid(type_: str):
         return scalars[type_]
     if type_ == "int":
         return 1
+    if type_ == "float":
+        return 1.0
+    if type_ == "roles":
+        return {"x": "x"}
     if type_ == "bool":
         return False
     cls = getattr(_concepts, type_)

@@ -1,0 +1,1 @@
+"""A package whose functions import their helpers relatively."""
