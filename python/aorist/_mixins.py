@@ -222,9 +222,8 @@ class ComputedMethods:
 
     def _coerce(self, field: Field, value: Any) -> Any:
         if field.name == "function" and value is not None:
-            from aorist._capture import capture
-
             from aorist import _concepts as c
+            from aorist._capture import capture
 
             if isinstance(value, c.PythonFunction):
                 return value
@@ -305,8 +304,15 @@ class PredictionsMethods:
         return [*self.key_attributes, kind(self.name)]  # type: ignore[attr-defined]
 
 
-REGRESSION = ("SVMRegressionAlgorithm", "RandomForestRegressionAlgorithm", "LinearRegressionAlgorithm")
-CLASSIFICATION = ("RandomForestClassificationAlgorithm", "LogisticRegressionAlgorithm")
+REGRESSION: tuple[str, ...] = (
+    "SVMRegressionAlgorithm",
+    "RandomForestRegressionAlgorithm",
+    "LinearRegressionAlgorithm",
+)
+CLASSIFICATION: tuple[str, ...] = (
+    "RandomForestClassificationAlgorithm",
+    "LogisticRegressionAlgorithm",
+)
 
 
 class SupervisedModelMethods:
