@@ -216,7 +216,7 @@ class StaticDataTable(Asset):
 
 
 class SupervisedModel(SupervisedModelMethods, Asset):
-    """A model trained on a table of the universe; its file is ONNX, its held-out metrics a lake table."""
+    """A model trained on a table; an ONNX file, its held-out metrics a lake table."""
 
     _fields = (
         Field("name", "identifier"),
@@ -455,7 +455,7 @@ class LocalStorageSetup(StorageSetup):
 
 
 class ComputedFromLocalData(ComputedMethods, StorageSetup):
-    """The asset is computed from other assets of the universe (by SQL, a Python function, training or scoring)."""
+    """The asset is computed from other assets (SQL, a Python function, training, scoring)."""
 
     _fields = (
         Field("source_asset_names", "roles"),
@@ -488,7 +488,7 @@ class ComputedFromLocalData(ComputedMethods, StorageSetup):
 
 
 class PythonFunction(PythonFunctionMethods, Concept):
-    """A top-level Python function, captured as source text (pass the function itself as `function=`)."""
+    """A top-level Python function, captured as source text (pass the function itself)."""
 
     _fields = (
         Field("name", "identifier"),

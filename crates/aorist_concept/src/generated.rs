@@ -270,7 +270,7 @@ pub struct StaticDataTable {
     pub comment: Option<String>,
 }
 
-/// A model trained on a table of the universe; its file is ONNX, its held-out metrics a lake table.
+/// A model trained on a table; an ONNX file, its held-out metrics a lake table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SupervisedModel {
     pub name: String,
@@ -363,7 +363,7 @@ pub struct LocalStorageSetup {
     pub tmp_dir: Option<String>,
 }
 
-/// The asset is computed from other assets of the universe (by SQL, a Python function, training or scoring).
+/// The asset is computed from other assets (SQL, a Python function, training, scoring).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComputedFromLocalData {
     pub source_asset_names: std::collections::BTreeMap<String, String>,
@@ -373,7 +373,7 @@ pub struct ComputedFromLocalData {
     pub tmp_dir: Option<String>,
 }
 
-/// A top-level Python function, captured as source text (pass the function itself as `function=`).
+/// A top-level Python function, captured as source text (pass the function itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PythonFunction {
     pub name: String,
