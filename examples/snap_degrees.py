@@ -16,6 +16,12 @@ The asset lineage (`explain(..., view="assets")`) is printed, the program is gen
 with `dag(...)`, written to `<out>/snap_degrees.py` (or `.R`) and run; then the derived
 tables are printed. The `r` dialect needs `Rscript` and the `duckdb` command-line
 program; its Python steps (ORC files, the functions) run with `python3`.
+
+The module also holds the universe for the command line, its sources read from
+$SNAP_SOURCES (by default http://127.0.0.1:8000):
+
+    aorist explain examples/snap_degrees.py --assets [--format dot]
+    aorist generate examples/snap_degrees.py --dialect airflow -o dags/
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.server
+import os
 import random
 import subprocess
 import sys
@@ -153,6 +160,9 @@ def snap_universe(base_url: str) -> Universe:
         assets=derived,
     )
     return Universe(name="snap_degrees", datasets=[snap, graph_stats])
+
+
+snap_degrees = snap_universe(os.environ.get("SNAP_SOURCES", "http://127.0.0.1:8000"))
 
 
 def show_lake(lake: Path) -> None:
