@@ -253,3 +253,15 @@ def test_every_error_is_typed_with_path_cause_and_fix(name: str, build) -> None:
         plans(build())
     path, _, rest = str(raised.value).partition(": ")
     assert path.startswith("universe 'lab'") and "; fix: " in rest
+
+
+def test_splitting_by_dataset_refuses_reads_across_datasets() -> None:
+    from aorist import dag_files
+
+    other = DataSet(name="other", datum_templates=[EDGE], assets=[remote("edges")])
+    mine = DataSet(name="mine", assets=[derived("copy", {"e": "other.edges"}, "SELECT * FROM {e}")])
+    u = Universe(name="lab", datasets=[other, mine])
+    with pytest.raises(DeclarationError) as raised:
+        dag_files(u, ["AllAssetsComputed"], "python", split="dataset")
+    assert "'other.edges'" in str(raised.value) and fix_of(raised.value) == "pass split=None"
+    assert list(dag_files(u, ["AllAssetsComputed"], "python")) == ["lab.py"]

@@ -204,6 +204,18 @@ def dag_files(
             "dataset; fix: declare datasets, or pass split=None"
         )
     constraints = _constraints(constraints)
+    for dataset in universe.datasets:
+        for asset in dataset.assets:
+            roles = getattr(asset.setup, "source_asset_names", None) or {}  # type: ignore[attr-defined]
+            for role, source in roles.items():
+                other = source.partition(".")[0] if "." in source else dataset.name
+                if other != dataset.name:
+                    raise DeclarationError(
+                        f"dag_files: dataset {dataset.name!r} asset {asset.name!r} "  # type: ignore[attr-defined]
+                        f"reads {source!r} (role {role!r}) of dataset {other!r}, and "
+                        "split='dataset' makes one program per dataset, which cannot wait "
+                        "for another's; fix: pass split=None"
+                    )
     fields = {field.name: getattr(universe, field.name) for field in universe._fields}
     files = {}
     for dataset in universe.datasets:

@@ -69,3 +69,12 @@ class Dialect:
             f"dialect {self.name!r}: cannot express a {node.get('node', node)!r} node{detail}; "
             "fix: choose a dialect that supports it, or report this as a bug"
         )
+
+
+# Import names of libraries whose pip distribution is named otherwise.
+PIP_NAMES = {"sklearn": "scikit-learn"}
+
+
+def pip_names(libraries: list[str]) -> list[str]:
+    """The distributions to pip install for `libraries` (import names), sorted."""
+    return sorted({PIP_NAMES.get(name, name) for name in libraries})
