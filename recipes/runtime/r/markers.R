@@ -10,7 +10,8 @@
 # place:
 #   line 1: the step's key: a digest of its recipe, parameters and its input's
 #           marker
-#   line 2: the input file it read (empty for none); later lines: facts.
+#   line 2: the input file it read (empty for none; several are
+#           tab-separated); later lines: facts.
 # A step is skipped only when OUT exists and its marker holds the key the step
 # has now, so a changed parameter reruns the step and, through the keys, every
 # step after it.
@@ -61,16 +62,23 @@ unique_part <- function(path) {
 }
 
 invalidate <- function(path) {
-  # Distrust path and everything it was made from: their markers go, the
-  # files stay. A step failing on its input calls this, so that once the
-  # source is fixed the next run makes every file again.
+  # Distrust path (or each of several) and everything it was made from:
+  # their markers go, the files stay. A step failing on its input calls
+  # this, so that once the source is fixed the next run makes every file
+  # again.
   seen <- character(0)
-  while (length(path) == 1 && !is.na(path) && nzchar(path) &&
-           !path %in% seen) {
+  pending <- as.character(unlist(path))
+  while (length(pending) > 0) {
+    path <- pending[[1]]
+    pending <- pending[-1]
+    if (is.na(path) || !nzchar(path) || path %in% seen) {
+      next
+    }
     seen <- c(seen, path)
     lines <- strsplit(marker_text(path), "\n", fixed = TRUE)
     unlink(paste0(path, ".done"))
-    path <- c(lines[[1]], "", "")[[2]]
+    upstream <- c(lines[[1]], "", "")[[2]]
+    pending <- c(pending, strsplit(upstream, "\t", fixed = TRUE)[[1]])
   }
   invisible(seen)
 }
@@ -88,12 +96,15 @@ write_atomically <- function(path, lines) {
 produce <- function(destination, parts, source, make) {
   # Make destination unless an earlier run made it for the same key.
   # parts: what decides the content besides the input (recipe name,
-  # parameters), a list; source: the input file (NULL for none), whose marker
-  # joins the key. make(part) writes the file part and returns the facts
-  # (a character vector, or NULL) to record in the marker. On success part
-  # is renamed onto destination and the marker written; on an error part is
-  # removed and the input distrusted. Returns whether it made the file.
-  input <- if (is.null(source)) "" else marker_text(source)
+  # parameters), a list; source: the input file (NULL for none, or a vector
+  # of several), whose marker joins the key. make(part) writes the file part
+  # and returns the facts (a character vector, or NULL) to record in the
+  # marker. On success part is renamed onto destination and the marker
+  # written; on an error part is removed and the input distrusted. Returns
+  # whether it made the file.
+  # One input's marker joins the key as text, several as a list.
+  input <- lapply(source, marker_text)
+  input <- if (length(input) > 1) input else c(input, "")[[1]]
   key <- step_key(c(parts, list(input)))
   marker <- strsplit(marker_text(destination), "\n", fixed = TRUE)[[1]]
   if (file.exists(destination) && identical(marker[1], key)) {
@@ -112,7 +123,7 @@ produce <- function(destination, parts, source, make) {
     stop("cannot rename ", part, " to ", destination, call. = FALSE)
   }
   facts <- if (is.character(facts)) facts else character(0)
-  input_path <- if (is.null(source)) "" else source
+  input_path <- paste(source, collapse = "\t")
   write_atomically(paste0(destination, ".done"), c(key, input_path, facts))
   invisible(TRUE)
 }
