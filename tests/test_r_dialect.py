@@ -192,11 +192,18 @@ def test_what_r_cannot_run_is_a_typed_error(http_server) -> None:
         "tmp/snap",
         CSVEncoding(),
     )
+    # Python recipes run from R by default (run_python.R); without Python, none can.
     with pytest.raises(NoRecipeError, match="ConvertedToTargetEncoding.*python"):
-        dag(Universe(name="lab", datasets=[orc]), ["AllAssetsComputed"], "r")
+        dag(
+            Universe(name="lab", datasets=[orc]),
+            ["AllAssetsComputed"],
+            "r",
+            preferences=["r", "sql", "bash"],
+        )
     with pytest.raises(NoRecipeError, match="ConvertedToCSV"):
         dag(
             Universe(name="lab", datasets=[jsonl_dataset(http_server.base_url)]),
             ["AllAssetsComputed"],
             "r",
+            preferences=["r", "sql", "bash"],
         )
