@@ -273,6 +273,7 @@ def python_recipes() -> dict[str, dict]:
 def test_every_r_recipe_is_tested() -> None:
     assert [p.stem for p in R_RECIPES] == [
         "check_table",
+        "compute_query",
         "convert_to_csv",
         "convert_to_target",
         "decompress",
@@ -290,7 +291,7 @@ def test_every_r_recipe_is_tested() -> None:
 
 
 # Every file an R recipe writes is made through produce() (a marker, a unique part).
-WRITERS = ["convert_to_csv", "convert_to_target", "decompress", "download"]
+WRITERS = ["compute_query", "convert_to_csv", "convert_to_target", "decompress", "download"]
 WRITERS += ["remove_header", "store_in_lake"]
 
 
