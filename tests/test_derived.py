@@ -390,3 +390,32 @@ def test_derived_tables_module(http_server, tmp_path: Path) -> None:
     before = lake_state(tmp_path)
     run_generated(code, tmp_path)
     assert lake_state(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- R scripts
+
+
+def test_graphs_with_an_orc_target_and_sql_in_an_r_script(http_server, tmp_path: Path) -> None:
+    """SQL-derived tables run in DuckDB's shell, ORC and the function through python3."""
+    from test_r_dialect import lint, run_r
+
+    serve_graphs(http_server.root)
+    universe = graph_universe(http_server.base_url, ORCEncoding())
+    code = dag(universe, ["AllAssetsComputed"], "r")
+    assert lint(code, tmp_path) == ""
+    run = tmp_path / "run"
+    run.mkdir()
+    run_r(code, run)
+    check_graph_lake(run)
+    assert (run / "lake" / "derived" / "hubs" / "hubs.orc").is_file()
+    before = lake_state(run)
+    run_r(code, run)
+    assert lake_state(run) == before
+
+
+def test_wine_models_in_an_r_script(wine_served, tmp_path: Path) -> None:
+    from test_r_dialect import run_r
+
+    universe, csv_path, n_rows = wine_served
+    run_r(dag(universe, ["AllAssetsComputed"], "r"), tmp_path)
+    check_wine_lake(tmp_path, csv_path, n_rows)

@@ -265,3 +265,24 @@ def test_splitting_by_dataset_refuses_reads_across_datasets() -> None:
         dag_files(u, ["AllAssetsComputed"], "python", split="dataset")
     assert "'other.edges'" in str(raised.value) and fix_of(raised.value) == "pass split=None"
     assert list(dag_files(u, ["AllAssetsComputed"], "python")) == ["lab.py"]
+
+
+def test_two_models_writing_one_file_are_refused() -> None:
+    from aorist import DuplicateNameError
+
+    def dataset(name: str, path: str) -> DataSet:
+        models = LocalFileStorage(
+            location=LocalFileSystemLocation(path=path), encoding=ONNXEncoding()
+        )
+        return DataSet(
+            name=name,
+            datum_templates=[MEASURE],
+            assets=[remote("measures", MEASURE), model(["weight"], target=models)],
+        )
+
+    clash = Universe(name="lab", datasets=[dataset("a", "models"), dataset("b", "models")])
+    with pytest.raises(DuplicateNameError) as raised:
+        plans(clash)
+    assert '"models/size_model.onnx"' in str(raised.value)
+    assert "target paths" in fix_of(raised.value)
+    plans(Universe(name="lab", datasets=[dataset("a", "models/a"), dataset("b", "models/b")]))

@@ -52,6 +52,8 @@ struct Conditions<'a> {
     tree: &'a ConceptTree,
     shapes: HashMap<usize, Option<Shape>>,
     names: DerivedNames,
+    /// Model files (lake-relative, case folded) and the model writing each.
+    model_files: HashMap<String, usize>,
 }
 
 impl<'a> Conditions<'a> {
@@ -62,6 +64,23 @@ impl<'a> Conditions<'a> {
         let view: Option<LakeAsset> = lake_asset(self.tree, node)?;
         if let Some(view) = &view {
             self.names.add(self.tree, node, view);
+            if let Computation::Train(model) = &view.resolved.computation {
+                let folded = model.file.to_ascii_lowercase();
+                if let Some(&other) = self.model_files.get(&folded) {
+                    return Err(AoristError::new(
+                        ErrorKind::DuplicateName,
+                        self.tree.display_path(node),
+                        format!(
+                            "its model file {:?} is also the model file of {}, so each \
+                             training would overwrite the other's model",
+                            model.file,
+                            self.tree.display_path(other)
+                        ),
+                        "give the models different names or target paths",
+                    ));
+                }
+                self.model_files.insert(folded, node);
+            }
         }
         let shape = view.map(|view| Shape {
             file: match &view.resolved.computation {
@@ -121,6 +140,7 @@ pub fn expand(
         tree,
         shapes: HashMap::new(),
         names: DerivedNames::for_tree(tree),
+        model_files: HashMap::new(),
     };
     // One shared name per constraint: a large plan has a million instances.
     let names: Vec<Arc<str>> = catalog
@@ -249,8 +269,10 @@ pub fn expand(
     let Conditions {
         names: derived,
         shapes,
+        model_files,
         ..
     } = conditions;
+    drop(model_files);
     drop(shapes);
     derived.check(tree)?;
     topological(tree, catalog, instances)

@@ -24,6 +24,7 @@ from aorist.dialects._base import (
     data_definition,
     data_table_doc,
     long_rows,
+    pip_names,
 )
 
 WIDTH = 80
@@ -32,9 +33,23 @@ INDENT = "  "
 RUNNER_FORMALS = ("run", "task", "upstream", "fun")
 
 
+# R's reserved words: as a name or an argument name, each must be backquoted.
+R_RESERVED = frozenset(
+    "if else repeat while function for in next break TRUE FALSE NULL Inf NaN NA "
+    "NA_integer_ NA_real_ NA_complex_ NA_character_".split()
+)
+
+
 def r_name(name: str) -> str:
-    """R object names are snake_case (lintr's object_name_linter)."""
-    return name.lower()
+    """R object names are snake_case (lintr's object_name_linter); reserved words are
+    backquoted (a recipe parameter may be called `function`)."""
+    name = name.lower()
+    return f"`{name}`" if name in R_RESERVED else name
+
+
+def quote_reserved(name: str) -> str:
+    """An argument name as R parses it: reserved words backquoted, others as they are."""
+    return f"`{name}`" if name in R_RESERVED else name
 
 
 def escape(value: str) -> str:
@@ -126,7 +141,7 @@ class RPrinter:
 
     def arguments(self, node: Node, show: Callable[[Node], str]) -> list[str]:
         return [show(a) for a in node["args"]] + [
-            f"{k['name']} = {show(k['value'])}" for k in node["kwargs"]
+            f"{quote_reserved(k['name'])} = {show(k['value'])}" for k in node["kwargs"]
         ]
 
     def expr(self, node: Node, first: str, indent: str, suffix: str = "") -> list[str]:
@@ -151,7 +166,7 @@ class RPrinter:
             lines = [first + head]
             for position, (name, value) in enumerate(parts):
                 comma = "," if position < len(parts) - 1 else ""
-                label = f"{name} = " if name else ""
+                label = f"{quote_reserved(name)} = " if name else ""
                 lines += self.expr(value, inner + label, inner, comma)
             lines.append(indent + ")" + suffix)
             return lines
@@ -342,7 +357,7 @@ def python_needs(module: Node) -> str:
     """What the script's Python steps need (run by recipes/runtime/r/run_python.R)."""
     if not any(step.get("language") == "python" for step in module["steps"]):
         return ""
-    libraries = module.get("libraries") or []
+    libraries = pip_names(module.get("libraries") or [])
     packages = f" with the packages {', '.join(libraries)}" if libraries else ""
     return (
         f" The Python steps need Python 3{packages}: they run with `python3`, or the "
