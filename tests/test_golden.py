@@ -20,8 +20,8 @@ CASES = HERE / "cases"
 BAD = CASES / "bad"
 GOLDEN = HERE / "golden"
 UPDATE = os.environ.get("AORIST_UPDATE_GOLDEN") == "1"
-# `*_module.py` files hold functions cases compute with; they are not cases.
-CASE_NAMES = sorted(p.stem for p in CASES.glob("*.py") if not p.stem.endswith("_module"))
+# A case declares `universe`; other modules here hold functions cases and tests use.
+CASE_NAMES = sorted(p.stem for p in CASES.glob("*.py") if "\nuniverse = " in p.read_text())
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.py") if not p.stem.startswith("_"))
 DIALECTS = ["python", "airflow", "jupyter", "r"]
 # R programs run Python recipes (ORC targets, models, functions) through python3.

@@ -187,7 +187,10 @@ pub fn lower(
             if reserved.contains(&function.name) || defined.contains(&function.name) {
                 return Err(AoristError::new(
                     ErrorKind::Declaration,
-                    format!("function {:?} (module {:?})", function.name, function.module),
+                    format!(
+                        "function {:?} (module {:?})",
+                        function.name, function.module
+                    ),
                     "the generated program defines a function or imports a module of this \
                      name itself",
                     "rename the function",
@@ -325,10 +328,8 @@ pub fn lower(
                         // and, if it applies the user's functions, those too.
                         language => {
                             let mut parts: Vec<String> = Vec::new();
-                            let applies = recipe
-                                .parameters
-                                .iter()
-                                .any(|p| p.from == "function.name");
+                            let applies =
+                                recipe.parameters.iter().any(|p| p.from == "function.name");
                             let functions: &[_] = if language == Language::Python && applies {
                                 &plan.functions
                             } else {

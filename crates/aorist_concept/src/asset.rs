@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use crate::graph::qualified;
 use crate::{
-    asset_name, asset_setup, Algorithm, Asset, AttributeKind, ConceptTree, DatumTemplate,
-    Encoding, Location, Schema, Storage, StorageSetup,
+    asset_name, asset_setup, Algorithm, Asset, AttributeKind, ConceptTree, DatumTemplate, Encoding,
+    Location, Schema, Storage, StorageSetup,
 };
 
 /// A file an asset is replicated from.
@@ -240,7 +240,10 @@ fn schema_columns(schema: &Schema) -> Option<Vec<Column>> {
 }
 
 fn source_asset(tree: &ConceptTree, role: &str, node: usize) -> Result<SourceAsset> {
-    let dataset = tree.dataset_of(node).map(|d| d.name.clone()).unwrap_or_default();
+    let dataset = tree
+        .dataset_of(node)
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
     let asset = tree.asset_of(node);
     let name = asset.map(asset_name).unwrap_or_default().to_string();
     let (table, model_file) = match asset {

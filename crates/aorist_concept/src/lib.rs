@@ -6,10 +6,10 @@
 //! universe, its datasets, their assets), their paths, the lake view of an asset and the
 //! check that no two assets derive one name.
 
+pub mod asset;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod generated;
-pub mod asset;
 pub mod graph;
 pub mod lake;
 pub mod names;
