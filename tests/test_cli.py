@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,24 @@ def test_explain_text_and_dot() -> None:
     dot = aorist("explain", str(CASES / "wine.py"), "--format", "dot")
     assert dot.stdout.startswith("digraph constraints {")
     assert dot.stdout.count("->") == text.stdout.count("<-") + text.stdout.count(", ")
+
+
+def test_explain_assets_shows_lineage_as_text_and_dot() -> None:
+    text = aorist("explain", str(CASES / "derived.py"), "--assets")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    order = [line.split()[0] for line in lines]
+    # Sources first: each asset after every asset it is computed from.
+    for line in lines:
+        for source in re.findall(r"=([\w.]+)", line.split("  [")[0]):
+            assert order.index(source) < order.index(line.split()[0]), line
+    assert (
+        "nodes.size_predictions <- data=nodes.measures, model=nodes.size_model  "
+        "[regression predictions of the model in models/size_model.onnx]"
+    ) in lines
+    dot = aorist("explain", str(CASES / "derived.py"), "--assets", "--format", "dot")
+    assert dot.stdout.startswith("digraph lineage {")
+    assert dot.stdout.count("->") == text.stdout.count("=")
 
 
 def test_errors_exit_2_with_the_typed_message() -> None:

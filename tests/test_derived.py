@@ -7,6 +7,7 @@ split (numbers, not thresholds).
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import math
 import sys
@@ -24,6 +25,7 @@ from aorist import (
     CSVHeader,
     DataSet,
     Float64,
+    GzipCompression,
     HiveTableStorage,
     IdentifierTuple,
     KeyInt64Identifier,
@@ -35,6 +37,7 @@ from aorist import (
     RemoteStorageSetup,
     RowStruct,
     StaticDataTable,
+    TSVEncoding,
     UndefinedTabularSchema,
     Universe,
     WebLocation,
@@ -197,6 +200,10 @@ MEASURES = [(1, 0.5, 2.0), (2, 1.5, 4.0), (3, 2.5, 6.5), (4, 3.5, 7.0)]
 
 
 def serve_graphs(root: Path) -> None:
+    # The edges also as SNAP publishes its graphs: gzip TSV under four comment lines.
+    header = "# Directed graph\n# Nodes: 4 Edges: 6\n# sample\n# FromNodeId\tToNodeId\n"
+    body = header + "".join(f"{a}\t{b}\n" for a, b in EDGES)
+    (root / "edges.txt.gz").write_bytes(gzip.compress(body.encode(), mtime=0))
     (root / "edges.csv").write_text(
         "from_id,to_id\n" + "".join(f"{a},{b}\n" for a, b in EDGES), encoding="utf-8"
     )
@@ -206,8 +213,11 @@ def serve_graphs(root: Path) -> None:
     )
 
 
-def graph_universe(base_url: str, target_encoding=None) -> Universe:
-    """Two datasets; SQL joining them, a chain of three SQL tables and a function asset."""
+def graph_universe(base_url: str, target_encoding=None, snap: bool = False) -> Universe:
+    """Two datasets; SQL joining them, a chain of three SQL tables and a function asset.
+
+    With `snap`, the edges are read as SNAP publishes graphs (gzip TSV, 4 header lines).
+    """
     from graph_module import out_degree
 
     edge = IdentifierTuple(
@@ -223,15 +233,15 @@ def graph_universe(base_url: str, target_encoding=None) -> Universe:
     )
 
     def remote(name: str, template) -> StaticDataTable:
+        location = WebLocation(address=f"{base_url}/{name}.csv")
+        encoding = CSVEncoding(header=CSVHeader(num_lines=1))
+        if snap and name == "edges":
+            location = WebLocation(address=f"{base_url}/{name}.txt.gz")
+            encoding = TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=4))
         return StaticDataTable(
             name=name,
             schema=default_tabular_schema(template),
-            setup=RemoteStorageSetup(
-                remote=RemoteStorage(
-                    location=WebLocation(address=f"{base_url}/{name}.csv"),
-                    encoding=CSVEncoding(header=CSVHeader(num_lines=1)),
-                )
-            ),
+            setup=RemoteStorageSetup(remote=RemoteStorage(location=location, encoding=encoding)),
         )
 
     def sql(name: str, sources: dict[str, str], query: str, schema=None) -> StaticDataTable:
@@ -395,12 +405,13 @@ def test_derived_tables_module(http_server, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- R scripts
 
 
-def test_graphs_with_an_orc_target_and_sql_in_an_r_script(http_server, tmp_path: Path) -> None:
-    """SQL-derived tables run in DuckDB's shell, ORC and the function through python3."""
+def test_snap_with_an_orc_target_and_sql_in_an_r_script(http_server, tmp_path: Path) -> None:
+    """SNAP-shaped edges replicated to ORC; SQL-derived tables run in DuckDB's shell, ORC
+    and the function through python3."""
     from test_r_dialect import lint, run_r
 
     serve_graphs(http_server.root)
-    universe = graph_universe(http_server.base_url, ORCEncoding())
+    universe = graph_universe(http_server.base_url, ORCEncoding(), snap=True)
     code = dag(universe, ["AllAssetsComputed"], "r")
     assert lint(code, tmp_path) == ""
     run = tmp_path / "run"

@@ -288,3 +288,72 @@ pub fn lineage_dot(tree: &ConceptTree) -> String {
     out.push_str("}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aorist_error::ErrorKind;
+
+    /// A universe of one dataset `d` whose assets are derived by SQL from the named
+    /// sources, e.g. `[("a", &["b"]), ("b", &[])]`.
+    fn tree(assets: &[(&str, &[&str])]) -> Result<ConceptTree> {
+        let assets: Vec<String> = assets
+            .iter()
+            .map(|(name, sources)| {
+                let roles: Vec<String> = sources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| format!("\"r{i}\": \"{s}\""))
+                    .collect();
+                format!(
+                    r#"{{"kind": "StaticDataTable", "name": "{name}", "tag": null, "comment": null,
+                      "schema": {{"kind": "UndefinedTabularSchema"}},
+                      "setup": {{"kind": "ComputedFromLocalData", "source_asset_names": {{{}}},
+                        "sql": "SELECT 1", "function": null, "tmp_dir": null,
+                        "target": {{"kind": "HiveTableStorage", "layout": {{"kind": "StaticTabularLayout"}},
+                          "location": {{"kind": "MinioLocation", "name": "d"}}, "encoding": {{"kind": "ParquetEncoding"}}}}}}}}"#,
+                    roles.join(", ")
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"name": "u", "datasets": [{{"name": "d", "description": "", "assets": [{}],
+              "datum_templates": [], "access_policies": [], "tag": null}}],
+              "endpoints": {{"lake": {{"path": "lake"}}, "minio": null, "trino": null, "postgres": null, "spark": null, "aws": null}},
+              "users": [], "groups": [], "role_bindings": [], "compliance": null}}"#,
+            assets.join(", ")
+        );
+        ConceptTree::from_json(&text)
+    }
+
+    #[test]
+    fn sources_resolve_and_order_puts_them_first() {
+        let tree = tree(&[("c", &["b"]), ("b", &["a", "d.a"]), ("a", &[])]).unwrap();
+        let names = |nodes: Vec<usize>| -> Vec<String> {
+            nodes.into_iter().map(|n| qualified(&tree, n)).collect()
+        };
+        assert_eq!(names(ordered(&tree)), ["d.a", "d.b", "d.c"]);
+        assert_eq!(tree.sources[3].len(), 2);
+    }
+
+    #[test]
+    fn a_cycle_is_printed_as_asset_paths() {
+        let error = tree(&[("a", &["c"]), ("b", &["a"]), ("c", &["b"])]).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Cycle);
+        assert!(
+            error.cause.contains("d.a <- d.c <- d.b <- d.a"),
+            "{}",
+            error.cause
+        );
+    }
+
+    #[test]
+    fn an_unknown_source_suggests_the_nearest_names() {
+        let error = tree(&[("edges", &[]), ("x", &["edgez"])]).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnknownReference);
+        assert!(error
+            .path
+            .ends_with("asset 'x' / setup.source_asset_names[\"r0\"]"));
+        assert_eq!(error.fix, "did you mean \"edges\"?");
+    }
+}
