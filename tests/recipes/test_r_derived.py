@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_r_recipes import r_literal
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "recipes"
@@ -41,35 +42,6 @@ def r_tools() -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def r_literal(value: object) -> str:
-    """R code for a Python value: None -> NULL, str -> "...", list of str -> c(...),
-    other lists -> list(...), as the r dialect prints them."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if isinstance(value, str):
-        out = []
-        for char in value:
-            if char in '\\"':
-                out.append("\\" + char)
-            elif 32 <= ord(char) < 127:
-                out.append(char)
-            else:
-                out.append(f"\\U{{{ord(char):x}}}")
-        return '"' + "".join(out) + '"'
-    if isinstance(value, (list, tuple)):
-        items = ", ".join(r_literal(v) for v in value)
-        if value and all(isinstance(v, str) for v in value):
-            return f"c({items})"
-        return f"list({items})"
-    raise TypeError(f"no R literal for {value!r}")
 
 
 def rscript(
