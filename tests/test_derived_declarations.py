@@ -286,3 +286,15 @@ def test_two_models_writing_one_file_are_refused() -> None:
     assert '"models/size_model.onnx"' in str(raised.value)
     assert "target paths" in fix_of(raised.value)
     plans(Universe(name="lab", datasets=[dataset("a", "models/a"), dataset("b", "models/b")]))
+
+
+def test_algorithm_hyperparameters_are_checked_at_declaration() -> None:
+    from aorist import LogisticRegressionAlgorithm, SVMRegressionAlgorithm
+
+    with pytest.raises(DeclarationError, match=r"\.c: 0\.0 is not a positive.*fix: pass c > 0"):
+        SVMRegressionAlgorithm(c=0)
+    with pytest.raises(DeclarationError, match=r"\.c: -1\.0 is not a positive"):
+        LogisticRegressionAlgorithm(c=-1)
+    with pytest.raises(DeclarationError, match=r"kernel: 'rfb'.*fix: use one of linear, poly"):
+        SVMRegressionAlgorithm(kernel="rfb")
+    assert SVMRegressionAlgorithm(kernel="linear", c=0.5).c == 0.5

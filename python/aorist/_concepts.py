@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from aorist._base import Concept, Field
 from aorist._mixins import (
+    AlgorithmMethods,
     ComputedMethods,
     DataSetMethods,
     PredictionsMethods,
@@ -819,7 +820,7 @@ class StaticTabularLayout(Layout):
         self._init()
 
 
-class SVMRegressionAlgorithm(Algorithm):
+class SVMRegressionAlgorithm(AlgorithmMethods, Algorithm):
     """Support vector regression (sklearn.svm.SVR)."""
 
     _fields = (
@@ -870,7 +871,7 @@ class RandomForestClassificationAlgorithm(Algorithm):
         self._init(n_estimators=n_estimators, max_depth=max_depth)
 
 
-class LogisticRegressionAlgorithm(Algorithm):
+class LogisticRegressionAlgorithm(AlgorithmMethods, Algorithm):
     """Logistic regression (sklearn.linear_model.LogisticRegression)."""
 
     _fields = (Field("c", "float", default="1.0"),)

@@ -356,3 +356,26 @@ class SupervisedModelMethods:
                 f"{where}.setup: a model is trained on exactly one table, with neither sql "
                 "nor function; fix: pass source_asset_names={'training_dataset': '<table>'}"
             )
+
+
+# The kernels sklearn.svm.SVR accepts by name.
+SVR_KERNELS = ("linear", "poly", "rbf", "sigmoid")
+
+
+class AlgorithmMethods:
+    """Hyperparameters scikit-learn would refuse only at training are refused here."""
+
+    def _check_references(self) -> None:
+        where = self._label()  # type: ignore[attr-defined]
+        c = getattr(self, "c", None)
+        if c is not None and c <= 0:
+            raise DeclarationError(
+                f"{where}.c: {c!r} is not a positive regularisation strength; "
+                "fix: pass c > 0 (1.0 is scikit-learn's default)"
+            )
+        kernel = getattr(self, "kernel", None)
+        if kernel is not None and kernel not in SVR_KERNELS:
+            raise DeclarationError(
+                f"{where}.kernel: {kernel!r} is not a kernel of sklearn.svm.SVR; "
+                f"fix: use one of {', '.join(SVR_KERNELS)}"
+            )
