@@ -37,8 +37,8 @@ pub struct SourceAsset {
     pub dataset: String,
     /// The table it publishes (a model publishes its metrics table).
     pub table: String,
-    /// For a model: its file.
-    pub model_file: Option<String>,
+    /// For a model: what it predicts and where its file is.
+    pub model: Option<ModelSpec>,
 }
 
 /// What a model predicts and how it is trained.
@@ -129,6 +129,17 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
     let path = tree.display_path(node);
     let name = asset_name(asset).to_string();
     let setup = asset_setup(asset);
+    let sources = tree
+        .sources
+        .get(node)
+        .map(|sources| {
+            sources
+                .iter()
+                .map(|(role, source)| source_asset(tree, role, *source))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
     let (computation, target, tmp_dir) = match setup {
         StorageSetup::RemoteStorageSetup(setup) => (
             Computation::Replicate(file_source(&setup.remote, &path)?),
@@ -170,7 +181,7 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
         }
         StorageSetup::LocalStorageSetup(_) => return Ok(None),
         StorageSetup::ComputedFromLocalData(setup) => {
-            let computation = derived(tree, node, asset, &path)?;
+            let computation = derived(tree, node, asset, &sources, &path)?;
             let target = match &computation {
                 // The model file is the target; its metrics table goes to the default.
                 Computation::Train(_) => None,
@@ -199,17 +210,6 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
         (_, Asset::StaticDataTable(table)) => schema_columns(&table.schema),
         (_, Asset::SupervisedModel(_)) => None,
     };
-    let sources = tree
-        .sources
-        .get(node)
-        .map(|sources| {
-            sources
-                .iter()
-                .map(|(role, source)| source_asset(tree, role, *source))
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
     Ok(Some(Resolved {
         dataset: dataset.name.clone(),
         asset: name,
@@ -246,11 +246,8 @@ fn source_asset(tree: &ConceptTree, role: &str, node: usize) -> Result<SourceAss
         .unwrap_or_default();
     let asset = tree.asset_of(node);
     let name = asset.map(asset_name).unwrap_or_default().to_string();
-    let (table, model_file) = match asset {
-        Some(Asset::SupervisedModel(_)) => {
-            let spec = model_spec(tree, node)?;
-            (metrics_table(&name), Some(spec.file))
-        }
+    let (table, model) = match asset {
+        Some(Asset::SupervisedModel(_)) => (metrics_table(&name), Some(model_spec(tree, node)?)),
         _ => (name, None),
     };
     Ok(SourceAsset {
@@ -258,7 +255,7 @@ fn source_asset(tree: &ConceptTree, role: &str, node: usize) -> Result<SourceAss
         node,
         dataset,
         table,
-        model_file,
+        model,
     })
 }
 
@@ -272,11 +269,16 @@ fn declared_columns(tree: &ConceptTree, node: usize) -> Option<Vec<String>> {
     }
 }
 
-fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result<Computation> {
+fn derived(
+    tree: &ConceptTree,
+    node: usize,
+    asset: &Asset,
+    sources: &[SourceAsset],
+    path: &str,
+) -> Result<Computation> {
     let StorageSetup::ComputedFromLocalData(setup) = asset_setup(asset) else {
         return Err(AoristError::catalog(path, "not a derived asset"));
     };
-    let sources = tree.sources.get(node).cloned().unwrap_or_default();
     match asset {
         Asset::SupervisedModel(_) => Ok(Computation::Train(model_spec(tree, node)?)),
         Asset::StaticDataTable(table) => {
@@ -310,10 +312,9 @@ fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result
                     ))
                 }
             };
-            let role_of = |wanted: &str| sources.iter().find(|(role, _)| role == wanted);
-            let model = role_of("model")
-                .filter(|(_, n)| matches!(tree.asset_of(*n), Some(Asset::SupervisedModel(_))));
-            let (Some((_, model_node)), Some((_, data_node)), 2) =
+            let role_of = |wanted: &str| sources.iter().find(|s| s.role == wanted);
+            let model = role_of("model").and_then(|s| Some((s.node, s.model.clone()?)));
+            let (Some((model_node, model)), Some(data), 2) =
                 (model, role_of("data"), sources.len())
             else {
                 return Err(AoristError::new(
@@ -324,7 +325,6 @@ fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result
                     "pass source_asset_names={\"model\": \"<model>\", \"data\": \"<table>\"}",
                 ));
             };
-            let model = model_spec(tree, *model_node)?;
             let expected = if matches!(
                 template,
                 Some(DatumTemplate::PredictionsFromTrainedFloatMeasure(_))
@@ -339,7 +339,7 @@ fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result
                     format!("{path} / schema.datum_template"),
                     format!(
                         "the model {} is a {} model, but the table holds {expected} predictions",
-                        qualified(tree, *model_node),
+                        qualified(tree, model_node),
                         model.kind
                     ),
                     "use PredictionsFromTrainedFloatMeasure for a TrainedFloatMeasure model \
@@ -347,7 +347,7 @@ fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result
                 ));
             }
             let keys: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
-            if let Some(columns) = declared_columns(tree, *data_node) {
+            if let Some(columns) = declared_columns(tree, data.node) {
                 let missing: Vec<&String> = keys
                     .iter()
                     .chain(&model.features)
@@ -360,7 +360,7 @@ fn derived(tree: &ConceptTree, node: usize, asset: &Asset, path: &str) -> Result
                         format!(
                             "the table {} lacks the column(s) {} (the keys and the model's \
                              features); its columns are {}",
-                            qualified(tree, *data_node),
+                            qualified(tree, data.node),
                             quoted_list(&missing),
                             columns.join(", ")
                         ),

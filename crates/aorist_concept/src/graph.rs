@@ -70,15 +70,19 @@ pub fn qualified(tree: &ConceptTree, node: usize) -> String {
 
 /// Refuse references to no asset and cycles among derived assets.
 pub fn check(tree: &ConceptTree) -> Result<()> {
-    let index = index(tree);
     for node in 0..tree.nodes.len() {
         let Some(dataset) = tree.dataset_of(node) else {
             continue;
         };
         for (role, reference) in references(tree, node) {
-            if resolve(&index, &dataset.name, reference).is_some() {
+            // [`sources`] resolved what it could: only a reference to nothing is left.
+            if tree.sources[node]
+                .iter()
+                .any(|(resolved, _)| resolved == role)
+            {
                 continue;
             }
+            let index = index(tree);
             let mut names: Vec<String> = index
                 .keys()
                 .map(|(d, a)| {

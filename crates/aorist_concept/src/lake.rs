@@ -168,8 +168,8 @@ pub fn lake_asset(tree: &ConceptTree, node: usize) -> Result<Option<LakeAsset>> 
     let target_dir = format!("{lake_dir}/{}", resolved.table);
     let mut source_files = Vec::with_capacity(resolved.sources.len());
     for source in &resolved.sources {
-        let file = match &source.model_file {
-            Some(file) => file.clone(),
+        let file = match &source.model {
+            Some(model) => model.file.clone(),
             None => match lake_asset(tree, source.node)? {
                 Some(view) => view.target_file(),
                 None => {

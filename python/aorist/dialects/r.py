@@ -43,8 +43,7 @@ R_RESERVED = frozenset(
 def r_name(name: str) -> str:
     """R object names are snake_case (lintr's object_name_linter); reserved words are
     backquoted (a recipe parameter may be called `function`)."""
-    name = name.lower()
-    return f"`{name}`" if name in R_RESERVED else name
+    return quote_reserved(name.lower())
 
 
 def quote_reserved(name: str) -> str:
