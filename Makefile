@@ -14,8 +14,9 @@ install: ## build the Rust extension, install aorist and the scienz catalog (edi
 install-run: ## build the Rust extension, install aorist (editable) with what generated programs need (duckdb, pyarrow)
 	$(PIP) install --quiet --disable-pip-version-check -e '.[run]'
 
-install-tools: ## install the system tools tests run generated code with (R, duckdb CLI)
+install-tools: ## install the system tools tests run generated code with (R, duckdb CLI, PostgreSQL, Java)
 	bash scripts/install-r.sh
+	bash scripts/install-engines.sh
 
 quickstart: install-run ## generate code for the example universe, run it on the embedded lake, show the tables
 	$(PYTHON) examples/quickstart.py

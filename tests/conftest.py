@@ -49,6 +49,10 @@ if (
     sys.path.insert(0, str(REPO_ROOT / "python"))
 
 RUN_TIMEOUT = 120
+
+# The servers engine tests run against, each a session fixture started on 127.0.0.1 and
+# stopped by pid: PostgreSQL, Spark's environment, an S3-compatible store.
+pytest_plugins = ["server_postgres", "server_spark", "server_s3"]
 LAKE_DIR = "lake"
 LAKE_DB = "lake.duckdb"
 CONSTRAINTS = ["AllAssetsComputed"]
@@ -189,8 +193,11 @@ def _minimal_env() -> dict[str, str]:
     return env
 
 
-def run_generated(code: str, cwd: Path, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """Write ``code`` to ``cwd/main.py``, run it there with a minimal environment.
+def run_generated(
+    code: str, cwd: Path, expect_ok: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Write ``code`` to ``cwd/main.py``, run it there with a minimal environment (plus
+    ``env``: an engine's credentials, say).
 
     Asserts the return code is 0 when ``expect_ok``, non-zero otherwise; the assertion
     message carries the script's output.
@@ -204,7 +211,7 @@ def run_generated(code: str, cwd: Path, expect_ok: bool = True) -> subprocess.Co
         proc = subprocess.run(
             [sys.executable, "main.py"],
             cwd=cwd,
-            env=_minimal_env(),
+            env={**_minimal_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

@@ -1,0 +1,1 @@
+"""Session fixture: the postgres server engine tests run against (filled in below)."""

@@ -1,0 +1,1 @@
+"""Session fixture: the s3 server engine tests run against (filled in below)."""

@@ -1,0 +1,1 @@
+"""Session fixture: the spark server engine tests run against (filled in below)."""
