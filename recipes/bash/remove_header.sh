@@ -5,6 +5,7 @@
 # summary = "The leading header lines of the source file are dropped."
 # libraries = []
 # uses = ["markers"]
+# when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }

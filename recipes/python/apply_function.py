@@ -5,6 +5,7 @@
 # summary = "The asset's Python function is called with each source table as a pyarrow.Table, and the table it returns is staged as a Parquet file."
 # libraries = ["duckdb", "pyarrow"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

@@ -5,6 +5,7 @@
 # summary = "The asset's SQL query runs on the lake's DuckDB database, each {role} bound to its source table as a quoted name, and its rows are staged as a Parquet file."
 # libraries = ["duckdb"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

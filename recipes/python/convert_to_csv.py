@@ -5,6 +5,7 @@
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
 # uses = ["markers"]
+# when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }

@@ -5,6 +5,7 @@
 # summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema fails the step and publishes nothing."
 # libraries = ["duckdb", "pyarrow"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

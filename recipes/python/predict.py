@@ -5,6 +5,7 @@
 # summary = "Every row of the data table is scored by the ONNX model through onnxruntime, and its key columns and prediction are staged as a Parquet file."
 # libraries = ["duckdb", "numpy", "onnxruntime", "pyarrow"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

@@ -5,6 +5,7 @@
 # summary = "The target file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
 # libraries = ["duckdb", "pyarrow"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

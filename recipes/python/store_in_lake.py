@@ -5,6 +5,7 @@
 # summary = "The prepared CSV file is copied into the lake's staging area."
 # libraries = []
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }

@@ -5,6 +5,7 @@
 # summary = "A scikit-learn model is fitted on 80% of the training table, written as an ONNX file that onnxruntime loads, and its held-out metrics are staged as a Parquet file."
 # libraries = ["duckdb", "numpy", "onnxruntime", "pyarrow", "skl2onnx", "sklearn"]
 # uses = ["markers"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

@@ -5,6 +5,7 @@
 # entry = "check_table"
 # summary = "The lake table exists with the schema's columns in order; its row count is reported."
 # libraries = []
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

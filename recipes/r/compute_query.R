@@ -6,6 +6,7 @@
 # summary = "The asset's SQL query runs on the lake's DuckDB database, each {role} bound to its source table as a quoted name, and its rows are staged as a Parquet file."
 # libraries = []
 # uses = ["markers", "duckdb_cli"]
+# when = { engine = ["lake"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

@@ -6,7 +6,7 @@
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
 # uses = ["markers"]
-# when = { "source.format" = ["tsv", "csv"] }
+# when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }

@@ -6,7 +6,7 @@
 # summary = "The staged view is written to the lake as a Parquet file; a value that breaks the schema fails the step and publishes nothing."
 # libraries = []
 # uses = ["markers", "duckdb_cli"]
-# when = { "target.format" = ["parquet"] }
+# when = { engine = ["lake"], "target.format" = ["parquet"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

@@ -6,6 +6,7 @@
 # summary = "The downloaded file is decompressed (gzip, bz2 or a single-member zip) into a temporary file."
 # libraries = []
 # uses = ["markers"]
+# when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "compressed temporary file written by the upstream step" }

@@ -6,7 +6,7 @@
 # summary = "The target Parquet file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
 # libraries = []
 # uses = ["markers", "duckdb_cli"]
-# when = { "target.format" = ["parquet"] }
+# when = { engine = ["lake"], "target.format" = ["parquet"] }
 #
 # [recipe.parameters]
 # lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }

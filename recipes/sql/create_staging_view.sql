@@ -4,7 +4,7 @@
 -- entry = "create_staging_view"
 -- summary = "A staging view reads the computed Parquet file, once its columns (names, order and types) are checked against the declared schema."
 -- libraries = []
--- when = { "staging.format" = ["parquet"] }
+-- when = { engine = ["lake"], "staging.format" = ["parquet"] }
 --
 -- [recipe.parameters]
 -- schema = { from = "staging.schema", sql = "identifier", doc = "staging schema" }

@@ -4,7 +4,7 @@
 -- entry = "create_temporary_table"
 -- summary = "A staging view reads the staged CSV file as text and converts each column exactly to its declared type."
 -- libraries = []
--- when = { "staging.format" = ["csv"] }
+-- when = { engine = ["lake"], "staging.format" = ["csv"] }
 --
 -- [recipe.parameters]
 -- schema = { from = "staging.schema", sql = "identifier", doc = "staging schema" }

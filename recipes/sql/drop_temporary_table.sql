@@ -4,6 +4,7 @@
 -- entry = "drop_temporary_table"
 -- summary = "The staging view is dropped."
 -- libraries = []
+-- when = { engine = ["lake"] }
 --
 -- [recipe.parameters]
 -- table = { from = "staging.table", sql = "identifier", doc = "staging view to drop" }

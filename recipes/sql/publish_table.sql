@@ -4,7 +4,7 @@
 -- entry = "publish_table"
 -- summary = "The target Parquet file is loaded into a table of the lake's DuckDB database, replacing an older version atomically."
 -- libraries = []
--- when = { "target.format" = ["parquet"] }
+-- when = { engine = ["lake"], "target.format" = ["parquet"] }
 --
 -- [recipe.parameters]
 -- schema = { from = "target.schema", sql = "identifier", doc = "schema of the table" }

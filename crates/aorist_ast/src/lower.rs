@@ -24,12 +24,16 @@ pub fn value_expr(value: &Value) -> Expr {
         Value::Array(items) => Expr::List {
             items: items.iter().map(value_expr).collect(),
         },
-        // Facts never produce objects; render one as a list of pairs rather than fail.
-        Value::Object(map) => Expr::List {
-            items: map
+        // An engine's settings: `dict(key=value, ...)` (a named list in R); their keys
+        // are identifiers aorist chooses.
+        Value::Object(map) => Expr::Call {
+            func: "dict".to_string(),
+            args: Vec::new(),
+            kwargs: map
                 .iter()
-                .map(|(k, v)| Expr::Tuple {
-                    items: vec![Expr::Str { value: k.clone() }, value_expr(v)],
+                .map(|(k, v)| Keyword {
+                    name: k.clone(),
+                    value: value_expr(v),
                 })
                 .collect(),
         },

@@ -1,11 +1,15 @@
-//! How the embedded lake sees an asset: where its data comes from, how it is encoded,
-//! and which lake table it must become.
+//! How an engine sees an asset: where its data comes from, how it is encoded, and which
+//! table it must become, with every name the steps use (staging table, staged file,
+//! table files, temporary files).
 //!
-//! This is where "a storage the embedded lake cannot serve" is decided, once, so that
-//! constraint conditions and recipe parameters agree.
+//! Which engine serves the asset is decided in [`crate::engine`], once, so that
+//! constraint conditions and recipe parameters agree. The names are the embedded lake's,
+//! read by each engine relative to its own root (the lake directory, the bucket, the
+//! Spark warehouse); only the staging table differs where an engine's names must.
 
 use crate::asset::{resolve, Computation, FileSource, Resolved};
-use crate::{ConceptTree, Encoding, Engine, Location, Storage};
+use crate::engine::{place, EngineKind, Placement};
+use crate::{ConceptTree, Engine};
 use aorist_error::{AoristError, ErrorKind, Result};
 use std::fmt;
 
@@ -14,7 +18,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LakeAsset {
     pub resolved: Resolved,
-    /// `orc` or `parquet`.
+    /// The engine that computes and stores it.
+    pub engine: EngineKind,
+    /// The schema (database) its table is created in: the dataset, or a PostgreSQL schema.
+    pub schema: String,
+    /// `orc` or `parquet` (`table` for PostgreSQL, whose tables are not files).
     pub target_format: &'static str,
     /// The lake directory the table's files live in, e.g. `snap/ca_astroph`.
     pub target_dir: String,
@@ -62,12 +70,13 @@ impl LakeAsset {
         }
     }
 
-    /// The lake table, `<dataset>.<table>`, as name parts.
+    /// The table, `<schema>.<table>`, as name parts.
     pub fn target_table(&self) -> [&str; 2] {
-        [self.dataset(), self.table()]
+        [&self.schema, self.table()]
     }
 
-    /// The staging view, `_staging."<dataset>.<asset>"`, as name parts.
+    /// The staging view, `_staging."<dataset>.<asset>"`, as name parts (Spark:
+    /// `_staging.<dataset>__<asset>`).
     pub fn staging_view(&self) -> [String; 2] {
         [
             STAGING_SCHEMA.to_string(),
@@ -76,9 +85,16 @@ impl LakeAsset {
     }
 
     /// The staging view's name within [`STAGING_SCHEMA`]: `<dataset>.<table>`. A quoted
-    /// identifier may hold the dot that keeps `a`/`b__c` apart from `a__b`/`c`.
+    /// identifier may hold the dot that keeps `a`/`b__c` apart from `a__b`/`c`; Hive's
+    /// names cannot, so Spark joins them with `__` (and [`crate::names`] reports the rare
+    /// pair that then meets).
     pub fn write_staging_view_name(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        write!(out, "{}.{}", self.dataset(), self.table())
+        let separator = if self.engine == EngineKind::Spark {
+            "__"
+        } else {
+            "."
+        };
+        write!(out, "{}{separator}{}", self.dataset(), self.table())
     }
 
     /// The staged file, lake-relative: `_staging/<dataset>/<table>.<csv|parquet>`.
@@ -147,31 +163,18 @@ fn render(write: impl FnOnce(&mut String) -> fmt::Result) -> String {
     out
 }
 
-/// The asset at `node` as the embedded lake computes it, or `None` when it is not
-/// computed.
+/// The asset at `node` as its engine computes it, or `None` when it is not computed.
 pub fn lake_asset(tree: &ConceptTree, node: usize) -> Result<Option<LakeAsset>> {
     let Some(resolved) = resolve(tree, node)? else {
         return Ok(None);
     };
     let path = tree.display_path(node);
-    check_endpoints(tree, &path)?;
-    let (target_format, lake_dir) = match &resolved.target {
-        None => ("parquet", resolved.dataset.clone()),
-        Some(storage) => {
-            let field = match resolved.computation {
-                Computation::Replicate(_) => "setup.targets[0]",
-                _ => "setup.target",
-            };
-            lake_target(storage, &format!("{path} / {field}"))?
-        }
-    };
-    let target_dir = format!("{lake_dir}/{}", resolved.table);
-    let mut source_files = Vec::with_capacity(resolved.sources.len());
+    let mut sources = Vec::with_capacity(resolved.sources.len());
     for source in &resolved.sources {
-        let file = match &source.model {
-            Some(model) => model.file.clone(),
+        let view = match &source.model {
+            Some(_) => None,
             None => match lake_asset(tree, source.node)? {
-                Some(view) => view.target_file(),
+                Some(view) => Some(view),
                 None => {
                     return Err(AoristError::new(
                         ErrorKind::UnsatisfiableConstraint,
@@ -186,76 +189,78 @@ pub fn lake_asset(tree: &ConceptTree, node: usize) -> Result<Option<LakeAsset>> 
                 }
             },
         };
-        source_files.push(file);
+        sources.push(view);
     }
+    let placement = match &resolved.target {
+        Some(storage) => {
+            let field = match resolved.computation {
+                Computation::Replicate(_) => "setup.targets[0]",
+                _ => "setup.target",
+            };
+            place(
+                tree,
+                &resolved.dataset,
+                storage,
+                &format!("{path} / {field}"),
+            )?
+        }
+        // A model's metrics table lands beside the table it was trained on.
+        None => match sources.iter().flatten().next() {
+            Some(source) => Placement {
+                engine: source.engine,
+                schema: source.schema.clone(),
+                format: if source.engine.has_files() {
+                    "parquet"
+                } else {
+                    "table"
+                },
+                dir: if source.engine.has_files() {
+                    resolved.dataset.clone()
+                } else {
+                    source.schema.clone()
+                },
+            },
+            None => Placement {
+                engine: EngineKind::Lake,
+                schema: resolved.dataset.clone(),
+                format: "parquet",
+                dir: resolved.dataset.clone(),
+            },
+        },
+    };
+    let mut source_files = Vec::with_capacity(resolved.sources.len());
+    for (source, view) in resolved.sources.iter().zip(&sources) {
+        if let Some(view) = view {
+            if view.engine != placement.engine {
+                return Err(AoristError::new(
+                    ErrorKind::UnsupportedStorage,
+                    format!("{path} / setup.source_asset_names[{:?}]", source.role),
+                    format!(
+                        "{}.{} is a table of the {} engine, but this asset is computed by \
+                         the {} engine, and an engine reads only its own tables",
+                        source.dataset,
+                        source.table,
+                        view.engine.name(),
+                        placement.engine.name()
+                    ),
+                    "write both assets to the same kind of storage (HiveTableStorage or \
+                     PostgresStorage), or replicate the source into this asset's engine too",
+                ));
+            }
+        }
+        source_files.push(match (&source.model, view) {
+            (Some(model), _) => model.file.clone(),
+            (None, Some(view)) => view.target_file(),
+            (None, None) => String::new(),
+        });
+    }
+    let target_dir = format!("{}/{}", placement.dir, resolved.table);
     Ok(Some(LakeAsset {
         resolved,
-        target_format,
+        engine: placement.engine,
+        schema: placement.schema,
+        target_format: placement.format,
         target_dir,
         source_files,
     }))
-}
-
-fn check_endpoints(tree: &ConceptTree, path: &str) -> Result<()> {
-    let endpoints = &tree.universe.endpoints;
-    let configured: Vec<&str> = [
-        ("minio", endpoints.minio.is_some()),
-        ("trino", endpoints.trino.is_some()),
-        ("spark", endpoints.spark.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    if configured.is_empty() {
-        return Ok(());
-    }
-    Err(AoristError::new(
-        ErrorKind::UnsupportedStorage,
-        format!("{path} / setup"),
-        format!(
-            "lake tables served by the {} endpoint(s) are not supported by this version of \
-             aorist; only the embedded lake is",
-            configured.join(", ")
-        ),
-        "remove the minio/trino/spark endpoints to generate code for the embedded lake",
-    ))
-}
-
-fn lake_target(storage: &Storage, field: &str) -> Result<(&'static str, String)> {
-    let Storage::HiveTableStorage(hive) = storage else {
-        return Err(AoristError::new(
-            ErrorKind::UnsupportedStorage,
-            field.to_string(),
-            format!("the embedded lake cannot serve a {} target", storage.kind()),
-            "replicate into HiveTableStorage(location=MinioLocation(name=...), \
-             encoding=ORCEncoding() or ParquetEncoding())",
-        ));
-    };
-    let format = match &hive.encoding {
-        Encoding::ORCEncoding(_) => "orc",
-        Encoding::ParquetEncoding(_) => "parquet",
-        other => {
-            return Err(AoristError::new(
-                ErrorKind::UnsupportedStorage,
-                format!("{field}.encoding"),
-                format!("lake tables are ORC or Parquet, not {}", other.kind()),
-                "use ORCEncoding() or ParquetEncoding()",
-            ))
-        }
-    };
-    let dir = match &hive.location {
-        Location::MinioLocation(minio) => minio.name.clone(),
-        other => {
-            return Err(AoristError::new(
-                ErrorKind::UnsupportedStorage,
-                format!("{field}.location"),
-                format!(
-                    "a lake table lives at a MinioLocation, not a {}",
-                    other.kind()
-                ),
-                "use MinioLocation(name=...) (a directory of the lake)",
-            ))
-        }
-    };
-    Ok((format, dir))
 }

@@ -7,6 +7,7 @@
 //! check that no two assets derive one name.
 
 pub mod asset;
+pub mod engine;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod generated;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::book::{Language, RecipeBook};
-use crate::facts::{asset_facts, Interner};
+use crate::facts::{asset_facts, engine_settings, Interner};
 
 /// The facts of one concept, shared by its steps.
 type Facts = Rc<BTreeMap<&'static str, Arg>>;
@@ -237,9 +237,13 @@ pub fn bind(
                 ErrorKind::NoRecipe,
                 path(),
                 format!(
-                    "no recipe for {} in the allowed languages [{}]; recipes that apply here \
-                     exist in [{}]",
+                    "no recipe for {} on the {} engine in the allowed languages [{}]; \
+                     recipes that apply here exist in [{}]",
                     instance.constraint,
+                    match facts.get("engine") {
+                        Some(Arg::Literal(engine)) => engine.as_str().unwrap_or("lake"),
+                        _ => "lake",
+                    },
                     tried.join(", "),
                     written.join(", ")
                 ),
@@ -291,13 +295,28 @@ pub fn bind(
     }
     let functions = user_functions(tree, dag)?;
     let lake = &tree.universe.endpoints.lake.path;
+    // The engines' settings the steps refer to, after the lake's.
+    let used: std::collections::HashSet<&str> = steps
+        .iter()
+        .flat_map(|step| &step.args)
+        .filter_map(|arg| match arg {
+            Arg::Setting(name) => Some(name.as_str()),
+            Arg::Literal(_) => None,
+        })
+        .collect();
+    let mut settings = vec![Setting {
+        name: "LAKE_PATH".to_string(),
+        value: Value::String(lake.clone()),
+        doc: "The embedded lake: table files and lake.duckdb live under this directory."
+            .to_string(),
+    }];
+    settings.extend(
+        engine_settings(&tree.universe.endpoints, &tree.universe.name)
+            .into_iter()
+            .filter(|setting| used.contains(setting.name.as_str())),
+    );
     Ok(BoundPlan {
-        settings: vec![Setting {
-            name: "LAKE_PATH".to_string(),
-            value: Value::String(lake.clone()),
-            doc: "The embedded lake: table files and lake.duckdb live under this directory."
-                .to_string(),
-        }],
+        settings,
         steps,
         functions,
         recipes: book

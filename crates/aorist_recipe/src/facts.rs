@@ -5,15 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use aorist_concept::asset::Computation;
+use aorist_concept::engine::EngineKind;
 use aorist_concept::lake::{LakeAsset, STAGING_SCHEMA};
-use aorist_concept::Engine;
+use aorist_concept::{EndpointConfig, Engine};
 use serde_json::{json, Value};
 
-use crate::bind::Arg;
+use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 16] = [
+const SHARED: [&str; 19] = [
+    "engine",
+    "columns.spark",
+    "columns.postgres",
     "dataset.name",
     "columns.varchar",
     "columns.checked",
@@ -78,8 +82,15 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             .collect::<Vec<_>>()
             .join(", ")
     });
+    let typed_in = |engine: Engine| -> Value {
+        json!(view.column_types(engine).map(|columns| columns
+            .into_iter()
+            .map(|(name, kind, nullable)| json!([name, kind, nullable]))
+            .collect::<Vec<_>>()))
+    };
     let resolved = &view.resolved;
     let mut facts: Vec<(&'static str, Value)> = vec![
+        ("engine", json!(view.engine.name())),
         ("asset.name", json!(resolved.asset)),
         ("dataset.name", json!(resolved.dataset)),
         ("computation", json!(resolved.computation.name())),
@@ -98,6 +109,8 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
         // Names come from the view, where each is defined once (and checked against
         // every other asset's when the asset was resolved).
         ("staging.schema", json!([STAGING_SCHEMA])),
+        ("columns.spark", typed_in(Engine::Spark)),
+        ("columns.postgres", typed_in(Engine::Postgres)),
         ("staging.table", json!(view.staging_view())),
         ("staging.file", json!(view.staging_file())),
         ("staging.format", json!(view.staging_format())),
@@ -185,5 +198,75 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
         "settings.lake_path",
         Arg::Setting(Arc::new("LAKE_PATH".to_string())),
     );
+    // Each engine's connection, a program constant (secrets only as the names of the
+    // environment variables holding them); only the asset's own engine is offered.
+    let setting = match view.engine {
+        EngineKind::Lake => None,
+        EngineKind::ObjectStore => Some(("settings.objectstore", OBJECT_STORE)),
+        EngineKind::Spark => Some(("settings.spark", SPARK)),
+        EngineKind::Postgres => Some(("settings.postgres", POSTGRES)),
+    };
+    if let Some((fact, name)) = setting {
+        out.insert(fact, Arg::Setting(Arc::new(name.to_string())));
+    }
     out
+}
+
+/// The program constants naming each engine's connection.
+pub const OBJECT_STORE: &str = "OBJECT_STORE";
+pub const SPARK: &str = "SPARK";
+pub const POSTGRES: &str = "POSTGRES";
+
+/// The program settings of the universe's endpoints, by constant name: what an engine
+/// needs to connect, never a secret (those stay in the environment variables named).
+pub fn engine_settings(endpoints: &EndpointConfig, universe: &str) -> Vec<Setting> {
+    let mut settings = Vec::new();
+    if let Some(minio) = &endpoints.minio {
+        let endpoint = if minio.server.contains("://") {
+            format!("{}:{}", minio.server.trim_end_matches('/'), minio.port)
+        } else {
+            format!("http://{}:{}", minio.server, minio.port)
+        };
+        settings.push(Setting {
+            name: OBJECT_STORE.to_string(),
+            value: json!({
+                "endpoint": endpoint,
+                "bucket": minio.bucket,
+                "access_key_env": minio.access_key_env,
+                "secret_key_env": minio.secret_key_env,
+            }),
+            doc: "The object store: every file the steps stage or publish lives in this \
+                  bucket; the keys are read from the environment variables named here."
+                .to_string(),
+        });
+    }
+    if let Some(spark) = &endpoints.spark {
+        settings.push(Setting {
+            name: SPARK.to_string(),
+            value: json!({
+                "master": spark.master,
+                "warehouse_dir": spark.warehouse_dir,
+                "app_name": universe,
+            }),
+            doc: "The Spark session: point master at a cluster (and warehouse_dir at HDFS or \
+                  a shared mount) to run there."
+                .to_string(),
+        });
+    }
+    if let Some(postgres) = &endpoints.postgres {
+        settings.push(Setting {
+            name: POSTGRES.to_string(),
+            value: json!({
+                "host": postgres.server,
+                "port": postgres.port,
+                "user": postgres.username,
+                "dbname": postgres.database,
+                "password_env": postgres.password_env,
+            }),
+            doc: "The PostgreSQL server; the password is read from the environment variable \
+                  named here."
+                .to_string(),
+        });
+    }
+    settings
 }

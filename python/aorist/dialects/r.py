@@ -99,7 +99,10 @@ class RPrinter:
 
     @staticmethod
     def desugar(node: Node) -> Node:
-        """A format string is `paste0()` of its text and variables."""
+        """A format string is `paste0()` of its text and variables; a `dict()` of settings
+        is a named `list()`."""
+        if node["node"] == "Call" and node["func"] == "dict" and not node["args"]:
+            return {**node, "func": "list"}
         if node["node"] != "Format":
             return node
         args = [
