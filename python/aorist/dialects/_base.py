@@ -72,7 +72,7 @@ class Dialect:
 
 
 # Import names of libraries whose pip distribution is named otherwise.
-PIP_NAMES = {"sklearn": "scikit-learn"}
+PIP_NAMES = {"sklearn": "scikit-learn", "psycopg": "psycopg[binary]"}
 
 
 def pip_names(libraries: list[str]) -> list[str]:
