@@ -199,8 +199,11 @@ def sha256_file(path: Path) -> str:
 # ----------------------------------------------------------------------- universes
 
 
-def snap_dataset(base: str, names: Sequence[str] = SNAP_NAMES, dataset: str = "snap") -> Any:
-    """The SNAP example of the README, reading ``{base}/{name}.txt.gz``."""
+def snap_dataset(
+    base: str, names: Sequence[str] = SNAP_NAMES, dataset: str = "snap", target: Any = None
+) -> Any:
+    """The SNAP example of the README, reading ``{base}/{name}.txt.gz``, replicated into
+    ``target`` (default: ORC tables at the location named after the dataset)."""
     from aorist import (
         CSVEncoding,
         CSVHeader,
@@ -239,7 +242,7 @@ def snap_dataset(base: str, names: Sequence[str] = SNAP_NAMES, dataset: str = "s
     snap = DataSet(
         name=dataset, description="SNAP graphs", datum_templates=[edge_tuple], assets=tables
     )
-    local = HiveTableStorage(location=MinioLocation(name=dataset), encoding=ORCEncoding())
+    local = target or HiveTableStorage(location=MinioLocation(name=dataset), encoding=ORCEncoding())
     return snap.replicate_to_local(local, f"tmp/{dataset}", CSVEncoding())
 
 

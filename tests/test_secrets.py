@@ -1,7 +1,10 @@
 """Credentials are named by environment variable and read at run time, never inlined.
 
-Endpoints other than the embedded lake may not be supported yet: then ``dag`` must fail
-with a ``PlanningError`` whose message does not leak the secret either.
+Every engine (object store, Spark, PostgreSQL, and the lake with AWS credentials
+declared) generates code in every dialect; no secret value set in the environment may
+appear in any generated file, and each variable is named only where the program reads
+it: `os.environ[...]` in a program, or the engine's settings constant that recipes read
+the variable named there from.
 """
 
 from __future__ import annotations
@@ -12,14 +15,25 @@ import traceback
 import pytest
 
 import aorist
-from aorist import AWSConfig, EndpointConfig, MinioConfig, PostgresConfig, Universe, dag
+from aorist import (
+    AWSConfig,
+    EndpointConfig,
+    MinioConfig,
+    PostgresConfig,
+    PostgresLocation,
+    PostgresStorage,
+    SparkConfig,
+    Universe,
+    dag,
+)
 
 from conftest import CONSTRAINTS
 from fixtures_data import snap_dataset
 
 BASE = "http://127.0.0.1:9/data"
+DIALECTS = ["python", "airflow", "jupyter", "r"]
 
-# endpoint kind -> (EndpointConfig keyword arguments, {env var name: secret value})
+# engine -> (EndpointConfig keyword arguments, {env var name: secret value}, target)
 CASES = {
     "postgres": (
         {
@@ -32,8 +46,9 @@ CASES = {
             )
         },
         {"PG_PASSWORD_SECRET_NAME": "hunter2-secret"},
+        PostgresStorage(location=PostgresLocation(database="d", schema="snap")),
     ),
-    "minio": (
+    "objectstore": (
         {
             "minio": MinioConfig(
                 server="127.0.0.1",
@@ -47,12 +62,17 @@ CASES = {
             "MINIO_KEY_NAME": "minio-access-value-7f3a",
             "MINIO_SECRET_NAME": "minio-secret-value-9c1e",
         },
+        None,
     ),
+    "spark": ({"spark": SparkConfig(master="local[1]")}, {}, None),
     "aws": (
         {"aws": AWSConfig(access_key_env="AWS_KEY_ENV_NAME", secret_key_env="AWS_SECRET_ENV_NAME")},
         {"AWS_KEY_ENV_NAME": "AKIAFAKEVALUE0000", "AWS_SECRET_ENV_NAME": "aws-secret-value-5d2b"},
+        None,
     ),
 }
+# The settings constant naming each engine's variables, where its recipes read them.
+SETTINGS = {"postgres": "POSTGRES", "objectstore": "OBJECT_STORE"}
 
 
 def _is_environ(node: ast.expr) -> bool:
@@ -85,51 +105,74 @@ def allowed_env_reads(code: str, name: str) -> int:
     return count
 
 
-def universe_with(endpoints: dict) -> Universe:
+def universe_with(kind: str) -> Universe:
+    endpoints, _, target = CASES[kind]
     return Universe(
         name="secret_cluster",
-        datasets=[snap_dataset(BASE, ["ca-GrQc", "web-Google"])],
+        datasets=[snap_dataset(BASE, ["ca-GrQc", "web-Google"], target=target)],
         endpoints=EndpointConfig(**endpoints),
     )
 
 
+def settings_reads(code: str, constant: str, name: str) -> int:
+    """How often ``name`` is the value of a keyword of ``constant = dict(...)``."""
+    count = 0
+    for node in ast.walk(ast.parse(code)):
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == [constant]
+            and isinstance(node.value, ast.Call)
+        ):
+            count += sum(
+                isinstance(k.value, ast.Constant) and k.value.value == name
+                for k in node.value.keywords
+            )
+    return count
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_secrets_are_read_from_the_environment_at_run_time(kind, monkeypatch):
-    endpoints, secrets = CASES[kind]
+def test_secrets_are_read_from_the_environment_at_run_time(kind, dialect, monkeypatch):
+    _, secrets, _ = CASES[kind]
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
-    universe = universe_with(endpoints)
-
     try:
-        code = dag(universe, CONSTRAINTS, "python")
+        code = dag(universe_with(kind), CONSTRAINTS, dialect)
     except aorist.AoristError as exc:
-        assert isinstance(exc, aorist.PlanningError), (
-            f"{kind}: expected a PlanningError, got {exc!r}"
-        )
+        # A dialect that cannot run an engine says so; the message leaks nothing.
         text = "".join(traceback.format_exception(exc)) + repr(exc.args)
         for value in secrets.values():
             assert value not in text, f"{kind}: the error leaks the secret value"
+        assert dialect == "r", f"{kind}/{dialect}: {exc}"
         return
 
     assert isinstance(code, str)
-    compile(code, "main.py", "exec")
     for name, value in secrets.items():
         assert value not in code, (
-            f"{kind}: the secret value of {name} is inlined in the generated code"
+            f"{kind}/{dialect}: the secret value of {name} is inlined in the generated code"
         )
-        reads = allowed_env_reads(code, name)
-        assert code.count(name) == reads, (
-            f"{kind}: {name} appears {code.count(name)} times but only {reads} are "
-            "os.environ[...] / os.environ.get(...) / os.getenv(...) reads"
-        )
+    if dialect == "python":
+        compile(code, "main.py", "exec")
+        for name in secrets:
+            reads = allowed_env_reads(code, name) + settings_reads(
+                code, SETTINGS.get(kind, ""), name
+            )
+            assert code.count(name) == reads, (
+                f"{kind}: {name} appears {code.count(name)} times but only {reads} are "
+                "os.environ[...] reads or the engine's settings"
+            )
+        if kind in SETTINGS:
+            assert "os.environ" in code, (
+                f"{kind}: the program reads the engine's variables from the environment"
+            )
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_secret_values_do_not_leak_into_repr(kind, monkeypatch):
-    endpoints, secrets = CASES[kind]
+    _, secrets, _ = CASES[kind]
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
-    text = repr(universe_with(endpoints))
+    text = repr(universe_with(kind))
     for name, value in secrets.items():
         assert name in text, "the repr names the environment variable"
         assert value not in text, "the repr never resolves the secret"
