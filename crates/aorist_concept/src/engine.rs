@@ -193,3 +193,114 @@ fn hive_engine(tree: &ConceptTree, field: &str) -> Result<EngineKind> {
         (None, None) => Ok(EngineKind::Lake),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fixtures::universe_at;
+    use crate::lake::lake_asset;
+    use crate::names::DerivedNames;
+    use crate::ConceptTree;
+    use aorist_error::ErrorKind;
+
+    /// The fixture universe with `endpoints` (JSON fields of EndpointConfig besides
+    /// `lake`) and every target replaced by `target` (JSON of a storage), if given.
+    fn with(endpoints: &str, target: Option<&str>) -> ConceptTree {
+        let tree = universe_at(&[("a", "a", &["b__c"]), ("a__b", "a__b", &["c"])]);
+        let mut json = serde_json::to_value(&tree.universe).unwrap();
+        let mut config: serde_json::Value = serde_json::from_str(&format!(
+            r#"{{"lake": {{"path": "lake"}}, "minio": null, "trino": null, "postgres": null,
+                "spark": null, "aws": null, {endpoints}}}"#
+        ))
+        .unwrap();
+        json["endpoints"] = config.take();
+        if let Some(target) = target {
+            for dataset in json["datasets"].as_array_mut().unwrap() {
+                for asset in dataset["assets"].as_array_mut().unwrap() {
+                    asset["setup"]["targets"][0] = serde_json::from_str(target).unwrap();
+                }
+            }
+        }
+        ConceptTree::from_json(&json.to_string()).unwrap()
+    }
+
+    fn engines(tree: &ConceptTree) -> Vec<&'static str> {
+        (0..tree.nodes.len())
+            .filter_map(|node| lake_asset(tree, node).unwrap())
+            .map(|view| view.engine.name())
+            .collect()
+    }
+
+    const MINIO: &str = r#""minio": {"server": "127.0.0.1", "port": 8333, "bucket": "b",
+        "access_key_env": "K", "secret_key_env": "S"}"#;
+    const SPARK: &str = r#""spark": {"master": "local[1]", "warehouse_dir": "w"}"#;
+    const POSTGRES: &str = r#""postgres": {"server": "127.0.0.1", "port": 5432,
+        "username": "u", "password_env": "P", "database": "d"}"#;
+
+    #[test]
+    fn endpoints_choose_the_engine_of_hive_tables() {
+        assert_eq!(engines(&with(r#""aws": null"#, None)), ["lake", "lake"]);
+        assert_eq!(engines(&with(MINIO, None)), ["objectstore", "objectstore"]);
+        assert_eq!(engines(&with(SPARK, None)), ["spark", "spark"]);
+        // A postgres endpoint alone leaves Hive tables in the lake.
+        assert_eq!(engines(&with(POSTGRES, None)), ["lake", "lake"]);
+    }
+
+    #[test]
+    fn postgres_storage_lands_in_its_schema() {
+        let target = r#"{"kind": "PostgresStorage", "layout": {"kind": "StaticTabularLayout"},
+            "location": {"kind": "PostgresLocation", "database": "d", "schema": "s"}}"#;
+        let tree = with(POSTGRES, Some(target));
+        let view = (0..tree.nodes.len())
+            .find_map(|node| lake_asset(&tree, node).unwrap())
+            .unwrap();
+        assert_eq!(view.engine.name(), "postgres");
+        assert_eq!(view.target_table(), ["s", "b__c"]);
+        let error = (0..tree.nodes.len())
+            .map(|node| lake_asset(&with(r#""aws": null"#, Some(target)), node))
+            .find_map(Result::err)
+            .unwrap();
+        assert_eq!(error.kind, ErrorKind::UnsupportedStorage);
+        assert!(error.fix.contains("postgres=PostgresConfig("), "{error}");
+    }
+
+    #[test]
+    fn refused_endpoints_name_what_would_serve() {
+        let trino = r#""trino": {"server": "127.0.0.1", "http_port": 8080, "user": "u"}"#;
+        for (endpoints, names) in [
+            (trino.to_string(), "spark=SparkConfig("),
+            (format!("{MINIO}, {SPARK}"), "drop spark"),
+        ] {
+            let tree = with(&endpoints, None);
+            let error = (0..tree.nodes.len())
+                .map(|node| lake_asset(&tree, node))
+                .find_map(Result::err)
+                .unwrap();
+            assert_eq!(error.kind, ErrorKind::UnsupportedStorage);
+            assert!(error.fix.contains(names), "{error}");
+        }
+    }
+
+    #[test]
+    fn spark_staging_names_that_meet_are_reported() {
+        // `a`.`b__c` and `a__b`.`c` both stage as `_staging`.`a__b__c` in Hive.
+        let tree = with(SPARK, None);
+        let mut names = DerivedNames::for_tree(&tree);
+        for node in 0..tree.nodes.len() {
+            if let Some(view) = lake_asset(&tree, node).unwrap() {
+                names.add(&tree, node, &view);
+            }
+        }
+        let error = names.check(&tree).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::DuplicateName);
+        assert!(error.cause.contains("a__b__c"), "{error}");
+        // The lake keeps them apart.
+        let tree = with(r#""aws": null"#, None);
+        let mut names = DerivedNames::for_tree(&tree);
+        for node in 0..tree.nodes.len() {
+            if let Some(view) = lake_asset(&tree, node).unwrap() {
+                names.add(&tree, node, &view);
+            }
+        }
+        names.check(&tree).unwrap();
+    }
+}
