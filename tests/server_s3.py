@@ -124,9 +124,7 @@ def seaweedfs(directory: str, bucket: str = "lake") -> Iterator[S3Server]:
         "identities": [
             {
                 "name": "aorist",
-                "credentials": [
-                    {"accessKey": server.access_key, "secretKey": server.secret_key}
-                ],
+                "credentials": [{"accessKey": server.access_key, "secretKey": server.secret_key}],
                 "actions": ["Admin", "Read", "Write", "List", "Tagging"],
             }
         ]
