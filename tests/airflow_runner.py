@@ -1,6 +1,9 @@
 """Load a generated DAG file with Airflow itself, then optionally run it with dag.test().
 
-    python airflow_runner.py DAGS_FOLDER DAG_ID inspect|run
+    python airflow_runner.py DAGS_FOLDER DAG_ID inspect|run|isolated
+
+`isolated` runs like `run`, but each task starts in a fresh, empty working directory of
+its own (as on workers that share no disk); the report lists them under "workdirs".
 
 Runs in its own process (Airflow configures logging and the ORM globally); the caller
 sets AIRFLOW_HOME, AIRFLOW__CORE__DAGS_FOLDER and AIRFLOW__CORE__LOAD_EXAMPLES=False.
@@ -10,7 +13,9 @@ Prints one JSON document on the last line of stdout.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 
 from airflow.dag_processing.dagbag import DagBag
 
@@ -32,7 +37,19 @@ def main() -> int:
     report["catchup"] = dag.catchup
     report["tags"] = sorted(dag.tags)
     report["doc_md"] = dag.doc_md
-    if mode == "run":
+    if mode == "isolated":
+        workdirs: dict[str, str] = {}
+        for task in dag.tasks:
+            execute = task.execute
+
+            def in_fresh_dir(context, _execute=execute, _task_id=task.task_id):
+                workdirs[_task_id] = tempfile.mkdtemp(prefix=f"worker-{_task_id}-")
+                os.chdir(workdirs[_task_id])
+                return _execute(context)
+
+            task.execute = in_fresh_dir
+        report["workdirs"] = workdirs
+    if mode in ("run", "isolated"):
         run = dag.test()
         report["state"] = str(run.state)
         report["failed"] = sorted(
