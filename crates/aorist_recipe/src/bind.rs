@@ -304,11 +304,19 @@ pub fn bind(
             Arg::Literal(_) => None,
         })
         .collect();
+    let lake_used = views.values().flatten().any(|(_, facts)| {
+        matches!(facts.get("engine"), Some(Arg::Literal(engine)) if engine.as_str() == Some("lake"))
+    });
     let mut settings = vec![Setting {
         name: "LAKE_PATH".to_string(),
         value: Value::String(lake.clone()),
-        doc: "The embedded lake: table files and lake.duckdb live under this directory."
-            .to_string(),
+        doc: if lake_used || used.len() <= 1 {
+            "The embedded lake: table files and lake.duckdb live under this directory."
+        } else {
+            "The run's directory on this machine: its lock, and model files unless an \
+             object store holds them; tables live in the engine configured below."
+        }
+        .to_string(),
     }];
     settings.extend(
         engine_settings(&tree.universe.endpoints, &tree.universe.name)
