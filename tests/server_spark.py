@@ -144,8 +144,15 @@ class SparkEnvironment:
             process = getattr(gateway, "proc", None)
             with contextlib.suppress(Exception):
                 gateway.shutdown()
+            if process is not None and process.stdin is not None:
+                # The JVM exits when this pipe closes (pyspark's own shutdown signal).
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
             if process is not None and process.poll() is None:
-                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.terminate()
                 try:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:

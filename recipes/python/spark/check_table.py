@@ -21,7 +21,7 @@ def spark_check_table(spark: dict, table: list[str], columns: list[str] | None) 
     """
     schema, name = (str(part) for part in table)
     session = spark_session(spark)
-    if not session.catalog.tableExists(name, schema):
+    if not session.catalog.tableExists(spark_quote(schema, name)):
         raise RuntimeError(
             f"table {schema}.{name} does not exist in Spark's metastore; fix: run the "
             "program again so that its TablePublished step creates it"

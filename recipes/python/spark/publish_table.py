@@ -51,7 +51,7 @@ def spark_publish_table(
             f"{spark_quote(f.name)} {f.dataType.simpleString().upper()}" for f in fields
         ]
         columns = ", ".join(declared)
-        exists = session.catalog.tableExists(name, schema)
+        exists = session.catalog.tableExists(quoted)
         if exists:
             properties = {
                 row[0]: row[1]
@@ -59,7 +59,7 @@ def spark_publish_table(
             }
             current = [
                 f"{spark_quote(c.name)} {c.dataType.upper()}"
-                for c in session.catalog.listColumns(name, schema)
+                for c in session.catalog.listColumns(quoted)
             ]
             formats = session.sql(f"DESCRIBE FORMATTED {quoted}").collect()
             serde = " ".join(

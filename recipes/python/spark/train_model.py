@@ -184,10 +184,10 @@ def spark_train_model(
             with open(out.part, "wb") as handle:
                 handle.write(onnx_model.SerializeToString())
             # Published only if onnxruntime loads it and scores rows with it.
-            session = onnxruntime.InferenceSession(
+            scorer = onnxruntime.InferenceSession(
                 out.part, providers=["CPUExecutionProvider"]
             )
-            session.run(None, {"input": fit()["x_test"].astype(numpy.float32)})
+            scorer.run(None, {"input": fit()["x_test"].astype(numpy.float32)})
 
     # The metrics are made from the model file: a new model, new metrics.
     target = spark_location(spark, output)
