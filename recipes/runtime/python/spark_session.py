@@ -4,6 +4,7 @@
 # summary = "One SparkSession per process, built from the program's SPARK settings, and the warehouse files every Spark step reads and writes through Hadoop's FileSystem API (local, HDFS or a mount alike)."
 # libraries = ["pyspark"]
 
+import atexit
 import os
 import uuid
 
@@ -30,7 +31,26 @@ def spark_session(config: dict):
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
+    if not getattr(spark_session, "stops_at_exit", False):
+        atexit.register(spark_shutdown, session)
+        spark_session.stops_at_exit = True
     return session
+
+
+def spark_shutdown(session) -> None:
+    """Stop the session and wait for its JVM to exit, so that the program ends after it
+    (the next program can then open the same embedded metastore at once)."""
+    context = session.sparkContext
+    gateway = context._gateway
+    session.stop()
+    process = getattr(gateway, "proc", None)
+    if process is not None and process.stdin is not None:
+        # The JVM that pyspark started exits when its stdin closes.
+        process.stdin.close()
+        try:
+            process.wait(timeout=60)
+        except Exception:
+            process.kill()
 
 
 def spark_warehouse(config: dict) -> str:
