@@ -1,0 +1,33 @@
+# [recipe]
+# constraint = "AssetComputed"
+# language = "python"
+# entry = "postgres_check_table"
+# summary = "The PostgreSQL table exists with the schema's columns in order; its row count is reported."
+# libraries = ["psycopg"]
+# uses = ["postgres"]
+# when = { engine = ["postgres"] }
+#
+# [recipe.parameters]
+# postgres = { from = "settings.postgres", doc = "the PostgreSQL server (host, port, user, dbname, password_env)" }
+# table = { from = "target.table", doc = "schema and name of the table" }
+# columns = { from = "columns.names", doc = "the column names the schema declares, in order (None: any)" }
+
+from psycopg import sql
+
+
+def postgres_check_table(
+    postgres: dict, table: list[str], columns: list[str] | None
+) -> None:
+    """Fail unless the table exists with exactly these columns; print its row count."""
+    schema, name = (str(part) for part in table)
+    with pg_connect(postgres, f"{schema}.{name}") as connection:
+        with connection.cursor() as cursor:
+            actual = [row[0] for row in pg_columns(cursor, table)]
+            if not actual if columns is None else actual != list(columns):
+                raise RuntimeError(
+                    f"table {schema}.{name} has columns {actual}, expected "
+                    f"{'some' if columns is None else list(columns)}"
+                )
+            query = sql.SQL("SELECT count(*) FROM {}").format(pg_name(table))
+            count = cursor.execute(query).fetchone()[0]
+    print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)

@@ -1,0 +1,149 @@
+# [helper]
+# name = "postgres"
+# language = "python"
+# summary = "Steps connect to the PostgreSQL server POSTGRES names (the password from the environment), quote every name with psycopg.sql, and record each table's version as its comment."
+# libraries = ["psycopg", "pyarrow"]
+
+import os
+
+import psycopg
+import pyarrow
+from psycopg import sql
+
+# A PostgreSQL step's output is a table; the step's key (a digest of its inputs and
+# parameters, as a local marker's first line) is the table's COMMENT, set in the same
+# transaction that fills the table. A step is skipped when its table exists with the
+# key the step has now. Renaming a table keeps its comment, so the published table
+# carries the version it was made from.
+
+
+def pg_connect(config: dict, where: str):
+    """A psycopg connection to the POSTGRES server `config`; the password is read from
+    the environment variable config["password_env"] at run time."""
+    variable = config["password_env"]
+    server = f"{config['user']}@{config['host']}:{config['port']}/{config['dbname']}"
+    password = os.environ.get(variable)
+    if not password:
+        raise RuntimeError(
+            f"{where}: the environment variable {variable} is not set; fix: export "
+            f"{variable} with the password of PostgreSQL role {config['user']} "
+            "before running the program"
+        )
+    try:
+        return psycopg.connect(
+            host=config["host"],
+            port=int(config["port"]),
+            user=config["user"],
+            dbname=config["dbname"],
+            password=password,
+            connect_timeout=15,
+            application_name="aorist",
+        )
+    except psycopg.OperationalError as error:
+        cause = str(error).strip().splitlines()[-1] if str(error).strip() else "refused"
+        raise RuntimeError(
+            f"{where}: cannot connect to PostgreSQL {server}: {cause}; fix: check "
+            f"that the server runs there and that {variable} holds the password of "
+            f"role {config['user']}"
+        ) from None
+
+
+def pg_label(parts) -> str:
+    """`schema.table` for messages."""
+    return ".".join(str(part) for part in parts)
+
+
+def pg_name(parts):
+    """The quoted name "schema"."table" of `parts`; PostgreSQL cuts a name longer
+    than 63 bytes, so such a name is refused instead."""
+    for part in parts:
+        if len(str(part).encode("utf-8")) > 63:
+            raise ValueError(
+                f"{pg_label(parts)}: the name {part!r} is longer than PostgreSQL's 63 "
+                "bytes; fix: give the dataset or asset a shorter name"
+            )
+    return sql.Identifier(*(str(part) for part in parts))
+
+
+def pg_version(cursor, parts) -> str | None:
+    """The version (comment) of table `parts`, "" for a table without one, None when
+    there is no such table."""
+    row = cursor.execute(
+        "SELECT coalesce(obj_description(c.oid, 'pg_class'), '') FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+        [str(parts[0]), str(parts[1])],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def pg_set_version(cursor, parts, version: str) -> None:
+    cursor.execute(
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            pg_name(parts), sql.Literal(version)
+        )
+    )
+
+
+def pg_columns(cursor, parts) -> list:
+    """[(name, canonical type, not null)] of table `parts`, in order."""
+    return cursor.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull"
+        " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0"
+        " AND NOT a.attisdropped ORDER BY a.attnum",
+        [str(parts[0]), str(parts[1])],
+    ).fetchall()
+
+
+def pg_canonical_type(cursor, declared: str) -> str:
+    """The name PostgreSQL gives the type `declared` (BIGINT -> bigint...)."""
+    return cursor.execute("SELECT %s::regtype::text", [declared]).fetchone()[0]
+
+
+def pg_arrow_type(kind) -> str:
+    """The PostgreSQL type of a computed column of arrow type `kind`."""
+    if pyarrow.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pyarrow.types.is_integer(kind):
+        return "BIGINT"
+    if pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
+        return "DOUBLE PRECISION"
+    if pyarrow.types.is_date(kind):
+        return "DATE"
+    if pyarrow.types.is_timestamp(kind):
+        return "TIMESTAMPTZ" if kind.tz else "TIMESTAMP"
+    return "TEXT"
+
+
+def pg_load_arrow(cursor, parts, table, version: str) -> None:
+    """Replace table `parts` by the rows of the pyarrow `table` (column types from its
+    arrow types), loaded with COPY, its version set; the caller commits."""
+    name = pg_name(parts)
+    cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pg_name(parts[:1])))
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(
+            sql.Identifier(field.name), sql.SQL(pg_arrow_type(field.type))
+        )
+        for field in table.schema
+    )
+    cursor.execute(sql.SQL("CREATE TABLE {} ({})").format(name, columns))
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        name, sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+    )
+    with cursor.copy(copy) as loading:
+        for batch in table.to_batches():
+            for row in zip(*(column.to_pylist() for column in batch.columns)):
+                loading.write_row(row)
+    pg_set_version(cursor, parts, version)
+
+
+def pg_read_arrow(cursor, parts):
+    """The rows of table `parts` as a pyarrow.Table (collected in memory)."""
+    cursor.execute(sql.SQL("SELECT * FROM {}").format(pg_name(parts)))
+    names = [column.name for column in cursor.description]
+    rows = cursor.fetchall()
+    columns = list(zip(*rows)) if rows else [[] for _ in names]
+    return pyarrow.table({n: pyarrow.array(list(c)) for n, c in zip(names, columns)})
