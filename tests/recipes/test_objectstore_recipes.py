@@ -25,10 +25,20 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
-from test_recipes import load_python
+from test_recipes import RECIPES, load_python
+from test_recipes import test_python_structure as check_structure
 
 EDGE_COLUMNS = [["from_id", "BIGINT", False], ["to_id", "BIGINT", False]]
 EDGES = [(1, 2), (1, 3), (2, 3), (3, 1), (4, 1)]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((RECIPES / "python" / "objectstore").glob("*.py")), ids=lambda p: p.name
+)
+def test_objectstore_recipe_structure(path: Path) -> None:
+    """One entry function named as its header says, parameters in header order, a
+    docstring, and every third-party import declared."""
+    check_structure(path)
 
 
 def recipe(name: str):
