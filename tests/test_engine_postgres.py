@@ -1,0 +1,477 @@
+"""The PostgreSQL engine end to end: programs generated for a universe whose tables are
+`PostgresStorage` with a `postgres=PostgresConfig(...)` endpoint run against a real
+PostgreSQL server (password login), in the python and airflow dialects.
+
+Each test starts from an empty database. Tables are read back from the server and
+compared with what the served data says, computed here independently.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+from test_derived import EDGES, MEASURES, reference, serve_graphs, wine_example
+
+from aorist import (
+    Categorical,
+    ComputedFromLocalData,
+    CSVEncoding,
+    CSVHeader,
+    DataSet,
+    EndpointConfig,
+    Float64,
+    IdentifierTuple,
+    KeyInt64Identifier,
+    LocalFileStorage,
+    LocalFileSystemLocation,
+    NumericIdentifier,
+    ONNXEncoding,
+    PostgresConfig,
+    PostgresLocation,
+    PostgresStorage,
+    PredictionsFromTrainedCategoricalMeasure,
+    PredictionsFromTrainedFloatMeasure,
+    RandomForestClassificationAlgorithm,
+    RemoteStorage,
+    RemoteStorageSetup,
+    RowStruct,
+    StaticDataTable,
+    SupervisedModel,
+    SVMRegressionAlgorithm,
+    TrainedCategoricalMeasure,
+    TrainedFloatMeasure,
+    UndefinedTabularSchema,
+    Universe,
+    WebLocation,
+    dag,
+    default_tabular_schema,
+)
+
+from conftest import _minimal_env, airflow, run_generated
+from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
+
+
+@pytest.fixture
+def pg(postgres_server, monkeypatch):
+    """The server with an empty database; its password in this process's environment
+    too (Airflow's runner passes the environment on)."""
+    postgres_server.reset()
+    for name, value in postgres_server.env.items():
+        monkeypatch.setenv(name, value)
+    return postgres_server
+
+
+def endpoints(pg) -> EndpointConfig:
+    return EndpointConfig(
+        postgres=PostgresConfig(
+            server=pg.host,
+            port=pg.port,
+            username=pg.user,
+            password_env=pg.password_env,
+            database=pg.dbname,
+        )
+    )
+
+
+def storage(pg, schema: str) -> PostgresStorage:
+    return PostgresStorage(location=PostgresLocation(database=pg.dbname, schema=schema))
+
+
+def rows(pg, table: str, order: str = "1") -> list[tuple]:
+    return pg.query(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608 - test names
+
+
+def state(pg) -> list[tuple]:
+    """Every table of the database with its oid and version: a rerun that changes
+    nothing keeps them all (and leaves no staging table behind)."""
+    return pg.query(
+        "SELECT n.nspname, c.relname, c.oid::bigint, obj_description(c.oid, 'pg_class')"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        " AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY 1, 2"
+    )
+
+
+def assert_no_secret(code: str, pg) -> None:
+    assert pg.password not in code
+    assert pg.password_env in code
+
+
+def run(code: str, cwd: Path, pg, expect_ok: bool = True) -> subprocess.CompletedProcess:
+    return run_generated(code, cwd, expect_ok=expect_ok, env=pg.env)
+
+
+def run_airflow(airflow_home, code: str, dag_id: str, cwd: Path) -> None:
+    cwd.mkdir(parents=True, exist_ok=True)
+    report = airflow(airflow_home, code, dag_id, cwd, "run")
+    assert report["import_errors"] == {}
+    assert report["failed"] == [], report
+
+
+# ------------------------------------------------------------------------------ SNAP-like
+
+NAMES = ["ca-GrQc", "ca-HepTh"]
+
+
+def snap_universe(http_server, pg) -> tuple[Universe, dict[str, list]]:
+    """Two SNAP-like graphs (gzip TSV under four comment lines) into schema `snap`."""
+    edges = {}
+    for number, name in enumerate(NAMES):
+        snap_like_gz(http_server.root / f"{name}.txt.gz", 300 + 50 * number, seed=number)
+        edges[name.lower().replace("-", "_")] = snap_like_edges(300 + 50 * number, seed=number)
+    dataset = snap_dataset(http_server.base_url, NAMES, target=storage(pg, "snap"))
+    universe = Universe(name="my_cluster", datasets=[dataset], endpoints=endpoints(pg))
+    return universe, edges
+
+
+def check_snap(pg, edges: dict[str, list]) -> None:
+    for name, expected in edges.items():
+        assert rows(pg, f"snap.{name}", "1, 2") == sorted(tuple(r) for r in expected)
+        assert pg.query(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = 'snap' AND table_name = %s ORDER BY ordinal_position",
+            [name],
+        ) == [("from_id", "bigint", "NO"), ("to_id", "bigint", "NO")]
+
+
+def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
+    universe, edges = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    assert_no_secret(code, pg)
+    proc = run(code, tmp_path, pg)
+    check_snap(pg, edges)
+    for name, expected in edges.items():
+        assert f"snap.{name}: {len(expected)} rows, columns from_id, to_id" in proc.stdout
+    before = state(pg)
+    assert [t[:2] for t in before] == [("snap", "ca_grqc"), ("snap", "ca_hepth")]
+    run(code, tmp_path, pg)
+    assert state(pg) == before
+
+
+def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, pg, tmp_path) -> None:
+    universe, edges = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    (tmp_path / "main.py").write_text(code, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "main.py"],
+        cwd=tmp_path,
+        env={**_minimal_env(), **pg.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    killed = False
+    for line in proc.stdout:
+        if line.strip() == "running ca_hepth_table_published":
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    assert killed and proc.returncode == -signal.SIGKILL
+    run(code, tmp_path, pg)
+    check_snap(pg, edges)
+    assert [t[:2] for t in state(pg)] == [("snap", "ca_grqc"), ("snap", "ca_hepth")]
+
+
+def test_wrong_credentials_fail_clearly_and_write_nothing(http_server, pg, tmp_path) -> None:
+    universe, _ = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    proc = run_generated(code, tmp_path, expect_ok=False, env={pg.password_env: "wrong-pw-1"})
+    output = proc.stdout + proc.stderr
+    assert f"cannot connect to PostgreSQL aorist@127.0.0.1:{pg.port}/lake" in output
+    assert f"fix: check that the server runs there and that {pg.password_env}" in output
+    assert "wrong-pw-1" not in output
+    assert state(pg) == []
+
+
+# ------------------------------------------------------------------------ derived tables
+
+
+def graph_universe(base_url: str, pg) -> Universe:
+    """Two datasets in two schemas: SQL (with DuckDB-only syntax that sqlglot translates)
+    joining them, a chain of SQL tables and a function asset."""
+    from graph_module import out_degree  # tests/cases, on the path test_derived sets
+
+    edge = IdentifierTuple(
+        name="edge", attributes=[NumericIdentifier("from_id"), NumericIdentifier("to_id")]
+    )
+    measure = RowStruct(
+        name="measure",
+        attributes=[KeyInt64Identifier("node"), Float64("weight"), Float64("size")],
+    )
+    degree_row = IdentifierTuple(
+        name="degree_row", attributes=[NumericIdentifier("node"), NumericIdentifier("degree")]
+    )
+
+    def remote(name: str, template) -> StaticDataTable:
+        return StaticDataTable(
+            name=name,
+            schema=default_tabular_schema(template),
+            setup=RemoteStorageSetup(
+                remote=RemoteStorage(
+                    location=WebLocation(address=f"{base_url}/{name}.csv"),
+                    encoding=CSVEncoding(header=CSVHeader(num_lines=1)),
+                )
+            ),
+        )
+
+    def sql(name: str, schema: str, sources, query: str, declared=None) -> StaticDataTable:
+        return StaticDataTable(
+            name=name,
+            schema=declared or UndefinedTabularSchema(),
+            setup=ComputedFromLocalData(
+                source_asset_names=sources, target=storage(pg, schema), sql=query
+            ),
+        )
+
+    graphs = DataSet(
+        name="graphs",
+        datum_templates=[edge, degree_row],
+        assets=[
+            remote("edges", edge),
+            sql(
+                "degrees",
+                "graphs",
+                {"edges": "edges"},
+                "SELECT from_id AS node, count(*) AS degree FROM {edges} GROUP BY 1 ORDER BY 1",
+                default_tabular_schema(degree_row),
+            ),
+            # ::DOUBLE and ifnull are DuckDB's; PostgreSQL knows neither.
+            sql(
+                "hubs",
+                "graphs",
+                {"d": "degrees"},
+                "SELECT node, degree::DOUBLE / 2 AS half, ifnull(NULL, 'hub') AS tag"
+                " FROM {d} WHERE degree > 1 ORDER BY 1",
+            ),
+            sql(
+                "hub_count",
+                "graphs",
+                {"hubs": "hubs"},
+                "SELECT count(*) AS n, '{{literal}}' AS braces FROM {hubs}",
+            ),
+            StaticDataTable(
+                name="out_degree",
+                schema=UndefinedTabularSchema(),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"edges": "edges"},
+                    target=storage(pg, "graphs"),
+                    function=out_degree,
+                ),
+            ),
+        ],
+    )
+    nodes = DataSet(
+        name="nodes",
+        datum_templates=[measure],
+        assets=[
+            remote("measures", measure),
+            sql(
+                "hub_measures",
+                "nodes",
+                {"hubs": "graphs.hubs", "m": "measures"},
+                "SELECT m.node, m.weight FROM {m} AS m JOIN {hubs} AS h USING (node) ORDER BY 1",
+            ),
+        ],
+    )
+    datasets = [
+        graphs.replicate_to_local(storage(pg, "graphs"), "tmp/graphs", CSVEncoding()),
+        nodes.replicate_to_local(storage(pg, "nodes"), "tmp/nodes", CSVEncoding()),
+    ]
+    return Universe(name="graph_lab", datasets=datasets, endpoints=endpoints(pg))
+
+
+def check_graph_tables(pg) -> None:
+    degrees: dict[int, int] = {}
+    for a, _ in EDGES:
+        degrees[a] = degrees.get(a, 0) + 1
+    assert rows(pg, "graphs.edges", "1, 2") == sorted(EDGES)
+    assert rows(pg, "graphs.degrees") == sorted(degrees.items())
+    hubs = sorted(n for n, d in degrees.items() if d > 1)
+    assert rows(pg, "graphs.hubs") == [(n, degrees[n] / 2, "hub") for n in hubs]
+    assert rows(pg, "graphs.hub_count") == [(len(hubs), "{literal}")]
+    assert rows(pg, "graphs.out_degree") == sorted(degrees.items())
+    weights = {n: w for n, w, _ in MEASURES}
+    assert rows(pg, "nodes.measures") == sorted(MEASURES)
+    assert rows(pg, "nodes.hub_measures") == [(n, weights[n]) for n in hubs]
+    assert pg.query(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = 'graphs' AND table_name = 'hubs' ORDER BY ordinal_position"
+    ) == [("node", "bigint"), ("half", "double precision"), ("tag", "text")]
+
+
+def test_sql_derived_tables_in_a_python_script(http_server, pg, tmp_path) -> None:
+    serve_graphs(http_server.root)
+    code = dag(graph_universe(http_server.base_url, pg), ["AllAssetsComputed"], "python")
+    assert_no_secret(code, pg)
+    assert "sqlglot" in code
+    run(code, tmp_path, pg)
+    check_graph_tables(pg)
+    before = state(pg)
+    run(code, tmp_path, pg)
+    assert state(pg) == before
+
+
+# ------------------------------------------------------------------------------ the wine
+
+
+def wine_universe(base_url: str, pg) -> Universe:
+    """examples/wine.py's universe with every table in PostgreSQL schema `wine`."""
+    measurements = wine_example.MEASUREMENTS
+    wine_row = RowStruct(
+        name="wine_row",
+        attributes=[
+            KeyInt64Identifier("wine_id"),
+            Categorical("class", comment="the cultivar"),
+            *(Float64(name) for name in measurements),
+        ],
+    )
+    models = LocalFileStorage(
+        location=LocalFileSystemLocation(path="models"), encoding=ONNXEncoding()
+    )
+    wine = DataSet(
+        name="wine",
+        datum_templates=[wine_row],
+        assets=[
+            StaticDataTable(
+                name="wine_table",
+                schema=default_tabular_schema(wine_row),
+                setup=RemoteStorageSetup(
+                    remote=RemoteStorage(
+                        location=WebLocation(address=f"{base_url}/wine.csv"),
+                        encoding=CSVEncoding(header=CSVHeader(num_lines=1)),
+                    )
+                ),
+            ),
+            SupervisedModel(
+                name="alcohol_model",
+                template=TrainedFloatMeasure(
+                    name="predicted_alcohol", features=wine_example.FEATURES, objective="alcohol"
+                ),
+                algorithm=SVMRegressionAlgorithm(),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"training_dataset": "wine_table"}, target=models
+                ),
+            ),
+            StaticDataTable(
+                name="alcohol_predictions",
+                schema=default_tabular_schema(
+                    PredictionsFromTrainedFloatMeasure(
+                        name="predicted_alcohol", key_attributes=[KeyInt64Identifier("wine_id")]
+                    )
+                ),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"model": "alcohol_model", "data": "wine_table"},
+                    target=storage(pg, "wine"),
+                ),
+            ),
+            SupervisedModel(
+                name="cultivar_model",
+                template=TrainedCategoricalMeasure(
+                    name="predicted_class", features=measurements, objective="class"
+                ),
+                algorithm=RandomForestClassificationAlgorithm(n_estimators=50),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"training_dataset": "wine_table"}, target=models
+                ),
+            ),
+            StaticDataTable(
+                name="cultivar_predictions",
+                schema=default_tabular_schema(
+                    PredictionsFromTrainedCategoricalMeasure(
+                        name="predicted_class", key_attributes=[KeyInt64Identifier("wine_id")]
+                    )
+                ),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"model": "cultivar_model", "data": "wine_table"},
+                    target=storage(pg, "wine"),
+                ),
+            ),
+        ],
+    )
+    replicated = wine.replicate_to_local(storage(pg, "wine"), "tmp/wine", CSVEncoding())
+    return Universe(name="wine_ml", datasets=[replicated], endpoints=endpoints(pg))
+
+
+def check_wine(pg, lake: Path, csv_path: Path, n_rows: int) -> None:
+    for model, metrics in reference(csv_path).items():
+        found = pg.query(f"SELECT metric, value FROM wine.{model}_metrics")  # noqa: S608
+        assert [r[0] for r in found] == list(metrics)
+        for metric, value in found:
+            assert value == pytest.approx(metrics[metric], rel=1e-9, abs=1e-12), (model, metric)
+    session = onnxruntime.InferenceSession(
+        str(lake / "models" / "alcohol_model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    columns = ", ".join(f'"{c}"' for c in wine_example.FEATURES)
+    wine = pg.query(f"SELECT wine_id, {columns} FROM wine.wine_table ORDER BY 1")  # noqa: S608
+    assert [r[0] for r in wine] == list(range(1, n_rows + 1))
+    features = np.array([r[1:] for r in wine], np.float32)
+    scored = session.run(None, {"input": features})[0].reshape(-1)
+    predicted = rows(pg, "wine.alcohol_predictions")
+    assert [r[0] for r in predicted] == list(range(1, n_rows + 1))
+    assert [r[1] for r in predicted] == pytest.approx([float(v) for v in scored])
+    labels = rows(pg, "wine.cultivar_predictions")
+    assert [r[0] for r in labels] == list(range(1, n_rows + 1))
+    assert {r[1] for r in labels} <= {"class_0", "class_1", "class_2"}
+    assert len({r[1] for r in labels}) > 1
+
+
+@pytest.fixture
+def wine_served(http_server, pg):
+    csv_path = http_server.root / "wine.csv"
+    n_rows = wine_example.write_wine_csv(csv_path)
+    return wine_universe(http_server.base_url, pg), csv_path, n_rows
+
+
+def test_wine_models_in_a_python_script(wine_served, pg, tmp_path) -> None:
+    universe, csv_path, n_rows = wine_served
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    assert_no_secret(code, pg)
+    run(code, tmp_path, pg)
+    check_wine(pg, tmp_path / "lake", csv_path, n_rows)
+    before = state(pg)
+    model = tmp_path / "lake" / "models" / "alcohol_model.onnx"
+    mtime = model.stat().st_mtime_ns
+    run(code, tmp_path, pg)
+    assert state(pg) == before
+    assert model.stat().st_mtime_ns == mtime
+
+
+# ------------------------------------------------------------------------------- airflow
+
+
+def test_snap_and_sql_tables_in_airflow(http_server, pg, airflow_home, tmp_path) -> None:
+    universe, edges = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    assert_no_secret(code, pg)
+    run_airflow(airflow_home, code, "my_cluster", tmp_path / "snap")
+    check_snap(pg, edges)
+    serve_graphs(http_server.root)
+    code = dag(graph_universe(http_server.base_url, pg), ["AllAssetsComputed"], "airflow")
+    assert_no_secret(code, pg)
+    run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
+    check_graph_tables(pg)
+    before = state(pg)
+    run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
+    assert state(pg) == before
+
+
+def test_wine_models_in_airflow(wine_served, pg, airflow_home, tmp_path) -> None:
+    universe, csv_path, n_rows = wine_served
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    assert_no_secret(code, pg)
+    run_airflow(airflow_home, code, "wine_ml", tmp_path)
+    check_wine(pg, tmp_path / "lake", csv_path, n_rows)
+    before = state(pg)
+    run_airflow(airflow_home, code, "wine_ml", tmp_path)
+    assert state(pg) == before
