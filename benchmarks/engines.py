@@ -115,12 +115,13 @@ def engine_endpoints(engine: str, scratch: Path) -> Iterator[tuple[dict, dict[st
     """The universe's endpoints for `engine` and the environment its program needs."""
     from aorist import MinioConfig, PostgresConfig, SparkConfig
 
+    (scratch / engine).mkdir()
     if engine == "lake":
         yield {}, {}
     elif engine == "postgres":
         from server_postgres import running_postgres
 
-        with running_postgres(scratch / "postgres") as pg:
+        with running_postgres(scratch / engine) as pg:
             config = PostgresConfig(
                 server=pg.host,
                 port=pg.port,
@@ -132,7 +133,7 @@ def engine_endpoints(engine: str, scratch: Path) -> Iterator[tuple[dict, dict[st
     elif engine == "objectstore":
         from server_s3 import seaweedfs
 
-        with seaweedfs(scratch / "s3") as s3:
+        with seaweedfs(scratch / engine) as s3:
             config = MinioConfig(
                 server=s3.host,
                 port=s3.port,
@@ -145,7 +146,7 @@ def engine_endpoints(engine: str, scratch: Path) -> Iterator[tuple[dict, dict[st
     elif engine == "spark":
         from server_spark import spark_environment
 
-        with spark_environment(scratch / "spark") as spark:
+        with spark_environment(scratch / engine) as spark:
             config = SparkConfig(master="local[2]", warehouse_dir="spark-warehouse")
             yield {"spark": config}, dict(spark.env)
     else:
