@@ -10,8 +10,10 @@ compared with what scikit-learn computes here for the same split).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import math
+import sys
 import uuid
 from pathlib import Path
 
@@ -46,6 +48,28 @@ def load_spark(name: str, replace: dict | None = None):
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
     namespace.update(replace or {})
     return namespace[meta["recipe"]["entry"]]
+
+
+@pytest.mark.parametrize("path", sorted(SPARK_RECIPES.glob("*.py")), ids=lambda p: p.name)
+def test_spark_recipe_structure(path: Path) -> None:
+    """The rules test_recipes.py checks for recipes/python/*.py hold here too."""
+    recipe = split_recipe(path)[0]["recipe"]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = set()
+    functions = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            imported.add(node.names[0].name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(str(node.module).split(".")[0])
+        else:
+            assert isinstance(node, ast.FunctionDef), f"{path}: top-level {node}"
+            functions.append(node)
+    assert [f.name for f in functions] == [recipe["entry"]]
+    assert [a.arg for a in functions[0].args.args] == list(recipe["parameters"])
+    assert ast.get_docstring(functions[0])
+    third_party = {m for m in imported if m not in sys.stdlib_module_names}
+    assert third_party <= set(recipe["libraries"])
 
 
 def test_every_spark_recipe_selects_the_spark_engine() -> None:
