@@ -48,7 +48,7 @@ def write_csv(path: Path, rows: list[tuple]) -> str:
 
 def finish(config: dict, staging: list[str], table: list[str], columns, names) -> None:
     """The steps after the staging table is filled, as a program runs them."""
-    STEPS["create_staging"](config, staging, columns)
+    STEPS["create_staging"](config, staging, columns, table)
     STEPS["convert_to_target"](config, staging, table, columns)
     STEPS["publish_table"](config, table)
     STEPS["drop_staging"](config, staging)
@@ -57,7 +57,7 @@ def finish(config: dict, staging: list[str], table: list[str], columns, names) -
 
 def replicate(pg, path: str, dataset: str, table: list[str], columns=COLUMNS) -> None:
     staging = ["_staging", f"{dataset}.{table[1]}"]
-    STEPS["store_in_lake"](path, pg.config, staging, columns)
+    STEPS["store_in_lake"](path, pg.config, staging, columns, table)
     finish(pg.config, staging, table, columns, [c[0] for c in columns])
 
 
@@ -92,6 +92,10 @@ def test_replication_is_exact_and_a_rerun_changes_nothing(pg, tmp_path, capsys):
     assert "graphs.edges: 4 rows, columns id, name, value" in capsys.readouterr().out
     assert pg.query("SELECT to_regclass('_staging.\"ds.edges\"')") == [(None,)]
     before = identity(pg, ["graphs", "edges"])
+    # The published table holds this file's rows: nothing is staged again.
+    staging = ["_staging", "ds.edges"]
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
+    assert pg.query("SELECT to_regclass('_staging.\"ds.edges\"')") == [(None,)]
     replicate(pg, path, "ds", ["graphs", "edges"])
     assert identity(pg, ["graphs", "edges"]) == before
     # A changed source replaces the table.
@@ -110,8 +114,8 @@ def test_a_failed_publish_leaves_the_old_table_whole(pg, tmp_path):
     load_runtime("markers")["write_atomically"](path + ".done", "changed\n\n")
     write_csv(tmp_path / "t.csv", [(9, "z", 0.0)])
     staging = ["_staging", "ds.edges"]
-    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS)
-    STEPS["create_staging"](pg.config, staging, COLUMNS)
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
+    STEPS["create_staging"](pg.config, staging, COLUMNS, ["graphs", "edges"])
     STEPS["convert_to_target"](pg.config, staging, ["graphs", "edges"], COLUMNS)
     with pytest.raises(
         RuntimeError, match=r"graphs\.edges: the table cannot be replaced.*fix: drop the views"
@@ -139,9 +143,9 @@ def test_a_bad_value_fails_naming_the_table_and_the_fix(pg, tmp_path):
 def test_a_null_in_a_non_nullable_column_fails_naming_it(pg, tmp_path):
     path = write_csv(tmp_path / "t.csv", [(1, "a", 1.0), ("", "b", 2.0)])
     staging = ["_staging", "ds.edges"]
-    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS)
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
     with pytest.raises(ValueError, match=r"non-nullable column\(s\) id \(1\); fix: "):
-        STEPS["create_staging"](pg.config, staging, COLUMNS)
+        STEPS["create_staging"](pg.config, staging, COLUMNS, ["graphs", "edges"])
 
 
 def test_wrong_or_missing_credentials_fail_clearly(pg, tmp_path, monkeypatch):
@@ -170,7 +174,7 @@ def test_a_query_in_duckdb_sql_runs_translated(pg, tmp_path):
         connection.execute(query.replace("{edges}", "graphs.edges"))
     staging = ["_staging", "ds.halves"]
     sources = [["edges", "graphs", "edges"]]
-    STEPS["compute_query"](pg.config, query, sources, staging)
+    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None)
     finish(pg.config, staging, ["graphs", "halves"], None, None)
     assert pg.query("SELECT * FROM graphs.halves ORDER BY id") == [
         (1, "a", 0.5),
@@ -178,18 +182,17 @@ def test_a_query_in_duckdb_sql_runs_translated(pg, tmp_path):
         (3, "c", 1.5),
     ]
     before = identity(pg, ["graphs", "halves"])
-    STEPS["compute_query"](pg.config, query, sources, staging)
+    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None)
     finish(pg.config, staging, ["graphs", "halves"], None, None)
     assert identity(pg, ["graphs", "halves"]) == before
+    bad = [["_staging", "ds.bad"], ["graphs", "bad"], None]
     with pytest.raises(
         ValueError,
         match=r"_staging\.ds\.bad: the query failed on PostgreSQL: .*nothere.*fix: correct",
     ):
-        STEPS["compute_query"](
-            pg.config, "SELECT nothere FROM {edges}", sources, ["_staging", "ds.bad"]
-        )
+        STEPS["compute_query"](pg.config, "SELECT nothere FROM {edges}", sources, *bad)
     with pytest.raises(ValueError, match=r"placeholder \{other\} names no source table"):
-        STEPS["compute_query"](pg.config, "SELECT 1 FROM {other}", sources, ["_staging", "ds.bad"])
+        STEPS["compute_query"](pg.config, "SELECT 1 FROM {other}", sources, *bad)
 
 
 def scaled(edges):
@@ -204,7 +207,8 @@ def test_a_function_asset(pg, tmp_path):
     apply.__globals__["scaled"] = scaled
     staging = ["_staging", "ds.scaled"]
     declared = [["id", "BIGINT", False], ["double", "BIGINT", False]]
-    apply(pg.config, "scaled", [["edges", "graphs", "edges"]], staging)
+    target = ["graphs", "scaled"]
+    apply(pg.config, "scaled", [["edges", "graphs", "edges"]], staging, target, declared)
     finish(pg.config, staging, ["graphs", "scaled"], declared, ["id", "double"])
     assert pg.query('SELECT id, "double" FROM graphs.scaled ORDER BY id') == [
         (1, 2),
@@ -213,7 +217,7 @@ def test_a_function_asset(pg, tmp_path):
         (4, 8),
     ]
     with pytest.raises(RuntimeError, match="defines no function missing"):
-        apply(pg.config, "missing", [["edges", "graphs", "edges"]], staging)
+        apply(pg.config, "missing", [["edges", "graphs", "edges"]], staging, target, declared)
 
 
 def test_a_model_and_its_predictions(pg, tmp_path):
@@ -235,7 +239,7 @@ def test_a_model_and_its_predictions(pg, tmp_path):
     metrics_staging = ["_staging", "flowers.species_model"]
     train = [pg.config, lake, ["ml", "iris"], features, "species", "classification"]
     train += ["LogisticRegressionAlgorithm", [["c", 1.0]], "models/species.onnx"]
-    STEPS["train_model"](*train, metrics_staging)
+    STEPS["train_model"](*train, metrics_staging, ["ml", "species_model"], None)
     finish(pg.config, metrics_staging, ["ml", "species_model"], None, None)
     x = numpy.array([r[1:5] for r in rows])
     y = numpy.array([r[5] for r in rows], dtype=object)
@@ -251,7 +255,7 @@ def test_a_model_and_its_predictions(pg, tmp_path):
     assert model_file.stat().st_size > 0
     staging = ["_staging", "flowers.species_predicted"]
     scoring = [pg.config, lake, "models/species.onnx", ["ml", "iris"], features, ["id"]]
-    scoring += ["predicted", "classification", staging]
+    scoring += ["predicted", "classification", staging, ["ml", "predicted"], None]
     STEPS["predict"](*scoring)
     finish(pg.config, staging, ["ml", "predicted"], None, None)
     found = dict(pg.query("SELECT id, predicted FROM ml.predicted"))
@@ -266,7 +270,7 @@ def test_a_model_and_its_predictions(pg, tmp_path):
     assert len(found) == 150 and agree >= 148, agree
     before = [identity(pg, ["ml", t]) for t in ("species_model", "predicted")]
     mtime = model_file.stat().st_mtime_ns
-    STEPS["train_model"](*train, metrics_staging)
+    STEPS["train_model"](*train, metrics_staging, ["ml", "species_model"], None)
     finish(pg.config, metrics_staging, ["ml", "species_model"], None, None)
     STEPS["predict"](*scoring)
     finish(pg.config, staging, ["ml", "predicted"], None, None)

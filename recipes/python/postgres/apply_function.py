@@ -12,6 +12,8 @@
 # function = { from = "function.name", doc = "name of the function, defined at the top level of the program" }
 # sources = { from = "sources.tables", doc = "[role, schema, table] of each source table: role is a parameter name" }
 # table = { from = "staging.table", doc = "schema and name of the staging table to fill" }
+# target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
+# columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
 
 import inspect
 
@@ -19,7 +21,12 @@ import pyarrow
 
 
 def postgres_apply_function(
-    postgres: dict, function: str, sources: list[list[str]], table: list[str]
+    postgres: dict,
+    function: str,
+    sources: list[list[str]],
+    table: list[str],
+    target: list[str],
+    columns: list[list] | None,
 ) -> None:
     """Call the function named `function` with one pyarrow.Table per source, by role,
     and load the table it returns (pyarrow.Table or pandas DataFrame) into the staging
@@ -66,6 +73,8 @@ def postgres_apply_function(
             parts = ["postgres_apply_function", function, code, sources, versions]
             version = step_key(*parts)
             if pg_version(cursor, table) == version:
+                return
+            if pg_published_from(cursor, table, target, columns, version):
                 return
             # The source tables are collected in memory, as the lake's step does.
             tables = {role: pg_read_arrow(cursor, [s, t]) for role, s, t in sources}

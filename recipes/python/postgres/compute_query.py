@@ -12,6 +12,8 @@
 # sql_text = { from = "query.sql", doc = "the query (DuckDB dialect); {role} stands for a source table, {{ and }} for braces" }
 # sources = { from = "sources.tables", doc = "[role, schema, table] of each source table" }
 # table = { from = "staging.table", doc = "schema and name of the staging table to fill" }
+# target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
+# columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
 
 import re
 
@@ -21,7 +23,12 @@ from psycopg import sql
 
 
 def postgres_compute_query(
-    postgres: dict, sql_text: str, sources: list[list[str]], table: list[str]
+    postgres: dict,
+    sql_text: str,
+    sources: list[list[str]],
+    table: list[str],
+    target: list[str],
+    columns: list[list] | None,
 ) -> None:
     """CREATE TABLE <staging> AS <query> in one transaction.
 
@@ -78,6 +85,8 @@ def postgres_compute_query(
             versions = [pg_version(cursor, [s, t]) for _, s, t in sources]
             version = step_key("postgres_compute_query", translated, versions)
             if pg_version(cursor, table) == version:
+                return
+            if pg_published_from(cursor, table, target, columns, version):
                 return
             name = pg_name(table)
             cursor.execute(

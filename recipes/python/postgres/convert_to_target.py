@@ -29,11 +29,13 @@ def postgres_convert_to_target(
         with connection.cursor() as cursor:
             staged = pg_version(cursor, staging)
             if staged is None:
+                if pg_version(cursor, table) is not None:
+                    return  # the step before found the table current
                 raise RuntimeError(
                     f"{label}: the staging table {pg_label(staging)} does not exist; "
                     "fix: run the asset's earlier steps first"
                 )
-            version = step_key("postgres_convert_to_target", columns, staged)
+            version = pg_target_version(columns, staged)
             if version in (pg_version(cursor, table), pg_version(cursor, fresh)):
                 return
             name = pg_name(fresh)

@@ -11,12 +11,16 @@
 # postgres = { from = "settings.postgres", doc = "the PostgreSQL server (host, port, user, dbname, password_env)" }
 # table = { from = "staging.table", doc = "schema and name of the staging table" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None (any)" }
+# target = { from = "target.table", doc = "schema and name of the published table" }
 
 from psycopg import sql
 
 
 def postgres_create_staging_table(
-    postgres: dict, table: list[str], columns: list[list] | None
+    postgres: dict,
+    table: list[str],
+    columns: list[list] | None,
+    target: list[str],
 ) -> None:
     """Fail, naming the columns and the fix, unless the staging table has the declared
     columns with the declared types and its non-nullable columns hold no NULL."""
@@ -25,6 +29,8 @@ def postgres_create_staging_table(
         with connection.cursor() as cursor:
             found = [(n, t) for n, t, _ in pg_columns(cursor, table)]
             if not found:
+                if pg_version(cursor, target) is not None:
+                    return  # the step before found the table current
                 raise RuntimeError(
                     f"{label}: the staging table does not exist; fix: run the "
                     "asset's earlier steps first"

@@ -17,6 +17,8 @@
 # column = { from = "predictions.column", doc = "name of the prediction column" }
 # kind = { from = "predictions.kind", doc = "regression (a DOUBLE PRECISION column) or classification (a TEXT label)" }
 # staging = { from = "staging.table", doc = "schema and name of the staging table to fill" }
+# target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
+# target_columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
 
 import os
 
@@ -35,6 +37,8 @@ def postgres_predict(
     column: str,
     kind: str,
     staging: list[str],
+    target: list[str],
+    target_columns: list[list] | None,
 ) -> None:
     """Score every row of `table` with the ONNX model and write, in table order, its
     `keys` columns followed by the prediction `column` to the staging table.
@@ -73,6 +77,8 @@ def postgres_predict(
                 )
             version = step_key(*parts, versions)
             if pg_version(cursor, staging) == version:
+                return
+            if pg_published_from(cursor, staging, target, target_columns, version):
                 return
             # The table is collected in memory, as the lake's step does.
             data = pg_read_arrow(cursor, table)

@@ -12,17 +12,23 @@
 # postgres = { from = "settings.postgres", doc = "the PostgreSQL server (host, port, user, dbname, password_env)" }
 # table = { from = "staging.table", doc = "schema and name of the staging table" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column" }
+# target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
 
 import psycopg
 from psycopg import sql
 
 
 def postgres_store_in_lake(
-    source: str, postgres: dict, table: list[str], columns: list[list]
+    source: str,
+    postgres: dict,
+    table: list[str],
+    columns: list[list],
+    target: list[str],
 ) -> None:
     """Replace the staging table by the rows of the CSV file `source`: drop, create
     with the declared types, COPY and commit in one transaction, so a failure leaves
-    the table as it was. Skipped when the table holds this file already."""
+    the table as it was. Skipped when the staging table holds this file already, or
+    the published table `target` was made from it."""
     label = pg_label(table)
     if not columns:
         raise ValueError(
@@ -35,6 +41,8 @@ def postgres_store_in_lake(
     with pg_connect(postgres, label) as connection:
         with connection.cursor() as cursor:
             if pg_version(cursor, table) == version:
+                return
+            if pg_published_from(cursor, table, target, columns, version):
                 return
             schema = pg_name(table[:1])
             cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))

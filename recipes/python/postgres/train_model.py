@@ -18,6 +18,8 @@
 # hyperparameters = { from = "model.hyperparameters", doc = "[name, value] pairs of the algorithm's fields" }
 # model_file = { from = "model.file", doc = "path of the ONNX file to write, relative to lake_path" }
 # staging = { from = "staging.table", doc = "schema and name of the staging table the metrics fill" }
+# target = { from = "target.table", doc = "schema and name of the published metrics table: when it holds these rows already, nothing is staged" }
+# target_columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
 
 import math
 import os
@@ -51,6 +53,8 @@ def postgres_train_model(
     hyperparameters: list[list],
     model_file: str,
     staging: list[str],
+    target: list[str],
+    target_columns: list[list] | None,
 ) -> None:
     """Fit `algorithm` to predict `objective` from `features` of the training table,
     write it to lake_path/model_file as ONNX and its held-out metrics to the staging
@@ -199,6 +203,10 @@ def postgres_train_model(
     with pg_connect(postgres, asset) as connection:
         with connection.cursor() as cursor:
             if pg_version(cursor, staging) == metrics_version:
+                return
+            if pg_published_from(
+                cursor, staging, target, target_columns, metrics_version
+            ):
                 return
             names, values = zip(*fit()["metrics"])
             metrics = pyarrow.table(

@@ -147,3 +147,18 @@ def pg_read_arrow(cursor, parts):
     rows = cursor.fetchall()
     columns = list(zip(*rows)) if rows else [[] for _ in names]
     return pyarrow.table({n: pyarrow.array(list(c)) for n, c in zip(names, columns)})
+
+
+def pg_target_version(columns, staged: str) -> str:
+    """The version of a table published from staging rows of version `staged`."""
+    return step_key("postgres_convert_to_target", columns, staged)
+
+
+def pg_published_from(cursor, staging, target, columns, staged: str) -> bool:
+    """Whether table `target` already holds the rows of version `staged`: then the
+    staging table need not be made again (a leftover one is dropped, so the later
+    steps find none and skip too)."""
+    if pg_version(cursor, target) != pg_target_version(columns, staged):
+        return False
+    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(pg_name(staging)))
+    return True
