@@ -180,6 +180,8 @@ def test_a_kill_mid_publish_then_a_rerun_leaves_one_copy_of_each_row(
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=60)
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
     # Its JVM (same process group) exits once its stdin pipe is closed: wait for it.
     deadline = time.monotonic() + 60
