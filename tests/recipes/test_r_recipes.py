@@ -351,7 +351,10 @@ def test_r_header(path: Path, functions) -> None:
 
 def test_r_convert_to_csv_applies_to_tsv_and_csv_only() -> None:
     meta, _ = split_header(RECIPES / "r" / "convert_to_csv.R")
-    assert meta["recipe"]["when"] == {"source.format": ["tsv", "csv"]}
+    assert meta["recipe"]["when"] == {
+        "engine": ["lake", "spark", "postgres"],
+        "source.format": ["tsv", "csv"],
+    }
 
 
 def test_r_runtime_header(functions) -> None:
@@ -411,7 +414,7 @@ def test_new_sql_headers(name: str, constraint: str) -> None:
     assert recipe["constraint"] == constraint
     assert recipe["language"] == "sql"
     assert recipe["entry"] == name
-    assert recipe["when"] == {"target.format": ["parquet"]}
+    assert recipe["when"] == {"engine": ["lake"], "target.format": ["parquet"]}
     params = recipe["parameters"]
     python = python_recipes()[constraint]["parameters"]
     for spec in params.values():
