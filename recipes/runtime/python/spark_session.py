@@ -42,6 +42,8 @@ def spark_shutdown(session) -> None:
     (the next program can then open the same embedded metastore at once)."""
     context = session.sparkContext
     gateway = context._gateway
+    if context._jsc is None:
+        return  # stopped already (with its JVM, by whoever stopped it)
     session.stop()
     process = getattr(gateway, "proc", None)
     if process is not None and process.stdin is not None:
