@@ -181,6 +181,7 @@ def main() -> None:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="aorist-engines-") as tmp:
         scratch = Path(tmp)
+        scratch.chmod(0o755)  # PostgreSQL's server runs as the postgres user
         data = scratch / "www"
         data.mkdir()
         write_tsv(data / "edges.txt.gz", args.rows)
