@@ -4,7 +4,7 @@
 # entry = "apply_function"
 # summary = "The asset's Python function is called with each source table as a pyarrow.Table, and the table it returns is staged as a Parquet file."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -83,21 +83,22 @@ def apply_function(
         def quote(identifier: str) -> str:
             return '"' + str(identifier).replace('"', '""') + '"'
 
-        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-        # dialect's SQL engine): the setting decides the format of a new file.
-        con = duckdb.connect(
-            os.path.join(lake_path, "lake.duckdb"),
-            config={"storage_compatibility_version": "v1.5.0"},
-        )
-        try:
-            tables = {
-                role: con.sql(
-                    f"SELECT * FROM {quote(schema)}.{quote(name)}"
-                ).to_arrow_table()
-                for role, schema, name in sources
-            }
-        finally:
-            con.close()
+        with lake_lock(lake_path):
+            # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+            # dialect's SQL engine): the setting decides the format of a new file.
+            con = duckdb.connect(
+                os.path.join(lake_path, "lake.duckdb"),
+                config={"storage_compatibility_version": "v1.5.0"},
+            )
+            try:
+                tables = {
+                    role: con.sql(
+                        f"SELECT * FROM {quote(schema)}.{quote(name)}"
+                    ).to_arrow_table()
+                    for role, schema, name in sources
+                }
+            finally:
+                con.close()
         try:
             result = compute(**tables)
         except Exception as error:

@@ -4,7 +4,7 @@
 # entry = "compute_query"
 # summary = "The asset's SQL query runs on the lake's DuckDB database, each {role} bound to its source table as a quoted name, and its rows are staged as a Parquet file."
 # libraries = ["duckdb"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -81,20 +81,21 @@ def compute_query(
         if out is None:
             return
         literal = "'" + out.part.replace("'", "''") + "'"
-        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-        # dialect's SQL engine): the setting decides the format of a new file.
-        con = duckdb.connect(
-            os.path.join(lake_path, "lake.duckdb"),
-            config={"storage_compatibility_version": "v1.5.0"},
-        )
-        try:
-            # A line break before the closing parenthesis ends a final -- comment.
-            copy = f"COPY (\n{rendered}\n) TO {literal} (FORMAT parquet)"
-            con.execute(copy).fetchall()
-        except duckdb.Error as error:
-            raise ValueError(
-                f"{asset}: the query failed: {error}; fix: correct the asset's sql "
-                f"(source tables: {roles}); the query run was:\n{rendered}"
-            ) from None
-        finally:
-            con.close()
+        with lake_lock(lake_path):
+            # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+            # dialect's SQL engine): the setting decides the format of a new file.
+            con = duckdb.connect(
+                os.path.join(lake_path, "lake.duckdb"),
+                config={"storage_compatibility_version": "v1.5.0"},
+            )
+            try:
+                # A line break before the closing parenthesis ends a final -- comment.
+                copy = f"COPY (\n{rendered}\n) TO {literal} (FORMAT parquet)"
+                con.execute(copy).fetchall()
+            except duckdb.Error as error:
+                raise ValueError(
+                    f"{asset}: the query failed: {error}; fix: correct the asset's sql "
+                    f"(source tables: {roles}); the query run was:\n{rendered}"
+                ) from None
+            finally:
+                con.close()

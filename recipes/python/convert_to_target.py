@@ -4,7 +4,7 @@
 # entry = "convert_to_target"
 # summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema fails the step and publishes nothing."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -63,33 +63,36 @@ def convert_to_target(
     with producing(target, ["convert_to_target", target_format, query], source) as out:
         if out is None:
             return
-        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-        # dialect's SQL engine): the setting decides the format of a new file.
-        con = duckdb.connect(
-            os.path.join(lake_path, "lake.duckdb"),
-            config={"storage_compatibility_version": "v1.5.0"},
-        )
-        try:
-            if target_format == "parquet":
-                literal = "'" + out.part.replace("'", "''") + "'"
-                con.execute(f"COPY ({query}) TO {literal} (FORMAT parquet)").fetchall()
-            else:
-                reader = con.sql(query).to_arrow_reader()
-                writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
-                try:
-                    empty = True
-                    for batch in reader:
-                        writer.write(pyarrow.Table.from_batches([batch]))
-                        empty = False
-                    if empty:
-                        writer.write(reader.schema.empty_table())
-                finally:
-                    writer.close()
-                    reader.close()
-        except duckdb.Error as error:
-            columns = [c[0] for c in con.execute(f"{query} LIMIT 0").description]
-            # A failed step leaves no staging view behind.
-            con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
-            raise explain(error, columns) from None
-        finally:
-            con.close()
+        with lake_lock(lake_path):
+            # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+            # dialect's SQL engine): the setting decides the format of a new file.
+            con = duckdb.connect(
+                os.path.join(lake_path, "lake.duckdb"),
+                config={"storage_compatibility_version": "v1.5.0"},
+            )
+            try:
+                if target_format == "parquet":
+                    literal = "'" + out.part.replace("'", "''") + "'"
+                    con.execute(
+                        f"COPY ({query}) TO {literal} (FORMAT parquet)"
+                    ).fetchall()
+                else:
+                    reader = con.sql(query).to_arrow_reader()
+                    writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
+                    try:
+                        empty = True
+                        for batch in reader:
+                            writer.write(pyarrow.Table.from_batches([batch]))
+                            empty = False
+                        if empty:
+                            writer.write(reader.schema.empty_table())
+                    finally:
+                        writer.close()
+                        reader.close()
+            except duckdb.Error as error:
+                columns = [c[0] for c in con.execute(f"{query} LIMIT 0").description]
+                # A failed step leaves no staging view behind.
+                con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
+                raise explain(error, columns) from None
+            finally:
+                con.close()

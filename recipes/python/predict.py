@@ -4,7 +4,7 @@
 # entry = "predict"
 # summary = "Every row of the data table is scored by the ONNX model through onnxruntime, and its key columns and prediction are staged as a Parquet file."
 # libraries = ["duckdb", "numpy", "onnxruntime", "pyarrow"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -77,16 +77,17 @@ def predict(
     with producing(target, parts, files) as out:
         if out is None:
             return
-        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-        # dialect's SQL engine): the setting decides the format of a new file.
-        con = duckdb.connect(
-            os.path.join(lake_path, "lake.duckdb"),
-            config={"storage_compatibility_version": "v1.5.0"},
-        )
-        try:
-            data = con.sql(query).to_arrow_table()
-        finally:
-            con.close()
+        with lake_lock(lake_path):
+            # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+            # dialect's SQL engine): the setting decides the format of a new file.
+            con = duckdb.connect(
+                os.path.join(lake_path, "lake.duckdb"),
+                config={"storage_compatibility_version": "v1.5.0"},
+            )
+            try:
+                data = con.sql(query).to_arrow_table()
+            finally:
+                con.close()
         missing = [c for c in [*features, *keys] if c not in data.column_names]
         if missing:
             raise ValueError(

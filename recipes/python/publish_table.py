@@ -4,7 +4,7 @@
 # entry = "publish_table"
 # summary = "The target file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -52,56 +52,57 @@ def publish_table(
     schema = quote(parts[0])
     name = schema + "." + quote(parts[1])
     view = "__aorist_orc_source"
-    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-    # dialect's SQL engine): the setting decides the format of a new file.
-    con = duckdb.connect(
-        os.path.join(lake_path, "lake.duckdb"),
-        config={"storage_compatibility_version": "v1.5.0"},
-    )
-    try:
-        con.execute(
-            "CREATE SCHEMA IF NOT EXISTS _aorist;"
-            "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
-            " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name))"
-        ).fetchall()
-        current = con.execute(
-            "SELECT count(*) FROM duckdb_tables() t JOIN _aorist.published p"
-            " ON lower(t.schema_name) = lower(p.table_schema)"
-            " AND lower(t.table_name) = lower(p.table_name)"
-            " WHERE lower(p.table_schema) = lower(?) AND lower(p.table_name) = lower(?)"
-            " AND p.version = ?",
-            [*parts, version],
-        ).fetchall()[0][0]
-        if current:
-            return
-        registered = False
-        con.begin()
+    with lake_lock(lake_path):
+        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+        # dialect's SQL engine): the setting decides the format of a new file.
+        con = duckdb.connect(
+            os.path.join(lake_path, "lake.duckdb"),
+            config={"storage_compatibility_version": "v1.5.0"},
+        )
         try:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}").fetchall()
-            if source_format == "parquet":
-                literal = "'" + path.replace("'", "''") + "'"
-                select = f"SELECT * FROM read_parquet({literal})"
-            else:
-                orc = pyarrow.orc.ORCFile(path)
-                batches = (orc.read_stripe(i) for i in range(orc.nstripes))
-                reader = pyarrow.RecordBatchReader.from_batches(orc.schema, batches)
-                con.register(view, reader)
-                registered = True
-                select = f"SELECT * FROM {quote(view)}"
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}").fetchall()
             con.execute(
-                "INSERT OR REPLACE INTO _aorist.published VALUES (?, ?, ?)",
-                [*parts, version],
+                "CREATE SCHEMA IF NOT EXISTS _aorist;"
+                "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
+                " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name))"
             ).fetchall()
-            con.commit()
-        except BaseException:
-            con.rollback()
-            # A failed step leaves no staging view behind.
-            view_name = ".".join(quote(str(p)) for p in staging)
-            con.execute(f"DROP VIEW IF EXISTS {view_name}").fetchall()
-            raise
+            current = con.execute(
+                "SELECT count(*) FROM duckdb_tables() t JOIN _aorist.published p"
+                " ON lower(t.schema_name) = lower(p.table_schema)"
+                " AND lower(t.table_name) = lower(p.table_name)"
+                " WHERE lower(p.table_schema) = lower(?) AND lower(p.table_name) = lower(?)"
+                " AND p.version = ?",
+                [*parts, version],
+            ).fetchall()[0][0]
+            if current:
+                return
+            registered = False
+            con.begin()
+            try:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}").fetchall()
+                if source_format == "parquet":
+                    literal = "'" + path.replace("'", "''") + "'"
+                    select = f"SELECT * FROM read_parquet({literal})"
+                else:
+                    orc = pyarrow.orc.ORCFile(path)
+                    batches = (orc.read_stripe(i) for i in range(orc.nstripes))
+                    reader = pyarrow.RecordBatchReader.from_batches(orc.schema, batches)
+                    con.register(view, reader)
+                    registered = True
+                    select = f"SELECT * FROM {quote(view)}"
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}").fetchall()
+                con.execute(
+                    "INSERT OR REPLACE INTO _aorist.published VALUES (?, ?, ?)",
+                    [*parts, version],
+                ).fetchall()
+                con.commit()
+            except BaseException:
+                con.rollback()
+                # A failed step leaves no staging view behind.
+                view_name = ".".join(quote(str(p)) for p in staging)
+                con.execute(f"DROP VIEW IF EXISTS {view_name}").fetchall()
+                raise
+            finally:
+                if registered:
+                    con.unregister(view)
         finally:
-            if registered:
-                con.unregister(view)
-    finally:
-        con.close()
+            con.close()

@@ -4,7 +4,7 @@
 # entry = "train_model"
 # summary = "A scikit-learn model is fitted on 80% of the training table, written as an ONNX file that onnxruntime loads, and its held-out metrics are staged as a Parquet file."
 # libraries = ["duckdb", "numpy", "onnxruntime", "pyarrow", "skl2onnx", "sklearn"]
-# uses = ["markers"]
+# uses = ["markers", "lake_lock"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -110,11 +110,14 @@ def train_model(
     query = "SELECT * FROM " + ".".join(
         '"' + str(part).replace('"', '""') + '"' for part in table
     )
-    con = connect()
-    try:
-        columns = [column[0] for column in con.execute(f"{query} LIMIT 0").description]
-    finally:
-        con.close()
+    with lake_lock(lake_path):
+        con = connect()
+        try:
+            columns = [
+                column[0] for column in con.execute(f"{query} LIMIT 0").description
+            ]
+        finally:
+            con.close()
     missing = [column for column in [*features, objective] if column not in columns]
     if missing:
         raise ValueError(
@@ -129,11 +132,12 @@ def train_model(
         """The fitted model, its metrics and test rows, computed once per run."""
         if fitted:
             return fitted
-        con = connect()
-        try:
-            data = con.sql(query).to_arrow_table()
-        finally:
-            con.close()
+        with lake_lock(lake_path):
+            con = connect()
+            try:
+                data = con.sql(query).to_arrow_table()
+            finally:
+                con.close()
         for column in [*features, objective]:
             nulls = data.column(column).null_count
             if nulls:

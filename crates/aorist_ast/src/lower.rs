@@ -313,6 +313,18 @@ pub fn lower(
                     )
                 })?;
                 libraries.extend(runtime.libraries.iter().cloned());
+                define_helpers(
+                    book,
+                    host,
+                    &runtime.uses,
+                    false,
+                    &mut Included {
+                        imports: &mut imports,
+                        libraries: &mut libraries,
+                        definitions: &mut definitions,
+                        defined: &mut defined,
+                    },
+                );
                 if defined.insert(runtime.name.clone()) {
                     imports.extend(runtime.imports.iter().cloned());
                     definitions.push(Definition::Function {

@@ -122,6 +122,8 @@ pub struct Runtime {
     pub libraries: Vec<String>,
     pub imports: Vec<String>,
     pub body: String,
+    /// Helpers the runtime calls, defined before it.
+    pub uses: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +182,8 @@ struct RawRuntime {
     summary: String,
     #[serde(default)]
     libraries: Vec<String>,
+    #[serde(default)]
+    uses: Vec<String>,
 }
 
 /// Every recipe and runtime aorist ships.
@@ -298,6 +302,7 @@ impl RecipeBook {
                     libraries: raw.libraries,
                     imports,
                     body,
+                    uses: raw.uses,
                 }),
                 (None, None, Some(raw)) => {
                     let declared = Language::parse(&raw.language)
@@ -343,6 +348,11 @@ impl RecipeBook {
                 book.helpers
                     .iter()
                     .map(|h| (h.id.clone(), h.language, &h.uses)),
+            )
+            .chain(
+                book.runtimes
+                    .iter()
+                    .map(|r| (r.id.clone(), r.language, &r.uses)),
             );
         for (id, language, names) in uses {
             for name in names {

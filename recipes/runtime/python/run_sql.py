@@ -4,6 +4,7 @@
 # runs = "sql"
 # summary = "Runs a DuckDB SQL recipe on the embedded lake, quoting each parameter by its role."
 # libraries = ["duckdb"]
+# uses = ["lake_lock"]
 
 import os
 import string
@@ -85,13 +86,14 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
 
     sql = Quoting().format(template, **params)
     os.makedirs(lake_path, exist_ok=True)
-    # Lake files stay readable by the DuckDB 1.5 command-line program (the R
-    # dialect's SQL engine): the setting decides the format of a new file.
-    connection = duckdb.connect(
-        os.path.join(lake_path, "lake.duckdb"),
-        config={"storage_compatibility_version": "v1.5.0"},
-    )
-    try:
-        connection.execute(sql).fetchall()
-    finally:
-        connection.close()
+    with lake_lock(lake_path):
+        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+        # dialect's SQL engine): the setting decides the format of a new file.
+        connection = duckdb.connect(
+            os.path.join(lake_path, "lake.duckdb"),
+            config={"storage_compatibility_version": "v1.5.0"},
+        )
+        try:
+            connection.execute(sql).fetchall()
+        finally:
+            connection.close()
