@@ -51,8 +51,8 @@ if (
 RUN_TIMEOUT = 120
 
 # The servers engine tests run against, each a session fixture started on 127.0.0.1 and
-# stopped by pid: PostgreSQL, Spark's environment, an S3-compatible store.
-pytest_plugins = ["server_postgres", "server_spark", "server_s3"]
+# stopped by pid: PostgreSQL, Spark's environment, an S3-compatible store, Airflow.
+pytest_plugins = ["server_postgres", "server_spark", "server_s3", "server_airflow"]
 LAKE_DIR = "lake"
 LAKE_DB = "lake.duckdb"
 CONSTRAINTS = ["AllAssetsComputed"]

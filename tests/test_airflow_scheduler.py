@@ -1,0 +1,180 @@
+"""The generated Airflow DAG under a real scheduler (server_airflow.py), not `dag.test()`.
+
+Three SNAP-like datasets of four graphs each and a table derived from two of them are
+generated as one DAG, written to the deployment's DAGs folder and triggered through the
+API. The scheduler's LocalExecutor runs up to four task processes at once, so the lake's
+writes must be safe under concurrency; every task instance (every map index) must
+succeed, every table must hold its rows, a second run must change nothing, and a run
+triggered with another `lake_path` must write there and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from server_airflow import AirflowScheduler
+
+from aorist import (
+    ComputedFromLocalData,
+    DataSet,
+    HiveTableStorage,
+    MinioLocation,
+    ParquetEncoding,
+    StaticDataTable,
+    UndefinedTabularSchema,
+    Universe,
+    dag,
+)
+
+from conftest import HttpServer, lake_files, lake_query, lake_tables
+from fixtures_data import SNAP_NAMES, snap_dataset, snap_edge_counts, snap_key, snap_like_gz
+
+DAG_ID = "scheduler_lab"
+DATASETS = {f"graphs{i}": SNAP_NAMES[4 * i : 4 * i + 4] for i in range(3)}
+# The derived table: the edges of one graph of the first dataset and one of the second.
+DERIVED = (
+    "summary",
+    "two_graphs",
+    "graphs0." + snap_key(SNAP_NAMES[0]),
+    "graphs1." + snap_key(SNAP_NAMES[4]),
+)
+RUN_TIMEOUT = 600
+
+
+def scheduler_universe(base_url: str) -> Universe:
+    datasets = [snap_dataset(base_url, names, dataset=name) for name, names in DATASETS.items()]
+    dataset, table, first, second = DERIVED
+    summary = DataSet(
+        name=dataset,
+        datum_templates=[],
+        assets=[
+            StaticDataTable(
+                name=table,
+                schema=UndefinedTabularSchema(),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"a": first, "b": second},
+                    target=HiveTableStorage(
+                        location=MinioLocation(name=dataset), encoding=ParquetEncoding()
+                    ),
+                    sql="SELECT from_id, to_id FROM {a} UNION ALL SELECT from_id, to_id FROM {b}",
+                ),
+            )
+        ],
+    )
+    return Universe(name=DAG_ID, datasets=[*datasets, summary])
+
+
+def expected_tables() -> dict[str, int]:
+    counts = snap_edge_counts()
+    expected = {
+        f"{dataset}.{snap_key(name)}": counts[name]
+        for dataset, names in DATASETS.items()
+        for name in names
+    }
+    dataset, table, first, second = DERIVED
+    expected[f"{dataset}.{table}"] = expected[first] + expected[second]
+    return expected
+
+
+def lake_state(root: Path) -> dict[str, object]:
+    """What a run that changes nothing leaves alone under `root/lake`: every file (bytes
+    and mtime), every table's rows and what the catalog records as published."""
+    lake = root / "lake"
+    tables = lake_tables(root)
+    return {
+        "files": lake_files(root),
+        "mtimes": {
+            p.relative_to(lake).as_posix(): p.stat().st_mtime_ns
+            for p in sorted(lake.rglob("*"))
+            if p.is_file() and not p.name.startswith("lake.duckdb")
+        },
+        "tables": {
+            name: sorted(lake_query(root, f"SELECT * FROM {name}"), key=repr) for name in tables
+        },
+        "published": lake_query(root, "SELECT * FROM _aorist.published ORDER BY ALL"),
+    }
+
+
+def run_to_completion(
+    airflow: AirflowScheduler, conf: dict | None = None
+) -> tuple[str, dict[tuple[str, int], str | None]]:
+    run_id = airflow.trigger(DAG_ID, conf)
+    state = airflow.wait(DAG_ID, run_id, RUN_TIMEOUT)
+    states = airflow.task_states(DAG_ID, run_id)
+    failed = {key: value for key, value in states.items() if value != "success"}
+    assert state == "success" and states and not failed, (
+        f"run {run_id}: {state}; not successful: {failed}\n{airflow.log_tail()}"
+    )
+    return run_id, states
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    server = HttpServer(tmp_path_factory.mktemp("www"))
+    counts = snap_edge_counts()
+    for names in DATASETS.values():
+        for name in names:
+            snap_like_gz(server.root / f"{name}.txt.gz", counts[name])
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    airflow_scheduler: AirflowScheduler, served: HttpServer
+) -> tuple[str, dict[tuple[str, int], str | None]]:
+    """The DAG written to the DAGs folder, parsed and run once to success."""
+    code = dag(scheduler_universe(served.base_url), ["AllAssetsComputed"], "airflow")
+    (airflow_scheduler.dags / f"{DAG_ID}.py").write_text(code, encoding="utf-8")
+    airflow_scheduler.wait_parsed(DAG_ID, timeout=120)
+    return run_to_completion(airflow_scheduler)
+
+
+def test_every_task_instance_succeeds_and_every_table_has_its_rows(
+    airflow_scheduler: AirflowScheduler, first_run
+) -> None:
+    run_id, states = first_run
+    # Steps over many assets are mapped tasks: their instances carry map indexes.
+    assert any(index >= 0 for _, index in states), sorted(states)
+    # The lake is next to the DAG file, not in the workers' working directory.
+    assert lake_tables(airflow_scheduler.dags) == expected_tables()
+    assert not (airflow_scheduler.workdir / "lake").exists()
+    # The executor did run task processes at the same time.
+    rows = airflow_scheduler.query(
+        "SELECT start_date, end_date FROM task_instance"
+        " WHERE dag_id = %s AND run_id = %s AND start_date IS NOT NULL",
+        [DAG_ID, run_id],
+    )
+    assert max(sum(s < end and start < e for s, e in rows) for start, end in rows) >= 2
+
+
+def test_a_second_run_succeeds_and_changes_nothing(
+    airflow_scheduler: AirflowScheduler, first_run
+) -> None:
+    before = lake_state(airflow_scheduler.dags)
+    run_to_completion(airflow_scheduler)
+    after = lake_state(airflow_scheduler.dags)
+    assert after == before
+    assert lake_tables(airflow_scheduler.dags) == expected_tables()
+
+
+def test_a_run_with_another_lake_path_writes_there_and_nowhere_else(
+    airflow_scheduler: AirflowScheduler, first_run, tmp_path: Path
+) -> None:
+    before = lake_state(airflow_scheduler.dags)
+    run_to_completion(airflow_scheduler, {"lake_path": str(tmp_path / "lake")})
+    assert lake_tables(tmp_path) == expected_tables()
+    assert lake_state(airflow_scheduler.dags) == before
+    assert not (airflow_scheduler.workdir / "lake").exists()
+
+
+def test_the_dag_file_has_no_import_errors(airflow_scheduler: AirflowScheduler, first_run) -> None:
+    listed = airflow_scheduler.cli("dags", "list-import-errors", "--output", "json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert json.loads(listed.stdout) == [], listed.stdout
+    assert airflow_scheduler.import_errors() == {}
