@@ -139,6 +139,15 @@ class AirflowScheduler:
         )
         return {(task_id, map_index): state for task_id, map_index, state in rows}
 
+    def asset_events(self, dag_id: str, run_id: str) -> list[str]:
+        """The URI of the asset of every asset event the run emitted, sorted."""
+        rows = self.query(
+            "SELECT asset.uri FROM asset_event JOIN asset ON asset.id = asset_event.asset_id"
+            " WHERE source_dag_id = %s AND source_run_id = %s ORDER BY 1",
+            [dag_id, run_id],
+        )
+        return [uri for (uri,) in rows]
+
     # ------------------------------------------------------------------ processes
 
     def log_file(self, name: str) -> Path:

@@ -4,13 +4,16 @@ Three SNAP-like datasets of four graphs each and a table derived from two of the
 generated as one DAG, written to the deployment's DAGs folder and triggered through the
 API. The scheduler's LocalExecutor runs up to four task processes at once, so the lake's
 writes must be safe under concurrency; every task instance (every map index) must
-succeed, every table must hold its rows, a second run must change nothing, and a run
-triggered with another `lake_path` must write there and nowhere else.
+succeed, every table must hold its rows (the lake next to the DAG file, whatever the
+workers' working directory) and be announced by one asset event, a second run must
+change nothing and announce nothing, and a run triggered with another `lake_path` must
+write there and nowhere else.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +33,14 @@ from aorist import (
 )
 
 from conftest import HttpServer, lake_files, lake_query, lake_tables
-from fixtures_data import SNAP_NAMES, snap_dataset, snap_edge_counts, snap_key, snap_like_gz
+from fixtures_data import (
+    SNAP_NAMES,
+    snap_dataset,
+    snap_edge_counts,
+    snap_key,
+    snap_like_edges,
+    snap_like_gz,
+)
 
 DAG_ID = "scheduler_lab"
 DATASETS = {f"graphs{i}": SNAP_NAMES[4 * i : 4 * i + 4] for i in range(3)}
@@ -67,16 +77,34 @@ def scheduler_universe(base_url: str) -> Universe:
     return Universe(name=DAG_ID, datasets=[*datasets, summary])
 
 
-def expected_tables() -> dict[str, int]:
+def expected_rows() -> dict[str, list[tuple[int, int]]]:
+    """`schema.table` -> its rows, sorted: the served edges, and the derived union."""
     counts = snap_edge_counts()
     expected = {
-        f"{dataset}.{snap_key(name)}": counts[name]
+        f"{dataset}.{snap_key(name)}": sorted(snap_like_edges(counts[name]))
         for dataset, names in DATASETS.items()
         for name in names
     }
     dataset, table, first, second = DERIVED
-    expected[f"{dataset}.{table}"] = expected[first] + expected[second]
+    expected[f"{dataset}.{table}"] = sorted(expected[first] + expected[second])
     return expected
+
+
+def check_lake(root: Path) -> None:
+    """Every table of `root/lake` holds exactly its expected rows."""
+    expected = expected_rows()
+    assert lake_tables(root) == {name: len(rows) for name, rows in expected.items()}
+    for name, rows in expected.items():
+        assert sorted(lake_query(root, f"SELECT from_id, to_id FROM {name}")) == rows, name
+
+
+def announced(uris: list[str], lake: Path) -> list[str]:
+    """The `schema.table` each asset event names, checking that its URI names `lake`."""
+    tables = []
+    for uri in uris:
+        assert str(lake) in urllib.parse.unquote(uri), (uri, lake)
+        tables.append(".".join(urllib.parse.unquote(part) for part in uri.split("/")[-2:]))
+    return sorted(tables)
 
 
 def lake_state(root: Path) -> dict[str, object]:
@@ -141,9 +169,12 @@ def test_every_task_instance_succeeds_and_every_table_has_its_rows(
     run_id, states = first_run
     # Steps over many assets are mapped tasks: their instances carry map indexes.
     assert any(index >= 0 for _, index in states), sorted(states)
-    # The lake is next to the DAG file, not in the workers' working directory.
-    assert lake_tables(airflow_scheduler.dags) == expected_tables()
-    assert not (airflow_scheduler.workdir / "lake").exists()
+    # The lake is next to the DAG file; nothing lands in the workers' working directory.
+    check_lake(airflow_scheduler.dags)
+    assert sorted(airflow_scheduler.workdir.iterdir()) == []
+    # One asset event per table, naming the lake it is in.
+    events = airflow_scheduler.asset_events(DAG_ID, run_id)
+    assert announced(events, airflow_scheduler.dags / "lake") == sorted(expected_rows())
     # The executor did run task processes at the same time.
     rows = airflow_scheduler.query(
         "SELECT start_date, end_date FROM task_instance"
@@ -157,20 +188,24 @@ def test_a_second_run_succeeds_and_changes_nothing(
     airflow_scheduler: AirflowScheduler, first_run
 ) -> None:
     before = lake_state(airflow_scheduler.dags)
-    run_to_completion(airflow_scheduler)
-    after = lake_state(airflow_scheduler.dags)
-    assert after == before
-    assert lake_tables(airflow_scheduler.dags) == expected_tables()
+    run_id, _ = run_to_completion(airflow_scheduler)
+    assert lake_state(airflow_scheduler.dags) == before
+    check_lake(airflow_scheduler.dags)
+    # Nothing changed, so nothing is announced: DAGs scheduled on these tables stay idle.
+    assert airflow_scheduler.asset_events(DAG_ID, run_id) == []
 
 
 def test_a_run_with_another_lake_path_writes_there_and_nowhere_else(
     airflow_scheduler: AirflowScheduler, first_run, tmp_path: Path
 ) -> None:
     before = lake_state(airflow_scheduler.dags)
-    run_to_completion(airflow_scheduler, {"lake_path": str(tmp_path / "lake")})
-    assert lake_tables(tmp_path) == expected_tables()
+    run_id, _ = run_to_completion(airflow_scheduler, {"lake_path": str(tmp_path / "lake")})
+    check_lake(tmp_path)
     assert lake_state(airflow_scheduler.dags) == before
-    assert not (airflow_scheduler.workdir / "lake").exists()
+    assert sorted(airflow_scheduler.workdir.iterdir()) == []
+    # The tables of the other lake are other assets.
+    events = airflow_scheduler.asset_events(DAG_ID, run_id)
+    assert announced(events, tmp_path / "lake") == sorted(expected_rows())
 
 
 def test_the_dag_file_has_no_import_errors(airflow_scheduler: AirflowScheduler, first_run) -> None:
