@@ -49,6 +49,11 @@ class AirflowError(AssertionError):
 
 @dataclasses.dataclass
 class AirflowScheduler:
+    """What `airflow_scheduler` yields: `dags` (write DAG files here), `workdir` (the
+    processes' working directory, so the task processes'), `home` (AIRFLOW_HOME, with the
+    server logs in `logs/<process>.log` and the task logs below them) and `env` (for the
+    CLI: `cli(...)`)."""
+
     home: Path
     dags: Path
     workdir: Path
