@@ -436,13 +436,17 @@ def airflow_env(home: Path, dags: Path) -> dict[str, str]:
     return env
 
 
-def airflow(home: Path, code: str, dag_id: str, cwd: Path, mode: str) -> dict:
-    dags = cwd / "dags"
-    dags.mkdir(exist_ok=True)
-    (dags / f"{dag_id}.py").write_text(code)
+def airflow(
+    home: Path, code: str, dag_id: str, cwd: Path, mode: str, conf: dict | None = None
+) -> dict:
+    """Load (and run, with the run parameters `conf`) the DAG written to `cwd/<dag_id>.py`:
+    its relative paths (the lake, temporary files) are read against that folder, so the
+    lake is `cwd/lake`."""
+    path = cwd / f"{dag_id}.py"
+    path.write_text(code)
     result = subprocess.run(
-        [sys.executable, str(AIRFLOW_RUNNER), str(dags), dag_id, mode],
-        env=airflow_env(home, dags),
+        [sys.executable, str(AIRFLOW_RUNNER), str(path), dag_id, mode],
+        env={**airflow_env(home, cwd), "AORIST_RUN_CONF": json.dumps(conf)},
         cwd=cwd,
         capture_output=True,
         text=True,

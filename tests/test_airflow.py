@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aorist import Universe, dag
+import pytest
+
+from aorist import DeclarationError, Universe, dag
 
 from conftest import airflow, expected_graph, lake_files, lake_tables
 from fixtures_data import (
@@ -20,6 +22,18 @@ from fixtures_data import (
 
 HERE = Path(__file__).resolve().parent
 NAMES = ["ca-GrQc", "web-Google", "amazon0302", "ca-HepTh"]
+STEPS = [
+    "downloaded",
+    "decompressed",
+    "header_removed",
+    "converted_to_csv",
+    "stored_in_lake",
+    "temporary_table_created",
+    "converted_to_target_encoding",
+    "table_published",
+    "temporary_table_dropped",
+    "asset_computed",
+]
 
 
 def serve_snap(http_server) -> dict[str, int]:
@@ -41,10 +55,20 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert report["state"] == "success", report["failed"]
     assert report["schedule"] is None and report["catchup"] is False
     assert "aorist" in report["tags"]
-    assert all(report["retries"][f"{snap_key(n)}_downloaded"] == 3 for n in NAMES)
-    assert report["outlets"] == {
-        f"{snap_key(n)}_table_published": [f"snap.{snap_key(n)}"] for n in NAMES
-    }
+    # One mapped task per step, in one mapped group per dataset: 10 steps, 2 gatherers.
+    group = "snap.downloaded_to_asset_computed"
+    assert len(report["airflow"]) == 12
+    assert all(report["airflow"][f"{group}.{step}"]["mapped"] for step in STEPS)
+    # The download recipe retries what may pass itself; Airflow does not add to it.
+    assert report["retries"][f"{group}.downloaded"] == 0
+    assert report["retries"][f"{group}.decompressed"] == 1
+    # Tables are announced by the step that verified them, through the DAG's alias.
+    assert report["outlets"] == {f"{group}.asset_computed": ["my_cluster tables"]}
+    lake = (tmp_path / "lake").resolve()
+    assert [uri for uri, _ in report["asset_events"]] == sorted(
+        f"file://{lake}/snap/{snap_key(n)}" for n in NAMES
+    )
+    assert all(version for _, version in report["asset_events"])
     assert lake_tables(tmp_path) == expected_tables
     files = lake_files(tmp_path)
     requests = len(http_server.requests)
@@ -54,6 +78,8 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert lake_tables(tmp_path) == expected_tables
     assert lake_files(tmp_path) == files
     assert len(http_server.requests) == requests
+    # Nothing changed, so nothing is announced: no DAG downstream runs again.
+    assert again["asset_events"] == []
 
 
 def test_single_asset_dag_with_header_csv_to_parquet(
@@ -109,3 +135,70 @@ def test_hostile_text_is_inert_in_a_dag(airflow_home: Path, http_server, tmp_pat
     assert report["import_errors"] == {}
     assert report["state"] == "success", report["failed"]
     assert lake_tables(tmp_path) == {"hostile.edges": n_edges}
+
+
+def test_a_run_with_another_lake_path_writes_there_and_nowhere_else(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    expected_tables = serve_snap(http_server)
+    universe = snap_universe(http_server.base_url, NAMES)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    elsewhere = tmp_path / "elsewhere" / "lake"
+    report = airflow(
+        airflow_home, code, "my_cluster", tmp_path, "run", conf={"lake_path": str(elsewhere)}
+    )
+    assert report["state"] == "success", report["failed"]
+    assert report["params"]["lake_path"] == "lake"
+    assert lake_tables(elsewhere.parent) == expected_tables
+    assert not (tmp_path / "lake").exists()
+    lake = elsewhere.resolve()
+    assert [uri for uri, _ in report["asset_events"]] == sorted(
+        f"file://{lake}/snap/{snap_key(n)}" for n in NAMES
+    )
+    # A relative value is read against the DAG file's folder, not the worker's directory.
+    report = airflow(
+        airflow_home, code, "my_cluster", tmp_path, "isolated", conf={"lake_path": "other/lake"}
+    )
+    assert report["state"] == "success", report["failed"]
+    assert lake_tables(tmp_path / "other") == expected_tables
+    assert all(not any(Path(d).iterdir()) for d in report["workdirs"].values())
+
+
+def test_a_404_fails_at_once_and_a_503_is_retried_by_the_recipe_alone(
+    airflow_home: Path, server, tmp_path: Path
+) -> None:
+    from conftest import Handler
+
+    snap_like_gz(tmp_path / "data.gz", 40)
+    Handler.routes["/gone.txt.gz"] = [(404, b"not found")]
+    Handler.routes["/flaky.txt.gz"] = [
+        (503, b""),
+        (503, b""),
+        (200, (tmp_path / "data.gz").read_bytes()),
+    ]
+    universe = snap_universe(server, ["gone", "flaky"])
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    report = airflow(airflow_home, code, "my_cluster", tmp_path, "run")
+    assert report["state"] == "failed"
+    # The 404 was asked once: neither the recipe nor Airflow retried it.
+    assert Handler.hits["/gone.txt.gz"] == 1
+    # The 503s were retried by the recipe, with backoff, inside one Airflow try.
+    assert Handler.hits["/flaky.txt.gz"] == 3
+    assert lake_tables(tmp_path) == {"snap.flaky": 40}
+    failed = report["failed"]
+    assert "snap.downloaded_to_asset_computed.downloaded[0]" in failed
+    assert not any(f.endswith("[1]") for f in failed), failed
+
+
+def test_schedule_sets_the_dag_schedule_and_is_checked(airflow_home: Path, tmp_path: Path) -> None:
+    universe = snap_universe("http://127.0.0.1:9", NAMES)
+    code = dag(universe, ["AllAssetsComputed"], "airflow", schedule="0 3 * * *")
+    report = airflow(airflow_home, code, "my_cluster", tmp_path, "inspect")
+    assert report["import_errors"] == {}
+    assert "0 3 * * *" in report["schedule"]
+    assert 'schedule="@daily"' in dag(universe, ["AllAssetsComputed"], "airflow", schedule="@daily")
+    for bad in ("every day", "* * *", 3):
+        with pytest.raises(DeclarationError, match="neither a cron expression"):
+            dag(universe, ["AllAssetsComputed"], "airflow", schedule=bad)  # type: ignore[arg-type]
+    with pytest.raises(DeclarationError, match="has no schedule; fix"):
+        dag(universe, ["AllAssetsComputed"], "python", schedule="@daily")

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import gzip
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import black
@@ -42,7 +44,15 @@ from aorist import (
 from aorist.cli import main as cli
 from aorist.dialects._base import DATA_BANNER, DATA_ROWS
 
-from conftest import airflow, expected_graph, lake_query, lake_tables, run_generated
+from conftest import (
+    AIRFLOW_RUNNER,
+    airflow,
+    airflow_env,
+    expected_graph,
+    lake_query,
+    lake_tables,
+    run_generated,
+)
 
 DATASETS = 3
 # Over the threshold, so that the shared table and the download table both move.
@@ -105,12 +115,13 @@ def test_code_before_the_data_section_does_not_grow_with_the_universe(dialect, b
     large = code_before_data(
         dag(graphs("http://x", 5 * ASSETS), ["AllAssetsComputed"], dialect), banner
     )
-    # Only the task counts in the header differ.
+    # Only the task counts in the header differ (and a DAG's row ranges per group).
     assert len(small) == len(large)
     differing = [(a, b) for a, b in zip(small, large, strict=True) if a != b]
-    assert all("task" in a for a, _ in differing), differing
-    # An R script also carries its runner and step markers (recipes/runtime/r/).
-    assert len(small) < (1500 if dialect == "r" else 1300)
+    assert all("task" in a or ".expand(row=list(range(" in a for a, _ in differing), differing
+    # An R script also carries its runner and step markers (recipes/runtime/r/); a DAG
+    # its task functions and groups.
+    assert len(small) < (1300 if dialect == "python" else 1500)
 
 
 @pytest.mark.parametrize("dialect", ["python", "airflow"])
@@ -202,15 +213,28 @@ def test_split_airflow_dags_load_and_run_one_per_dataset(
     files = dag_files(universe, ["AllAssetsComputed"], "airflow", split="dataset")
     assert list(files) == ["graphs_graphs0.py", "graphs_graphs1.py", "graphs_graphs2.py"]
     for index, code in enumerate(files.values()):
-        # Each file joins the same DAGs folder: the last load sees all three together.
         part = Universe(name="graphs", datasets=[universe.datasets[index]])
         dag_id = f"graphs_graphs{index}"
         report = airflow(airflow_home, code, dag_id, tmp_path, "run" if index == 1 else "inspect")
         assert report["import_errors"] == {}
-        assert report["tasks"] == expected_graph(part)
+        # A file for one dataset does not claim that every asset of every dataset exists.
+        assert not any("all_assets_computed" in task for task in report["airflow"])
         if index == 1:
             assert report["state"] == "success", report["failed"]
-    assert sorted(p.name for p in (tmp_path / "dags").iterdir()) == list(files)
+            expected = expected_graph(part)
+            del expected["all_assets_computed"]
+            assert report["tasks"] == expected
+    # The three files side by side in one DAGs folder load together.
+    result = subprocess.run(
+        [sys.executable, str(AIRFLOW_RUNNER), str(tmp_path), "graphs_graphs2", "inspect"],
+        env=airflow_env(airflow_home, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["import_errors"] == {}
+    assert sorted(p.name for p in tmp_path.glob("*.py")) == list(files)
     assert sorted(lake_tables(tmp_path)) == ["graphs1.g1_1", "graphs1.g1_4"]
 
 

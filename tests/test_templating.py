@@ -30,12 +30,11 @@ from conftest import AIRFLOW_RUNNER, CONSTRAINTS, airflow_env, expected_graph
 
 def run_dag(home: Path, code: str, dag_id: str, cwd: Path) -> dict:
     """Load and run the DAG file with dag.test() while the Variable secret_token is set."""
-    dags = cwd / "dags"
-    dags.mkdir(exist_ok=True)
-    (dags / f"{dag_id}.py").write_text(code)
+    path = cwd / f"{dag_id}.py"  # relative paths are read against the DAG file's folder
+    path.write_text(code)
     result = subprocess.run(
-        [sys.executable, str(AIRFLOW_RUNNER), str(dags), dag_id, "run"],
-        env={**airflow_env(home, dags), "AIRFLOW_VAR_SECRET_TOKEN": SECRET},
+        [sys.executable, str(AIRFLOW_RUNNER), str(path), dag_id, "run"],
+        env={**airflow_env(home, cwd), "AIRFLOW_VAR_SECRET_TOKEN": SECRET},
         cwd=cwd,
         capture_output=True,
         text=True,

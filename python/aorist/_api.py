@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -148,6 +149,36 @@ def stage(
     )
 
 
+# Cron presets Airflow, Dagster and Prefect all read.
+PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
+# Dialects whose programs an orchestrator schedules.
+SCHEDULING = ("airflow", "dagster", "prefect")
+
+
+def _schedule(schedule: Any, dialect: str) -> str | None:
+    """`schedule` checked: None, a preset or a five-field cron expression."""
+    if schedule is None:
+        return None
+    if dialect not in SCHEDULING:
+        raise DeclarationError(
+            f"dag: schedule={schedule!r}, but a {dialect} program is run by whoever starts "
+            f"it and has no schedule; fix: run it from cron, or pass schedule=None, or "
+            f"generate one of: {', '.join(d for d in SCHEDULING if d in DIALECTS)}"
+        )
+    fields = schedule.split() if isinstance(schedule, str) else []
+    cron = len(fields) == 5 and all(CRON_FIELD.fullmatch(field) for field in fields)
+    if not (isinstance(schedule, str) and (schedule in PRESETS or cron)):
+        raise DeclarationError(
+            f"dag: schedule={schedule!r} is neither a cron expression (five fields, such "
+            f"as '0 3 * * *') nor a preset; fix: pass one of {', '.join(PRESETS)}, a cron "
+            "expression, or None"
+        )
+    return " ".join(fields) if cron else schedule
+
+
+CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#LW-]+")
+
+
 def dag(
     universe: Universe,
     constraints: Iterable[str],
@@ -155,15 +186,41 @@ def dag(
     *,
     preferences: Preferences = None,
     name: str | None = None,
+    schedule: str | None = None,
 ) -> str:
     """Generate the program, in `dialect`, that makes `constraints` hold for `universe`.
 
     `preferences` orders recipe languages: a list, or a dict from constraint name to a
     list with `"*"` as the default. `name` names the program (default: the universe's).
+    `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
+    orchestrator runs (airflow); None leaves runs to be triggered.
     """
+    return _render(universe, constraints, dialect, preferences, name, schedule, split=False)
+
+
+def _render(
+    universe: Universe,
+    constraints: Iterable[str],
+    dialect: str,
+    preferences: Preferences,
+    name: str | None,
+    schedule: str | None,
+    split: bool,
+) -> str:
+    checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
     module = json.loads(
         stage(universe, constraints, "ast", dialect, preferences=preferences, name=name)
     )
+    module["schedule"] = checked
+    if split:
+        # A program for one dataset cannot say that every asset of every dataset exists.
+        gathered = {
+            step["name"]
+            for step in module["steps"]
+            if step["constraint"] == "AllAssetsComputed"
+            and not any(step["name"] in other["deps"] for other in module["steps"])
+        }
+        module["steps"] = [s for s in module["steps"] if s["name"] not in gathered]
     return _dialect(dialect).render(module)
 
 
@@ -178,6 +235,7 @@ def dag_files(
     split: str | None = None,
     preferences: Preferences = None,
     name: str | None = None,
+    schedule: str | None = None,
 ) -> dict[str, str]:
     """The generated program as files: {file name: text}, in a deterministic order.
 
@@ -191,7 +249,9 @@ def dag_files(
     target = _dialect(dialect)
     name = universe.name if name is None else name
     if split is None:
-        code = dag(universe, constraints, dialect, preferences=preferences, name=name)
+        code = dag(
+            universe, constraints, dialect, preferences=preferences, name=name, schedule=schedule
+        )
         return {f"{name}{target.suffix}": code}
     if split not in SPLITS:
         raise DeclarationError(
@@ -221,7 +281,7 @@ def dag_files(
     for dataset in universe.datasets:
         part = Universe(**{**fields, "datasets": [dataset]})
         program = f"{name}_{dataset.name}"
-        code = dag(part, constraints, dialect, preferences=preferences, name=program)
+        code = _render(part, constraints, dialect, preferences, program, schedule, split=True)
         files[f"{program}{target.suffix}"] = code
     return files
 

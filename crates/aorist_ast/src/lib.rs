@@ -151,6 +151,7 @@ pub struct Step {
     /// Every task's published table name, built from the row's keys.
     pub outlet_template: Option<Expr>,
     pub retries: u32,
+    pub timeout_minutes: u32,
     /// The language of the recipe it runs, if any.
     pub language: Option<Language>,
     pub recipe: Option<String>,

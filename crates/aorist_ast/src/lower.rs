@@ -502,6 +502,7 @@ pub fn lower(
                 .filter(|_| looped)
                 .map(dotted_format),
             retries: group.retries,
+            timeout_minutes: group.timeout_minutes,
             language,
             recipe: recipe_id,
             table,

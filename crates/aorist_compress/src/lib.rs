@@ -41,6 +41,8 @@ pub struct Group {
     pub outlet_template: Option<Templated>,
     /// How often an orchestrator retries this step.
     pub retries: u32,
+    /// How long an orchestrator lets one run of this step take, in minutes.
+    pub timeout_minutes: u32,
     /// Arguments every row shares (or builds from its keys), in parameter order.
     pub hoisted: Vec<(String, Hoisted)>,
     /// The task name as a template over the row keys, when every row's name is one.
@@ -376,6 +378,7 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
                 upstream_template,
                 outlet_template,
                 retries: plan.steps[steps[0]].retries,
+                timeout_minutes: plan.steps[steps[0]].timeout_minutes,
                 hoisted,
                 task_template,
                 keys,

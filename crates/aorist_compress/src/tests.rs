@@ -149,6 +149,7 @@ fn chain(depth: usize) -> BoundPlan {
                 deps: id.checked_sub(1).into_iter().collect(),
                 publishes: None,
                 retries: 0,
+                timeout_minutes: 60,
             })
             .collect(),
         recipes: Vec::new(),

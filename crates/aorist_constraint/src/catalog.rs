@@ -82,6 +82,8 @@ pub struct ConstraintDecl {
     pub output: Option<String>,
     pub publishes: Option<String>,
     pub retries: u32,
+    /// How long an orchestrator lets one run of the step take, in minutes.
+    pub timeout_minutes: u32,
     pub requires: Vec<Requirement>,
 }
 
@@ -110,6 +112,8 @@ struct RawConstraint {
     publishes: Option<String>,
     #[serde(default = "one")]
     retries: u32,
+    #[serde(default = "an_hour")]
+    timeout_minutes: u32,
     #[serde(default)]
     requires: Vec<RawRequirement>,
 }
@@ -120,6 +124,10 @@ fn yes() -> bool {
 
 fn one() -> u32 {
     1
+}
+
+fn an_hour() -> u32 {
+    60
 }
 
 #[derive(Deserialize)]
@@ -194,6 +202,7 @@ impl Catalog {
                 output: c.output,
                 publishes: c.publishes,
                 retries: c.retries,
+                timeout_minutes: c.timeout_minutes,
                 requires,
             });
         }

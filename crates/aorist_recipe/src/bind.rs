@@ -68,6 +68,8 @@ pub struct BoundStep {
     pub publishes: Option<Arc<Value>>,
     /// How often an orchestrator retries the step (`retries` in the catalog).
     pub retries: u32,
+    /// How long an orchestrator lets one run take (`timeout_minutes` in the catalog).
+    pub timeout_minutes: u32,
 }
 
 /// What a plan needs to know of a recipe: its file and its parameters' names.
@@ -119,6 +121,7 @@ impl Serialize for BoundPlan {
             deps: &'a [usize],
             publishes: &'a Option<Arc<Value>>,
             retries: u32,
+            timeout_minutes: u32,
         }
         #[derive(Serialize)]
         struct Plan<'a> {
@@ -147,6 +150,7 @@ impl Serialize for BoundPlan {
                     deps: &step.deps,
                     publishes: &step.publishes,
                     retries: step.retries,
+                    timeout_minutes: step.timeout_minutes,
                 })
                 .collect(),
         }
@@ -193,6 +197,7 @@ pub fn bind(
             deps: instance.deps.clone(),
             publishes: None,
             retries: decl.retries,
+            timeout_minutes: decl.timeout_minutes,
         };
         if !decl.recipe {
             steps.push(step);

@@ -1,22 +1,31 @@
 """The `airflow` dialect: an Airflow 3 DAG file in TaskFlow style (`airflow.sdk`).
 
-One task per constraint instance, ids from the plan's task names, dependencies from
-the constraint DAG. Repeated steps are one `@task` function instantiated in a loop over
-a module-level parameter table (with an `upstream` column for wiring). Recipe imports
-move inside the recipe functions, so parsing the file imports nothing but Airflow and
-the standard library. Published tables are `Asset` outlets that downstream DAGs can
-schedule on.
+The DAG is what an Airflow author would write and commit (see `_mapping` for the layout):
+
+- A step over many assets is one mapped task, and the steps that follow each other
+  asset by asset form one mapped `@task_group` (map index = asset), inside a
+  `@task_group` per dataset: a universe of 300 tables is a handful of tasks per dataset
+  in the graph view, not thousands. Each map index is named after its constraint task
+  (`map_index_template`), so the grid shows `ca_astroph_downloaded`, not `3`.
+- Where data lives is a run-time `Param`: `lake_path` (default: the declared lake) and
+  `work_dir` (where relative paths such as the temporary directory point). Relative
+  values are read against the folder of this DAG file, the same on every worker, never
+  against a worker's working directory.
+- `default_args` carry the owner, retries with exponential backoff and an execution
+  timeout, from the constraint catalog; a step that differs says so on its task.
+- A table is announced (an asset event, through an `AssetAlias`) by the step that has
+  verified it, with a URI naming its engine, place and table, and only when its
+  published version changed: a rerun that changed nothing triggers no DAG downstream.
 
 Airflow renders a task's arguments as Jinja templates (and reads an argument ending in
 a template extension as a template file), so no task takes declared text as an
-argument: a single task has its values as literals in its body, and a looped task
+argument: a single task has its values as literals in its body, and a mapped task
 receives only its row's index in the parameter table and reads the row itself. Declared
 text (URLs, paths, digests, names) reaches the task as data, never as a template.
-`airflow.sdk.literal()`
-would also stop the rendering, but every value would need the wrapper, and a
-serialized DAG (what the scheduler and the UI see) stores its repr, not the value; an
-index is an int, which Airflow neither renders nor needs to serialize specially, and
-the row it names is in the same file the task runs from.
+`airflow.sdk.literal()` would also stop the rendering, but every value would need the
+wrapper, and a serialized DAG (what the scheduler and the UI see) stores its repr, not
+the value; an index is an int, which Airflow neither renders nor needs to serialize
+specially, and the row it names is in the same file the task runs from.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ import textwrap
 from collections.abc import Sequence
 from typing import ClassVar
 
+from aorist.dialects import _mapping as mapping
 from aorist.dialects import _wiring as wiring
 from aorist.dialects._base import DATA_BANNER, Dialect, Node, data_definition, long_rows
-from aorist.dialects.python import PythonPrinter, black_format, comment, module_doc
+from aorist.dialects.python import PythonPrinter, black_format, comment, module_doc, quoted
 
 START_DATE = "datetime(2024, 1, 1, tzinfo=timezone.utc)"
 PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins))
@@ -162,6 +172,98 @@ def unpacking(columns: list[str], used: set[str]) -> str | None:
     return ", ".join(column if column in used else "_" for column in columns)
 
 
+# Module-level helpers every DAG has (trusted text, not recipes): where a task runs and
+# how a verified table is announced. `{lake}` parts are dropped for a DAG without a lake.
+RUN_DIRECTORY = '''
+@contextlib.contextmanager
+def run_directory():
+    """Run a step where this run's relative paths point{lake_doc}.
+
+    The run's `work_dir`{and_lake} parameter{s} (default{s}: the declared path{s}) {are} read
+    against the folder of this file, the same on every worker, never against the
+    working directory a worker happens to start its tasks in.
+    """
+    params = get_current_context()["params"]
+    folder = os.path.dirname(os.path.abspath(__file__))
+    work_dir = os.path.join(folder, params["work_dir"])
+    os.makedirs(work_dir, exist_ok=True)
+    with contextlib.chdir(work_dir):
+        yield{lake_value}
+'''
+
+ANNOUNCE = '''
+def announce(
+    version: str | None,
+    table: list[str],
+    lake_path: str | None = None,
+    where: str | None = None,
+) -> None:
+    """Announce a verified table as an asset event, unless nothing changed.
+
+    The asset's URI names the table's engine and place (`where`, or the lake's
+    directory) and the table, so two universes with a `snap` dataset do not collide.
+    `version` is the version publishing recorded (None for a table whose engine records
+    none: announced every time); a lake table's last announced version is kept in
+    `<lake>/.announced/`, so a rerun that changed nothing triggers no DAG downstream.
+    """
+    import urllib.parse
+
+    record = None
+    if lake_path is not None:
+        where = "file://" + urllib.parse.quote(os.path.abspath(lake_path))
+        record = os.path.join(lake_path, ".announced", ".".join(table))
+    uri = f"{where}/" + "/".join(urllib.parse.quote(part, safe="") for part in table)
+    if version is not None and record is not None and os.path.exists(record):
+        with open(record, encoding="utf-8") as handle:
+            if handle.read() == version:
+                print(f"{uri}: unchanged, no asset event", flush=True)
+                return
+    events = get_current_context()["outlet_events"]
+    events[AssetAlias(TABLES)].add(Asset(uri), extra={"version": version})
+    if version is not None and record is not None:
+        os.makedirs(os.path.dirname(record), exist_ok=True)
+        part = f"{record}.{os.getpid()}.part"
+        with open(part, "w", encoding="utf-8") as handle:
+            handle.write(version)
+        os.replace(part, record)
+'''
+
+# The verifying step of each engine (its recipe function) and where its tables live.
+WHERE = {
+    "check_table": None,  # the lake: announce(..., lake_path=lake_path)
+    "objectstore_check_table": "f\"s3://{OBJECT_STORE['bucket']}\"",
+    "postgres_check_table": (
+        "f\"postgres://{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}\""
+    ),
+    "spark_check_table": "\"file://\" + os.path.abspath(SPARK['warehouse_dir'])",
+}
+
+OWNER = "aorist"
+# A mapped group over more scattered rows than this names them in the data section.
+SHORT_LANES = 12
+RETRY_DELAY = "timedelta(seconds=30)"
+MAX_RETRY_DELAY = "timedelta(minutes=10)"
+BACKOFF = 2.0  # each retry waits twice as long as the one before, up to MAX_RETRY_DELAY
+
+
+def replace_name(node: object, old: str, new: str) -> object:
+    """`node` with every `Name` `old` read as `new`."""
+    if isinstance(node, list):
+        return [replace_name(item, old, new) for item in node]
+    if isinstance(node, dict):
+        if node.get("node") == "Name" and node.get("id") == old:
+            return {**node, "id": new}
+        return {key: replace_name(value, old, new) for key, value in node.items()}
+    return node
+
+
+def most_common(values: list[int]) -> int:
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return max(sorted(counts), key=lambda value: counts[value])
+
+
 class AirflowDialect(Dialect):
     name = "airflow"
     host = "python"
@@ -171,36 +273,52 @@ class AirflowDialect(Dialect):
     def render(self, module: Node) -> str:
         printer = PythonPrinter()
         name = module["name"]
+        steps = module["steps"]
+        constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
+        plan = mapping.layout(steps, constants)
+        has_lake = any(s["name"] == "LAKE_PATH" for s in module["settings"])
         doc = module_doc(
             module,
             "An Airflow 3 DAG: put this file in your deployment's DAGs folder. The workers"
-            " need the Python packages above; tasks import them when they run.",
+            " need the Python packages above; tasks import them when they run. Trigger it"
+            " with other `lake_path` / `work_dir` parameters to move where it works.",
         )
-        uses_empty = any(step["language"] is None for step in module["steps"])
-        uses_assets = any(
-            any(step["outlets"]) or step["outlet_template"] for step in module["steps"]
-        )
-        sdk = ["dag", "task", *(["Asset"] if uses_assets else [])]
+        verifying = [i for i, s in enumerate(steps) if s["outlets"] or s["outlet_template"]]
+        uses_empty = any(step["language"] is None for step in steps)
+        sdk = ["Param", "dag", "get_current_context", "task"]
+        if plan.blocks or any(plan.group.values()):
+            sdk.append("task_group")
+        if verifying:
+            sdk += ["Asset", "AssetAlias"]
         lines = ['"""' + "\n".join(doc) + '\n"""', "", "from __future__ import annotations", ""]
-        # Standard-library imports that helpers need at module level join this block.
-        stdlib_at = len(lines)
+        stdlib = [
+            "import contextlib",
+            "import os",
+            "from datetime import datetime, timedelta, timezone",
+        ]
         top_imports: list[str] = []
-        lines += ["from datetime import datetime, timezone", ""]
+        stdlib_at = len(lines)
+        lines.append("")
         if uses_empty:
             lines.append("from airflow.providers.standard.operators.empty import EmptyOperator")
         lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
         for setting in module["settings"]:
             lines += printer.setting(setting)
-        # Steps whose tables gain columns here (upstream ids, outlets) keep their own.
-        unused = {s["table"]["shared"] for s in module["steps"] if s["table"]} - {
-            s["table"]["shared"] for s in module["steps"] if self.uses_shared(s)
-        }
-        # Long tables go to a data section after the DAG function (see DATA_ROWS).
+        if verifying:
+            lines += [
+                *comment(
+                    "The alias every verified table of this DAG is announced through (an"
+                    " asset event per table that changed, see `announce`)."
+                ),
+                f"TABLES = {quoted(name + ' tables')}",
+            ]
+        looped = [s for s in steps if s["task_count"] > 1 and s["language"] is not None]
+        used_shared = {s["table"]["shared"] for s in looped if s["table"] and s["table"]["shared"]}
         data: list[str] = []
         for definition in module["definitions"]:
-            # Airflow runs, retries and isolates tasks itself: no program runner.
-            if definition["name"] in unused or definition.get("program"):
-                continue
+            shared = {s["table"]["shared"] for s in steps if s["table"]}
+            if definition["name"] in shared - used_shared or definition.get("program"):
+                continue  # Airflow runs, retries and isolates tasks itself: no runner.
             if data_definition(definition):
                 data += ["", "", *printer.definition(definition)]
                 continue
@@ -209,61 +327,119 @@ class AirflowDialect(Dialect):
                 definition = {**definition, "source": source}
                 top_imports += [i for i in needed if i not in top_imports]
             lines += ["", "", *printer.definition(definition)]
-        lines[stdlib_at:stdlib_at] = sorted(top_imports)
-        constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
-        for step in module["steps"]:
-            if step["task_count"] > 1 and not self.uses_shared(step):
+        lines += ["", "", *comment("Where tasks run (see the DAG's parameters).")]
+        lines += self.run_directory(has_lake).strip("\n").splitlines()
+        if verifying:
+            lines += ["", "", *ANNOUNCE.strip("\n").splitlines()]
+        lines[stdlib_at:stdlib_at] = sorted(
+            {*stdlib, *top_imports}, key=lambda i: (i.startswith("from"), i)
+        )
+        for step in looped:
+            if not self.uses_shared(step):
                 table, rows = self.table(step, printer, constants)
                 if long_rows(rows):
                     data += ["", "", *table]
                 else:
                     lines += ["", "", *table]
         function = dag_function(name, module_names("\n".join([*lines, *data])))
+        retries = most_common([s["retries"] for s in steps if s["language"] is not None] or [1])
+        timeout = most_common(
+            [s["timeout_minutes"] for s in steps if s["language"] is not None] or [60]
+        )
+        defaults = {"retries": retries, "timeout": timeout}
+        schedule = module.get("schedule")
+        params = [
+            *(
+                [
+                    '        "lake_path": Param(',
+                    "            LAKE_PATH,",
+                    '            type="string",',
+                    "            minLength=1,",
+                    '            description="The lake directory; a relative path is read'
+                    ' against the folder of this file.",',
+                    "        ),",
+                ]
+                if has_lake
+                else []
+            ),
+            '        "work_dir": Param(',
+            '            ".",',
+            '            type="string",',
+            "            minLength=1,",
+            '            description="Where relative paths (temporary files) point; a relative'
+            ' path is read against the folder of this file.",',
+            "        ),",
+        ]
         lines += [
             "",
             "",
             "@dag(",
-            f"    dag_id={name!r},",
-            "    schedule=None,",
+            f"    dag_id={quoted(name)},",
+            f"    schedule={quoted(schedule) if schedule else None},",
             f"    start_date={START_DATE},",
             "    catchup=False,",
-            # Runs of one DAG share its lake: one at a time, like a script's lake lock.
+            # Runs of one DAG share its lake and temporary files: one at a time.
             "    max_active_runs=1,",
-            f"    tags=['aorist', {name!r}],",
+            "    default_args={",
+            f"        'owner': {quoted(OWNER)},",
+            f"        'retries': {retries},",
+            f"        'retry_delay': {RETRY_DELAY},",
+            f"        'retry_exponential_backoff': {BACKOFF},",
+            f"        'max_retry_delay': {MAX_RETRY_DELAY},",
+            f"        'execution_timeout': timedelta(minutes={timeout}),",
+            "    },",
+            "    params={",
+            *params,
+            "    },",
+            f"    tags=['aorist', {quoted(name)}],",
             "    doc_md=__doc__,",
             ")",
             f"def {function}() -> None:",
             "    tasks = {}",
         ]
-        for step in module["steps"]:
-            lines += ["", *self.step(step, printer)]
+        for index, step in enumerate(steps):
+            if step["language"] is not None:
+                lines += ["", *self.task_function(step, index in verifying, defaults, printer)]
+        taken = module_names("\n".join([*lines, *data])) | {function}
+        self.printer = printer
+        self.data_rows: list[list[str]] = []
+        lines += self.groups(steps, plan, taken)
+        for table in self.data_rows:
+            data += ["", "", *table]
         if data:
             lines += ["", "", *comment(DATA_BANNER), *data[2:]]
         lines += ["", "", f"{function}()", ""]
         return black_format("\n".join(lines), printer.tables)
 
+    @staticmethod
+    def run_directory(has_lake: bool) -> str:
+        if has_lake:
+            return RUN_DIRECTORY.format(
+                lake_doc=", and give it the lake's path",
+                and_lake=" and `lake_path`",
+                s="s",
+                are="are",
+                lake_value=' os.path.join(folder, params["lake_path"])',
+            )
+        return RUN_DIRECTORY.format(lake_doc="", and_lake="", s="", are="is", lake_value="")
+
     def uses_shared(self, step: Node) -> bool:
-        """Whether the step loops over a table it shares with others, as it stands."""
         table = step["table"]
-        return bool(table and table["shared"] and not self.extra_columns(step))
+        return bool(table and table["shared"])
 
     def table_name(self, step: Node) -> str:
         if self.uses_shared(step):
             return step["table"]["shared"]
         return step["table"]["name"].upper()
 
-    # Which columns a table has: decided once for every dialect (see _wiring).
     named = staticmethod(wiring.named)
     params = staticmethod(wiring.params)
-    upstream_column = staticmethod(wiring.upstream_column)
-    outlet_column = staticmethod(wiring.outlet_column)
 
     def table(
         self, step: Node, printer: PythonPrinter, constants: dict[str, Node]
     ) -> tuple[list[str], Node]:
-        """The step's parameter table (its lines and its rows), with each task's upstream
-        ids (and its outlet) where no template over the row's keys gives them."""
-        table = wiring.wired_rows(step, constants, upstream=True, outlets=True)
+        """The step's parameter table: its lines and its rows."""
+        table = wiring.wired_rows(step, constants, upstream=False, outlets=False)
         columns = self.columns(step)
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
@@ -271,95 +447,275 @@ class AirflowDialect(Dialect):
         ], table
 
     def columns(self, step: Node) -> list[str]:
-        head = ["task_id"] if self.named(step) else []
-        return [*head, *self.extra_columns(step), *self.params(step)]
+        return [*(["task_id"] if self.named(step) else []), *self.params(step)]
 
-    def extra_columns(self, step: Node) -> list[str]:
-        return [
-            *(["upstream"] if self.upstream_column(step) else []),
-            *(["outlet"] if self.outlet_column(step) else []),
-        ]
-
-    @staticmethod
-    def upstream_of(step: Node, printer: PythonPrinter) -> str | None:
-        """How a looped task finds its upstream tasks: a column, a template, or none."""
-        if step["upstream_template"] is not None:
-            items = step["upstream_template"]["items"]
-            refs = [f"tasks[{printer.expr(item)}]" for item in items]
-            if not refs:
-                return None
-            return refs[0] if len(refs) == 1 else f"[{', '.join(refs)}]"
-        if any(step["upstream"]):
-            return "[tasks[name] for name in upstream]"
-        return None
-
-    def step(self, step: Node, printer: PythonPrinter) -> list[str]:
-        looped = step["task_count"] > 1
-        columns = self.columns(step) if looped else []
-        # A looped task's only argument: its row's index in the table (see the module doc).
+    def task_function(
+        self, step: Node, verifies: bool, defaults: dict[str, int], printer: PythonPrinter
+    ) -> list[str]:
+        """The `@task` function of a step: mapped (it takes its row's index) or single."""
+        mapped = step["task_count"] > 1
+        columns = self.columns(step) if mapped else []
         index = "row"
         while index in columns:
             index += "_"
-        task_id = repr(step["tasks"][0]) if not looped else "task_id"
-        loop_id = "task_id" if self.named(step) else printer.expr(step["task_template"] or {})
-        if step["language"] is None:
-            lines = comment(f"{step['name']}: {step['doc']}", "    ")
-            create = "EmptyOperator(task_id={task_id})"
+        call = replace_name(self.call(step), "LAKE_PATH", "lake_path")
+        assert isinstance(call, dict)
+        options = []
+        if not mapped:
+            options.append(f"task_id={quoted(step['tasks'][0])}")
         else:
-            call = self.call(step)
-            doc = "\n        ".join(textwrap.wrap(step["doc"], 76))
-            closing = "\n        " if "\n" in doc else ""
-            options = f"retries={step['retries']}"
-            if not looped:
-                # One task: the decorator names it; loops name each instance by override.
-                outlet = step["outlets"][0] if step["outlets"] else ""
-                outlets = f", outlets=[Asset(name={outlet!r})]" if outlet else ""
-                options = f"task_id={task_id}, {options}{outlets}"
-            lines = [
-                f"    @task({options})",
-                f"    def {step['name']}({f'{index}: int' if looped else ''}) -> None:",
-                f'        """{doc}{closing}"""',
-            ]
-            row = unpacking(columns, names_in(call)) if looped else None
+            # The grid names each map index after its task (set in the task's context).
+            options.append('map_index_template="{{ task_name }}"')
+        if step["retries"] != defaults["retries"]:
+            options.append(f"retries={step['retries']}")
+        if step["timeout_minutes"] != defaults["timeout"]:
+            options.append(f"execution_timeout=timedelta(minutes={step['timeout_minutes']})")
+        if verifies:
+            options.append("outlets=[AssetAlias(TABLES)]")
+        doc = "\n        ".join(textwrap.wrap(step["doc"], 76))
+        closing = "\n        " if "\n" in doc else ""
+        lines = [
+            f"    @task({', '.join(options)})",
+            f"    def {step['name']}({f'{index}: int' if mapped else ''}) -> None:",
+            f'        """{doc}{closing}"""',
+        ]
+        used = names_in(call)
+        if mapped:
+            name_expr = "task_id" if self.named(step) else printer.expr(step["task_template"])
+            row = unpacking(
+                columns,
+                used
+                | names_in(step["task_template"] or {})
+                | ({"task_id"} if self.named(step) else set()),
+            )
             if row:
                 lines.append(f"        {row} = {self.table_name(step)}[{index}]")
-            lines += [f"        {printer.expr(call)}", ""]
-            if looped:
-                outlet = (
-                    printer.expr(step["outlet_template"])
-                    if step["outlet_template"] is not None
-                    else "outlet"
-                )
-                has_outlet = step["outlet_template"] is not None or any(step["outlets"])
-                outlets = f", outlets=[Asset(name={outlet})]" if has_outlet else ""
-                create = f"{step['name']}.override(task_id={{task_id}}{outlets})({index}={index})"
-            else:
-                create = f"{step['name']}()"
-        if looped:
-            wiring = {*self.extra_columns(step), *(["task_id"] if self.named(step) else [])}
-            for template in ("task_template", "upstream_template", "outlet_template"):
-                wiring |= names_in(step[template])
-            targets = unpacking(columns, wiring) or "_"
-            table = self.table_name(step)
-            if step["language"] is None:
-                lines.append(f"    for {targets} in {table}:")
-            else:
-                targets = f"({targets})" if len(columns) > 1 else targets
-                lines.append(f"    for {index}, {targets} in enumerate({table}):")
-            if not self.named(step):
-                lines.append(f"        task_id = {loop_id}")
-            lines.append(f"        tasks[task_id] = {create.replace('{task_id}', 'task_id')}")
-            upstream = self.upstream_of(step, printer)
-            if upstream:
-                lines.append(f"        {upstream} >> tasks[task_id]")
+            lines.append(f'        get_current_context()["task_name"] = {name_expr}')
+        uses_lake = "lake_path" in used
+        lines.append(f"        with run_directory(){' as lake_path' if uses_lake else ''}:")
+        expression = printer.expr(call)
+        if verifies:
+            kwargs = {k["name"]: k["value"] for k in call["kwargs"]}
+            table = printer.expr(kwargs["table"])
+            if call["func"] not in WHERE:
+                raise self.unsupported(step, f"no asset URI for {call['func']!r}")
+            where = WHERE[call["func"]]
+            place = "lake_path=lake_path" if where is None else f"where={where}"
+            lines += [
+                f"            version = {expression}",
+                f"            announce(version, {table}, {place})",
+            ]
         else:
-            lines.append(f"    tasks[{task_id}] = {create.replace('{task_id}', task_id)}")
-            refs = [f"tasks[{u!r}]" for u in step["upstream"][0]]
-            if len(refs) == 1:
-                lines.append(f"    {refs[0]} >> tasks[{task_id}]")
-            elif refs:
-                lines.append(f"    [{', '.join(refs)}] >> tasks[{task_id}]")
+            lines.append(f"            {expression}")
         return lines
+
+    def groups(self, steps: list[Node], plan: mapping.Layout, taken: set[str]) -> list[str]:
+        """The task groups: one per dataset, holding its mapped blocks and single tasks;
+        then the dependencies between them."""
+        needed = {ref for edge in plan.edges for ref in edge}
+        by_group: dict[str | None, list[mapping.Ref]] = {}
+        for index, block in enumerate(plan.blocks):
+            by_group.setdefault(block.dataset, []).append(("block", index, block.steps[0]))
+        for s, r in plan.singles:
+            by_group.setdefault(plan.group[("task", s, r)], []).append(("task", s, r))
+        taken = taken | {step["name"] for step in steps}
+        ids: dict[mapping.Ref, str] = {}
+        lines: list[str] = []
+        for members in by_group.values():
+            # In plan order, so a group reads top to bottom.
+            members.sort(
+                key=lambda ref: (ref[2], ref[1]) if ref[0] == "block" else (ref[1], ref[2])
+            )
+        order = sorted(by_group, key=lambda g: (g is None, g or ""))
+        for group in order:
+            body: list[str] = []
+            indent = "        " if group is not None else "    "
+            block_names: set[str] = set()
+            for ref in by_group[group]:
+                if ref[0] == "block":
+                    body += self.block(
+                        steps, plan, ref[1], group, block_names, taken, needed, ids, indent
+                    )
+                else:
+                    body += self.single(steps, plan, ref, group, needed, ids, indent)
+            if group is None:
+                lines += body
+                continue
+            function = self.unique(f"{group}_tables", taken)
+            lines += [
+                "",
+                f"    @task_group(group_id={quoted(group)})",
+                f"    def {function}() -> None:",
+                *body,
+                "",
+                f"    {function}()",
+            ]
+        # Dependencies between nodes: every map index upstream before any downstream.
+        upstream: dict[str, list[str]] = {}
+        for a, b in plan.edges:
+            upstream.setdefault(ids[b], [])
+            if ids[a] not in upstream[ids[b]]:
+                upstream[ids[b]].append(ids[a])
+        if upstream:
+            lines += [
+                "",
+                *comment("Between groups and tasks: all of one before any of the other.", "    "),
+            ]
+        for downstream, ups in upstream.items():
+            refs = [f"tasks[{quoted(u)}]" for u in ups]
+            left = refs[0] if len(refs) == 1 else f"[{', '.join(refs)}]"
+            lines.append(f"    {left} >> tasks[{quoted(downstream)}]")
+        return lines
+
+    @staticmethod
+    def unique(name: str, taken: set[str]) -> str:
+        candidate, number = name, 2
+        while candidate in taken or candidate in PYTHON_RESERVED:
+            candidate, number = f"{name}_{number}", number + 1
+        taken.add(candidate)
+        return candidate
+
+    @staticmethod
+    def base_name(step: Node) -> str:
+        """A step's name without the `_2` that tells plan steps of one constraint apart."""
+        head, _, tail = step["name"].rpartition("_")
+        return head if head and tail.isdigit() else step["name"]
+
+    def block(
+        self,
+        steps: list[Node],
+        plan: mapping.Layout,
+        index: int,
+        group: str | None,
+        block_names: set[str],
+        taken: set[str],
+        needed: set,
+        ids: dict,
+        indent: str,
+    ) -> list[str]:
+        block = plan.blocks[index]
+        first, last = (self.base_name(steps[s]) for s in (block.steps[0], block.steps[-1]))
+        group_id = first if first == last else f"{first}_to_{last}"
+        number, candidate = 2, group_id
+        while candidate in block_names:
+            candidate, number = f"{group_id}_{number}", number + 1
+        block_names.add(candidate)
+        group_id = candidate
+        prefix = f"{group}.{group_id}" if group is not None else group_id
+        function = self.unique(f"{group}_{group_id}" if group else group_id, taken)
+        local_ids: set[str] = set()
+        body = []
+        variables: dict[int, str] = {}
+        for s in block.steps:
+            step = steps[s]
+            task_id = self.base_name(step)
+            if task_id in local_ids:
+                task_id = step["name"]
+            local_ids.add(task_id)
+            variable = f"{step['name']}_task"
+            variables[s] = variable
+            call = (
+                step["name"]
+                if task_id == step["name"]
+                else (f"{step['name']}.override(task_id={quoted(task_id)})")
+            )
+            body.append(f"{indent}    {variable} = {call}(row)")
+            ids[("block", index, s)] = f"{prefix}.{task_id}"
+            if ("block", index, s) in needed:
+                body.append(f"{indent}    tasks[{quoted(prefix + '.' + task_id)}] = {variable}")
+        body += [f"{indent}    {line}" for line in self.chains(block.chained, variables)]
+        lanes = block.lanes
+        if lanes == list(range(lanes[0], lanes[-1] + 1)) and len(lanes) > 1:
+            expand = (
+                f"list(range({lanes[0]}, {lanes[-1] + 1}))"
+                if lanes[0]
+                else (f"list(range({len(lanes)}))")
+            )
+        elif len(lanes) <= SHORT_LANES:
+            expand = repr(lanes)
+        else:
+            # A long, scattered list of rows goes to the data section.
+            expand = f"{function.upper()}_ROWS"
+            rows = {"node": "List", "items": [{"node": "Int", "value": lane} for lane in lanes]}
+            self.data_rows.append(
+                [
+                    *comment(f"The rows the group {prefix} maps over."),
+                    self.printer.table(expand, rows),
+                ]
+            )
+        return [
+            "",
+            *comment(
+                f"{len(lanes)} task{'s' if len(lanes) > 1 else ''} per step, one map index"
+                " each: index i of a task waits only for index i of the tasks before it.",
+                indent,
+            ),
+            f"{indent}@task_group(group_id={quoted(group_id)})",
+            f"{indent}def {function}(row: int) -> None:",
+            *body,
+            "",
+            f"{indent}{function}.expand(row={expand})",
+        ]
+
+    @staticmethod
+    def chains(edges: list[tuple[int, int]], variables: dict[int, str]) -> list[str]:
+        """`a >> b >> c` for each run of steps that follow one another one to one;
+        `[a, b] >> c` where a step waits for several."""
+        ups: dict[int, list[int]] = {}
+        downs: dict[int, list[int]] = {}
+        for a, b in edges:
+            ups.setdefault(b, []).append(a)
+            downs.setdefault(a, []).append(b)
+
+        def linked(a: int, b: int) -> bool:
+            return len(downs.get(a, [])) == 1 and len(ups.get(b, [])) == 1
+
+        lines, done = [], set()
+        for a, b in edges:
+            if (a, b) in done or not linked(a, b):
+                continue
+            # Extend to the run's first and last step.
+            while len(ups.get(a, [])) == 1 and linked(ups[a][0], a):
+                a = ups[a][0]
+            run = [a]
+            while len(downs.get(run[-1], [])) == 1 and linked(run[-1], downs[run[-1]][0]):
+                done.add((run[-1], downs[run[-1]][0]))
+                run.append(downs[run[-1]][0])
+            lines.append(" >> ".join(variables[s] for s in run))
+        for b, sources in ups.items():
+            rest = [a for a in sources if (a, b) not in done]
+            if rest:
+                left = (
+                    variables[rest[0]]
+                    if len(rest) == 1
+                    else f"[{', '.join(variables[a] for a in rest)}]"
+                )
+                lines.append(f"{left} >> {variables[b]}")
+        return lines
+
+    def single(
+        self,
+        steps: list[Node],
+        plan: mapping.Layout,
+        ref: mapping.Ref,
+        group: str | None,
+        needed: set,
+        ids: dict,
+        indent: str,
+    ) -> list[str]:
+        _, s, r = ref
+        step = steps[s]
+        task_name = plan.tasks[s].names[r]
+        full = f"{group}.{task_name}" if group is not None else task_name
+        ids[ref] = full
+        if step["language"] is None:
+            lines = comment(f"{step['name']}: {step['doc']}", indent)
+            create = f"EmptyOperator(task_id={quoted(task_name)})"
+        else:
+            lines = []
+            create = f"{step['name']}()"
+        target = f"tasks[{quoted(full)}] = " if ref in needed else ""
+        return ["", *lines, f"{indent}{target}{create}"]
 
     def call(self, step: Node) -> Node:
         """The recipe call a step makes (inside its loop, if it loops)."""
