@@ -202,3 +202,24 @@ def test_schedule_sets_the_dag_schedule_and_is_checked(airflow_home: Path, tmp_p
             dag(universe, ["AllAssetsComputed"], "airflow", schedule=bad)  # type: ignore[arg-type]
     with pytest.raises(DeclarationError, match="has no schedule; fix"):
         dag(universe, ["AllAssetsComputed"], "python", schedule="@daily")
+
+
+def test_a_300_asset_dag_is_a_handful_of_tasks_per_dataset(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    from test_layout import graphs
+
+    universe = graphs("http://127.0.0.1:9", 300)
+    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    report = airflow(airflow_home, code, "graphs", tmp_path, "inspect")
+    assert report["import_errors"] == {}
+    tasks = report["airflow"]
+    per_dataset: dict[str, int] = {}
+    for task_id in tasks:
+        group, _, _ = task_id.partition(".")
+        per_dataset[group] = per_dataset.get(group, 0) + 1
+    assert per_dataset.pop("all_assets_computed") == 1
+    assert sorted(per_dataset) == ["graphs0", "graphs1", "graphs2"]
+    assert all(count <= 15 for count in per_dataset.values()), per_dataset
+    mapped = [t for t, info in tasks.items() if info["mapped"]]
+    assert len(mapped) == 3 * len(STEPS)
