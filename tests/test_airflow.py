@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aorist import DeclarationError, Universe, dag
+from aorist import DeclarationError, Universe, dag, dag_files
 
 from conftest import airflow, expected_graph, lake_files, lake_tables
 from fixtures_data import (
@@ -223,3 +223,38 @@ def test_a_300_asset_dag_is_a_handful_of_tasks_per_dataset(
     assert all(count <= 15 for count in per_dataset.values()), per_dataset
     mapped = [t for t, info in tasks.items() if info["mapped"]]
     assert len(mapped) == 3 * len(STEPS)
+
+
+def test_library_mode_writes_recipes_once_and_its_dags_run(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    from test_layout import graphs, serve
+
+    serve(http_server.root, 6)
+    universe = graphs(http_server.base_url, 6)
+    files = dag_files(universe, ["AllAssetsComputed"], "airflow", split="dataset", library=True)
+    assert list(files) == [
+        "graphs_graphs0.py",
+        "graphs_graphs1.py",
+        "graphs_graphs2.py",
+        "graphs_recipes.py",
+    ]
+    # The recipe code is in the library alone; each DAG file imports it in its tasks.
+    assert all("\ndef download(" not in files[f"graphs_graphs{i}.py"] for i in range(3))
+    assert files["graphs_recipes.py"].count("\ndef download(") == 1
+    assert "from graphs_recipes import download" in files["graphs_graphs0.py"]
+    # Parsing a DAG file imports nothing from the library.
+    assert "\nfrom graphs_recipes" not in files["graphs_graphs0.py"]
+    library = tmp_path / "graphs_recipes.py"
+    library.write_text(files["graphs_recipes.py"])
+    for index in range(3):
+        dag_id = f"graphs_graphs{index}"
+        report = airflow(airflow_home, files[f"{dag_id}.py"], dag_id, tmp_path, "run")
+        assert report["import_errors"] == {}
+        assert report["state"] == "success", report["failed"]
+    assert sorted(lake_tables(tmp_path)) == sorted(f"graphs{i % 3}.g{i % 3}_{i}" for i in range(6))
+    # The single-file form stays the default and is self-contained.
+    (single,) = dag_files(universe, ["AllAssetsComputed"], "airflow").values()
+    assert "\ndef download(" in single and "graphs_recipes" not in single
+    with pytest.raises(DeclarationError, match="writes self-contained programs only"):
+        dag_files(universe, ["AllAssetsComputed"], "python", library=True)

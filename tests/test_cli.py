@@ -342,3 +342,25 @@ def test_dataset_new_outside_any_catalog_says_to_pass_dir(tmp_path: Path) -> Non
     )  # fmt: skip
     assert with_dir.returncode == 0, with_dir.stderr
     assert (cwd / "catalog" / "rainfall.py").is_file()
+
+
+def test_generate_airflow_library_and_schedule(tmp_path: Path) -> None:
+    import runpy
+
+    from aorist import dag_files
+
+    out = tmp_path / "dags"
+    result = aorist(
+        "generate", str(CASES / "snap.py"), "--dialect", "airflow", "--library",
+        "--schedule", "@daily", "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    universe = runpy.run_path(str(CASES / "snap.py"))["universe"]
+    files = dag_files(universe, ["AllAssetsComputed"], "airflow", library=True, schedule="@daily")
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
+    for name, code in files.items():
+        assert (out / name).read_text() == code
+    refused = aorist("generate", str(CASES / "snap.py"), "--dialect", "airflow", "--library")
+    assert refused.returncode == 2 and "--library: writes several files" in refused.stderr
+    bad = aorist("generate", str(CASES / "snap.py"), "--schedule", "@daily", "-o", str(tmp_path))
+    assert bad.returncode == 2 and "has no schedule; fix" in bad.stderr

@@ -195,10 +195,11 @@ def dag(
     `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
     orchestrator runs (airflow); None leaves runs to be triggered.
     """
-    return _render(universe, constraints, dialect, preferences, name, schedule, split=False)
+    module = _module(universe, constraints, dialect, preferences, name, schedule, split=False)
+    return _dialect(dialect).render(module)
 
 
-def _render(
+def _module(
     universe: Universe,
     constraints: Iterable[str],
     dialect: str,
@@ -206,9 +207,10 @@ def _render(
     name: str | None,
     schedule: str | None,
     split: bool,
-) -> str:
+) -> dict[str, Any]:
+    """The program's cross-language AST, as the dialect renders it."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
-    module = json.loads(
+    module: dict[str, Any] = json.loads(
         stage(universe, constraints, "ast", dialect, preferences=preferences, name=name)
     )
     module["schedule"] = checked
@@ -221,7 +223,7 @@ def _render(
             and not any(step["name"] in other["deps"] for other in module["steps"])
         }
         module["steps"] = [s for s in module["steps"] if s["name"] not in gathered]
-    return _dialect(dialect).render(module)
+    return module
 
 
 SPLITS = ("dataset",)
@@ -236,6 +238,7 @@ def dag_files(
     preferences: Preferences = None,
     name: str | None = None,
     schedule: str | None = None,
+    library: bool = False,
 ) -> dict[str, str]:
     """The generated program as files: {file name: text}, in a deterministic order.
 
@@ -244,15 +247,49 @@ def dag_files(
     constraints hold for that dataset alone (with the universe's endpoints and access
     declarations). For Airflow this is one DAG file per dataset: a very large universe
     then parses as many small files, each far under Airflow's parse budget.
+
+    With `library=True` (airflow), the recipe code is written once, as the module
+    `<name>_recipes.py` next to the DAG file(s), and each task imports what it calls
+    from it; without, every file is self-contained.
     """
     universe = _universe(universe, "dag_files")
     target = _dialect(dialect)
     name = universe.name if name is None else name
-    if split is None:
-        code = dag(
-            universe, constraints, dialect, preferences=preferences, name=name, schedule=schedule
+    constraints = _constraints(constraints)
+    if library and not hasattr(target, "render_library"):
+        raise DeclarationError(
+            f"dag_files: library=True, but the {dialect} dialect writes self-contained "
+            "programs only; fix: pass library=False, or generate dialect='airflow'"
         )
-        return {f"{name}{target.suffix}": code}
+    if split is None:
+        parts = [(name, universe, False)]
+    else:
+        parts = _split_parts(universe, constraints, split, name)
+    lib = f"{name}_recipes" if library else None
+    files: dict[str, str] = {}
+    definitions: dict[str, dict[str, Any]] = {}
+    for program, part, is_split in parts:
+        module = _module(part, constraints, dialect, preferences, program, schedule, is_split)
+        if lib is None:
+            files[f"{program}{target.suffix}"] = target.render(module)
+            continue
+        for definition in target.library_definitions(module):  # type: ignore[attr-defined]
+            definitions.setdefault(definition["name"], definition)
+        files[f"{program}{target.suffix}"] = target.render(module, library=lib)  # type: ignore[call-arg]
+    if lib is not None:
+        if f"{lib}{target.suffix}" in files:
+            raise DeclarationError(
+                f"dag_files: the library module {lib}{target.suffix} would replace the DAG "
+                f"file of the same name; fix: rename the dataset, or pass another name="
+            )
+        files[f"{lib}{target.suffix}"] = target.render_library(lib, list(definitions.values()))  # type: ignore[attr-defined]
+    return files
+
+
+def _split_parts(
+    universe: Universe, constraints: Iterable[str], split: str, name: str
+) -> list[tuple[str, Universe, bool]]:
+    """(program name, universe of one dataset, True) for each dataset."""
     if split not in SPLITS:
         raise DeclarationError(
             f"dag_files: cannot split by {split!r}; fix: pass split=None or one of: "
@@ -263,7 +300,7 @@ def dag_files(
             f"Universe {universe.name!r}.datasets: is empty, so there is nothing to split by "
             "dataset; fix: declare datasets, or pass split=None"
         )
-    constraints = _constraints(constraints)
+    _constraints(constraints)
     for dataset in universe.datasets:
         for asset in dataset.assets:
             roles = getattr(asset.setup, "source_asset_names", None) or {}  # type: ignore[attr-defined]
@@ -277,13 +314,10 @@ def dag_files(
                         "for another's; fix: pass split=None"
                     )
     fields = {field.name: getattr(universe, field.name) for field in universe._fields}
-    files = {}
-    for dataset in universe.datasets:
-        part = Universe(**{**fields, "datasets": [dataset]})
-        program = f"{name}_{dataset.name}"
-        code = _render(part, constraints, dialect, preferences, program, schedule, split=True)
-        files[f"{program}{target.suffix}"] = code
-    return files
+    return [
+        (f"{name}_{dataset.name}", Universe(**{**fields, "datasets": [dataset]}), True)
+        for dataset in universe.datasets
+    ]
 
 
 VIEWS = ("constraints", "assets")

@@ -156,6 +156,16 @@ def parser() -> argparse.ArgumentParser:
         help="write one program per dataset, named <name>_<dataset> (needs --output DIR)",
     )
     generate.add_argument(
+        "--library",
+        action="store_true",
+        help="airflow: write the recipe code once, as <name>_recipes.py next to the DAG "
+        "file(s), imported by the tasks (needs --output DIR)",
+    )
+    generate.add_argument(
+        "--schedule",
+        help="airflow: a cron expression or preset (e.g. @daily) the DAG runs on",
+    )
+    generate.add_argument(
         "--output",
         "-o",
         help="file to write, or a directory to write <name><suffix> into (default: stdout)",
@@ -224,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             raise DeclarationError(
                 f"--split {args.split}: writes several files; fix: pass --output DIR"
             )
+        if args.library and args.output is None:
+            raise DeclarationError("--library: writes several files; fix: pass --output DIR")
         files = dag_files(
             universe,
             constraints,
@@ -231,12 +243,14 @@ def main(argv: list[str] | None = None) -> int:
             split=args.split,
             preferences=preferences,
             name=args.name,
+            schedule=args.schedule,
+            library=args.library,
         )
         if args.output is None:
             sys.stdout.write(next(iter(files.values())))
             return 0
         output = Path(args.output)
-        if args.split or output.is_dir() or args.output.endswith(("/", "\\")):
+        if len(files) > 1 or output.is_dir() or args.output.endswith(("/", "\\")):
             output.mkdir(parents=True, exist_ok=True)
             targets = {output / file: code for file, code in files.items()}
         else:
