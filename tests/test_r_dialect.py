@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -207,3 +208,19 @@ def test_what_r_cannot_run_is_a_typed_error(http_server) -> None:
             "r",
             preferences=["r", "sql", "bash"],
         )
+
+
+def test_the_environment_variable_lake_path_moves_the_lake(http_server, tmp_path: Path) -> None:
+    counts = snap_edge_counts(NAMES)
+    for name in NAMES:
+        snap_like_gz(http_server.root / f"{name}.txt.gz", counts[name], seed=len(name))
+    universe = Universe(name="my_cluster", datasets=[parquet_snap(http_server.base_url)])
+    script = tmp_path / "main.R"
+    script.write_text(dag(universe, ["AllAssetsComputed"], "r"))
+    result = subprocess.run(
+        [rscript(), "--vanilla", str(script)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=300, env={**os.environ, "LAKE_PATH": "moved/lake"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert lake_tables(tmp_path / "moved") == {f"snap.{snap_key(n)}": c for n, c in counts.items()}
+    assert not (tmp_path / "lake").exists()

@@ -453,3 +453,14 @@ def test_generated_code_is_black_formatted_and_compiles(which):
     assert black.format_str(code, mode=black.Mode()) == code, (
         "generated code is not black-formatted"
     )
+
+
+def test_the_environment_variable_lake_path_moves_the_lake(http_server, tmp_path):
+    counts = snap_edge_counts(SNAP_NAMES[:2])
+    for name, n_edges in counts.items():
+        snap_like_gz(http_server.root / f"{name}.txt.gz", n_edges)
+    code = generate(snap_universe(http_server.base_url, SNAP_NAMES[:2]))
+    run_generated(code, tmp_path, env={"LAKE_PATH": "moved/lake"})
+    expected = {f"snap.{snap_key(name)}": n for name, n in counts.items()}
+    assert lake_tables(tmp_path / "moved") == expected
+    assert not (tmp_path / "lake").exists()

@@ -343,7 +343,8 @@ class AirflowDialect(Dialect):
             lines.append("from airflow.providers.standard.operators.empty import EmptyOperator")
         lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
         for setting in module["settings"]:
-            lines += printer.setting(setting)
+            # The lake's path is the default of the DAG's `lake_path` parameter.
+            lines += printer.setting(setting, from_environment=False)
         if verifying:
             lines += [
                 *comment(

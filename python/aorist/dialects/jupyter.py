@@ -56,7 +56,12 @@ class JupyterDialect(Dialect):
         doc = module_doc(module, "Run the cells in order; papermill can override `parameters`.")
         title = [f"# {doc[0]}", *doc[1:]]
         cells = [markdown("title", "\n".join(title))]
-        settings = [line for setting in module["settings"] for line in printer.setting(setting)]
+        # Papermill's parameters move the lake in a notebook (no environment lookup).
+        settings = [
+            line
+            for setting in module["settings"]
+            for line in printer.setting(setting, from_environment=False)
+        ]
         cells.append(code("parameters", "\n".join(settings), tags=["parameters"]))
         if module["imports"]:
             cells.append(code("imports", "\n".join(module["imports"])))

@@ -232,8 +232,15 @@ class PythonPrinter:
         shared = {s["table"]["shared"] for s in module["steps"] if s["table"]}
         return {d["name"] for d in module["definitions"] if d["name"] not in shared - used}
 
-    def setting(self, setting: Node) -> list[str]:
-        return [*comment(setting["doc"]), f"{setting['name']} = {self.expr(setting['value'])}"]
+    def setting(self, setting: Node, from_environment: bool = True) -> list[str]:
+        """`NAME = value`; the lake's path reads the environment variable LAKE_PATH first
+        (a run-time parameter, API.md "Orchestrator options"), unless an orchestrator's
+        own parameters carry it (`from_environment=False`)."""
+        value = self.expr(setting["value"])
+        if setting["name"] == "LAKE_PATH" and from_environment:
+            doc = f"{setting['doc']} The environment variable LAKE_PATH, when set, moves it."
+            return [*comment(doc), f'LAKE_PATH = os.environ.get("LAKE_PATH", {value})']
+        return [*comment(setting["doc"]), f"{setting['name']} = {value}"]
 
     def step(self, step: Node, indent: str = "", describe: bool = True) -> list[str]:
         """What the step makes true (a comment), its parameter table, the code running it.

@@ -289,6 +289,13 @@ class RDialect(Dialect):
             "",
         ]
         for setting in module["settings"]:
+            if setting["name"] == "LAKE_PATH":
+                # A run-time parameter (API.md "Orchestrator options").
+                doc = f"{setting['doc']} The environment variable LAKE_PATH, when set, moves it."
+                lines += comment(doc)
+                default = printer.expr(setting["value"], "", "")
+                lines += [f'lake_path <- Sys.getenv("LAKE_PATH", {default[0]})']
+                continue
             lines += comment(setting["doc"])
             lines += printer.expr(setting["value"], f"{r_name(setting['name'])} <- ", "")
         # Long tables go to a data section before `main()` runs (see DATA_ROWS).
