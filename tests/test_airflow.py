@@ -43,12 +43,17 @@ def serve_snap(http_server) -> dict[str, int]:
     return {f"snap.{snap_key(n)}": c for n, c in counts.items()}
 
 
+def snap_dag(http_server) -> tuple[dict[str, int], Universe, str]:
+    """The SNAP graphs served, their universe and its DAG file."""
+    expected_tables = serve_snap(http_server)
+    universe = snap_universe(http_server.base_url, NAMES)
+    return expected_tables, universe, dag(universe, ["AllAssetsComputed"], "airflow")
+
+
 def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     airflow_home: Path, http_server, tmp_path: Path
 ) -> None:
-    expected_tables = serve_snap(http_server)
-    universe = snap_universe(http_server.base_url, NAMES)
-    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    expected_tables, universe, code = snap_dag(http_server)
     report = airflow(airflow_home, code, "my_cluster", tmp_path, "run")
     assert report["import_errors"] == {}
     assert report["tasks"] == expected_graph(universe)
@@ -140,9 +145,7 @@ def test_hostile_text_is_inert_in_a_dag(airflow_home: Path, http_server, tmp_pat
 def test_a_run_with_another_lake_path_writes_there_and_nowhere_else(
     airflow_home: Path, http_server, tmp_path: Path
 ) -> None:
-    expected_tables = serve_snap(http_server)
-    universe = snap_universe(http_server.base_url, NAMES)
-    code = dag(universe, ["AllAssetsComputed"], "airflow")
+    expected_tables, _, code = snap_dag(http_server)
     elsewhere = tmp_path / "elsewhere" / "lake"
     report = airflow(
         airflow_home, code, "my_cluster", tmp_path, "run", conf={"lake_path": str(elsewhere)}

@@ -271,37 +271,11 @@ pub fn lower(
                     .collect()
             };
             libraries.extend(recipe.libraries.iter().cloned());
-            let call = if recipe.language == host {
-                define_helpers(
-                    book,
-                    host,
-                    &recipe.uses,
-                    false,
-                    &mut Included {
-                        imports: &mut imports,
-                        libraries: &mut libraries,
-                        definitions: &mut definitions,
-                        defined: &mut defined,
-                    },
-                );
-                if defined.insert(recipe.entry.clone()) {
-                    imports.extend(recipe.imports.iter().cloned());
-                    definitions.push(Definition::Function {
-                        name: recipe.entry.clone(),
-                        language: host,
-                        source: recipe.body.clone(),
-                        imports: recipe.imports.clone(),
-                        origin: format!("recipes/{}", recipe.id),
-                        program: false,
-                    });
-                }
-                Expr::Call {
-                    func: recipe.entry.clone(),
-                    args: Vec::new(),
-                    kwargs: keywords(),
-                }
+            // A recipe of another language runs through the host's runtime for it.
+            let runtime = if recipe.language == host {
+                None
             } else {
-                let runtime = book.runtime(host, recipe.language).ok_or_else(|| {
+                Some(book.runtime(host, recipe.language).ok_or_else(|| {
                     AoristError::new(
                         ErrorKind::NoRecipe,
                         group.name.clone(),
@@ -311,20 +285,24 @@ pub fn lower(
                         ),
                         format!("prefer {host} recipes for this dialect"),
                     )
-                })?;
+                })?)
+            };
+            if let Some(runtime) = runtime {
                 libraries.extend(runtime.libraries.iter().cloned());
-                define_helpers(
-                    book,
-                    host,
-                    &runtime.uses,
-                    false,
-                    &mut Included {
-                        imports: &mut imports,
-                        libraries: &mut libraries,
-                        definitions: &mut definitions,
-                        defined: &mut defined,
-                    },
-                );
+            }
+            define_helpers(
+                book,
+                host,
+                runtime.map_or(&recipe.uses, |runtime| &runtime.uses),
+                false,
+                &mut Included {
+                    imports: &mut imports,
+                    libraries: &mut libraries,
+                    definitions: &mut definitions,
+                    defined: &mut defined,
+                },
+            );
+            let call = if let Some(runtime) = runtime {
                 if defined.insert(runtime.name.clone()) {
                     imports.extend(runtime.imports.iter().cloned());
                     definitions.push(Definition::Function {
@@ -409,6 +387,23 @@ pub fn lower(
                             kwargs: Vec::new(),
                         }
                     }
+                }
+            } else {
+                if defined.insert(recipe.entry.clone()) {
+                    imports.extend(recipe.imports.iter().cloned());
+                    definitions.push(Definition::Function {
+                        name: recipe.entry.clone(),
+                        language: host,
+                        source: recipe.body.clone(),
+                        imports: recipe.imports.clone(),
+                        origin: format!("recipes/{}", recipe.id),
+                        program: false,
+                    });
+                }
+                Expr::Call {
+                    func: recipe.entry.clone(),
+                    args: Vec::new(),
+                    kwargs: keywords(),
                 }
             };
             body.push(Stmt::Expr { value: call });
