@@ -55,6 +55,14 @@ def per_task_renderer() -> object:
     ).stdout
     module = types.ModuleType("aorist.dialects.airflow_per_task")
     exec(compile(source, "airflow_per_task.py", "exec"), module.__dict__)  # noqa: S102
+    printer = module.PythonPrinter
+
+    class PerTaskPrinter(printer):  # type: ignore[misc, valid-type]
+        # That DAG had no `import os`: its lake path stays the declared literal.
+        def setting(self, setting: dict, from_environment: bool = False) -> list[str]:
+            return super().setting(setting, from_environment=False)
+
+    module.PythonPrinter = PerTaskPrinter
     return module.AirflowDialect()
 
 
