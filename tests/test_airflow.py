@@ -33,6 +33,7 @@ STEPS = [
     "table_published",
     "temporary_table_dropped",
     "asset_computed",
+    "temporary_files_removed",
 ]
 
 
@@ -60,9 +61,9 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert report["state"] == "success", report["failed"]
     assert report["schedule"] is None and report["catchup"] is False
     assert "aorist" in report["tags"]
-    # One mapped task per step, in one mapped group per dataset: 10 steps, 2 gatherers.
-    group = "snap.downloaded_to_asset_computed"
-    assert len(report["airflow"]) == 12
+    # One mapped task per step, in one mapped group per dataset: 11 steps, 2 gatherers.
+    group = "snap.downloaded_to_temporary_files_removed"
+    assert len(report["airflow"]) == 13
     assert all(report["airflow"][f"{group}.{step}"]["mapped"] for step in STEPS)
     # The download recipe retries what may pass itself; Airflow does not add to it.
     assert report["retries"][f"{group}.downloaded"] == 0
@@ -189,7 +190,7 @@ def test_a_404_fails_at_once_and_a_503_is_retried_by_the_recipe_alone(
     assert Handler.hits["/flaky.txt.gz"] == 3
     assert lake_tables(tmp_path) == {"snap.flaky": 40}
     failed = report["failed"]
-    assert "snap.downloaded_to_asset_computed.downloaded[0]" in failed
+    assert "snap.downloaded_to_temporary_files_removed.downloaded[0]" in failed
     assert not any(f.endswith("[1]") for f in failed), failed
 
 

@@ -45,14 +45,16 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run_r(code: str, cwd: Path, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """Write `code` to cwd/main.R and run it there with Rscript."""
+def run_r(
+    code: str, cwd: Path, expect_ok: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Write `code` to cwd/main.R and run it there with Rscript (plus `env`)."""
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / "main.R").write_text(code, encoding="utf-8")
     proc = subprocess.run(
         [rscript(), "--vanilla", "main.R"],
         cwd=cwd,
-        env=environment(),
+        env={**environment(), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -90,6 +92,8 @@ def changed(before: dict[Path, int], after: dict[Path, int], cwd: Path) -> set[s
 
 
 LAKE_DATABASE = {"lake/lake.duckdb", "lake/lake.duckdb.wal"}
+# Tests of which temporary files a rerun makes again keep them all.
+KEEP = {"AORIST_KEEP_TEMPORARY_FILES": "1"}
 EDGE_ROWS = [tuple(edge) for edge in EDGES]
 
 
@@ -144,7 +148,8 @@ def test_the_failed_task_and_what_it_stopped_are_named(scripted, tmp_path) -> No
         in lines
     )
     assert "running good_table_published" in lines
-    summary = lines.index("1 task(s) failed; 5 skipped after them:")
+    # Published, dropped, computed, temporary files removed, the dataset, the universe.
+    summary = lines.index("1 task(s) failed; 6 skipped after them:")
     assert lines[summary + 1].startswith("  bad_converted_to_target_encoding: g.bad: column")
 
 
@@ -171,14 +176,16 @@ def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_p
     one = TSVEncoding(compression=GZ.compression, header=CSVHeader(num_lines=1))
     two = TSVEncoding(compression=GZ.compression, header=CSVHeader(num_lines=2))
     # Declared wrong: asset a keeps its column names as a row, so its load fails.
-    out = output_of(run_r(r_program(scripted.base, {"a": one, "b": one}), tmp_path, False))
+    out = output_of(
+        run_r(r_program(scripted.base, {"a": one, "b": one}), tmp_path, False, env=KEEP)
+    )
     assert "FAILED a_converted_to_target_encoding" in out
     assert "g.a: column \"from_id\", line 2: 'from' is not a whole number (BIGINT)" in out
     assert lake_tables(tmp_path) == {"g.b": len(EDGES)}
     before = mtimes(tmp_path)
 
     # The fixed declaration reruns a's steps from the header on, and nothing of b's.
-    run_r(r_program(scripted.base, {"a": two, "b": one}), tmp_path)
+    run_r(r_program(scripted.base, {"a": two, "b": one}), tmp_path, env=KEEP)
     made = changed(before, mtimes(tmp_path), tmp_path) - LAKE_DATABASE - {"main.R"}
     ends = (".done", "")
     expected = {
@@ -200,7 +207,7 @@ def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_p
     # Changing the header count of a source that was right reruns that asset only, from
     # the step that removes the header: its first data row goes too (and is reported).
     before = mtimes(tmp_path)
-    proc = run_r(r_program(scripted.base, {"a": two, "b": two}), tmp_path)
+    proc = run_r(r_program(scripted.base, {"a": two, "b": two}), tmp_path, env=KEEP)
     assert "1 of the 2 header line(s) removed read as data rows" in proc.stderr
     made = changed(before, mtimes(tmp_path), tmp_path) - LAKE_DATABASE - {"main.R"}
     assert made == {
@@ -389,20 +396,20 @@ def test_bash_recipes_in_a_python_program_keep_the_protocol(scripted, tmp_path) 
 
     code = program({"a": one, "b": one})
     assert "run_bash(" in code and "def decompress(" not in code
-    run_generated(code, tmp_path)
+    run_generated(code, tmp_path, env=KEEP)
     assert rows(tmp_path, "g.a") == rows(tmp_path, "g.b") == EDGE_ROWS
     decompressed = tmp_path / "tmp" / "g" / "g.a.decompressed"
     assert decompressed.with_name(decompressed.name + ".done").read_text().split("\n")[1] == (
         "tmp/g/g.a.download"
     )
     before = mtimes(tmp_path)
-    run_generated(code, tmp_path)
+    run_generated(code, tmp_path, env=KEEP)
     assert changed(before, mtimes(tmp_path), tmp_path) <= LAKE_DATABASE | {"main.py"}
 
     # Two header lines declared for b: Bash's remove_header reruns for b, and every step
     # after it; nothing of a's.
     two = TSVEncoding(compression=GZ.compression, header=CSVHeader(num_lines=2))
-    run_generated(program({"a": one, "b": two}), tmp_path)
+    run_generated(program({"a": one, "b": two}), tmp_path, env=KEEP)
     made = changed(before, mtimes(tmp_path), tmp_path) - LAKE_DATABASE - {"main.py"}
     assert {"tmp/g/g.b.noheader", "tmp/g/g.b.noheader.done", "lake/g/b/b.parquet"} <= made
     assert all("g.b." in name or "/b" in name for name in made), made

@@ -280,6 +280,7 @@ def test_every_r_recipe_is_tested() -> None:
         "download",
         "publish_table",
         "remove_header",
+        "remove_temporary_files",  # tested in tests/test_cleanup.py
         "store_in_lake",
     ]
     found = {}

@@ -36,7 +36,7 @@ fn repeated_steps_become_one_group_each_with_shared_arguments_hoisted() {
     let plan = compressed(&tree);
     let names: Vec<&str> = plan.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names[0], "downloaded");
-    assert_eq!(plan.groups.len(), 12, "{names:?}");
+    assert_eq!(plan.groups.len(), 13, "{names:?}");
     let decompressed = &plan.groups[1];
     let tasks: Vec<&str> = decompressed.tasks.iter().map(|t| &**t).collect();
     assert_eq!(

@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use aorist_concept::asset::Computation;
+use aorist_concept::engine::EngineKind;
 use aorist_concept::lake::{lake_asset, LakeAsset};
 use aorist_concept::names::DerivedNames;
 use aorist_concept::{ConceptTree, NodeKind};
@@ -43,6 +44,8 @@ struct Shape {
     /// `Some((compressed, has header, csv))` for a replicated asset.
     file: Option<(bool, bool, bool)>,
     computation: &'static str,
+    /// The embedded lake serves the asset (no other engine).
+    embedded: bool,
 }
 
 /// Evaluates attach conditions, caching each asset's shape (`None`: not replicated).
@@ -92,6 +95,7 @@ impl<'a> Conditions<'a> {
                 _ => None,
             },
             computation: view.resolved.computation.name(),
+            embedded: view.engine == EngineKind::Lake,
         });
         self.shapes.insert(node, shape);
         Ok(shape)
@@ -116,6 +120,7 @@ impl<'a> Conditions<'a> {
                 (Condition::SourceNotCsv, Some(shape)) => {
                     shape.file.is_some_and(|(_, _, csv)| !csv)
                 }
+                (Condition::EmbeddedLake, Some(shape)) => shape.embedded,
                 (Condition::Derived, Some(shape)) => shape.file.is_none(),
                 (Condition::Query, Some(shape)) => shape.computation == "query",
                 (Condition::Function, Some(shape)) => shape.computation == "function",

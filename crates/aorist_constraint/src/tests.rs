@@ -35,6 +35,7 @@ fn replication_chain_has_every_step_in_order() {
             "TablePublished",
             "TemporaryTableDropped",
             "AssetComputed",
+            "TemporaryFilesRemoved",
             "DataSetComputed",
             "AllAssetsComputed",
         ]
@@ -42,6 +43,46 @@ fn replication_chain_has_every_step_in_order() {
     for instance in &dag.instances {
         assert!(instance.deps.iter().all(|&d| d < instance.id));
     }
+}
+
+/// The names of `instances`' constraints on each of `ids`.
+fn constraints_of<'a>(dag: &'a ConstraintDag, ids: &[usize]) -> Vec<&'a str> {
+    ids.iter().map(|&i| &*dag.instances[i].constraint).collect()
+}
+
+#[test]
+fn a_dataset_waits_for_temporary_files_only_where_the_embedded_lake_writes_them() {
+    let catalog = Catalog::builtin().unwrap();
+    let dataset = |dag: &ConstraintDag| {
+        dag.instances
+            .iter()
+            .find(|i| &*i.constraint == "DataSetComputed")
+            .unwrap()
+            .deps
+            .clone()
+    };
+    let lake = expand(&snap_tree(), &catalog, &["AllAssetsComputed".into()]).unwrap();
+    assert_eq!(
+        constraints_of(&lake, &dataset(&lake)),
+        ["TemporaryFilesRemoved"]
+    );
+    let removed = lake
+        .instances
+        .iter()
+        .find(|i| &*i.constraint == "TemporaryFilesRemoved")
+        .unwrap();
+    assert_eq!(constraints_of(&lake, &removed.deps), ["AssetComputed"]);
+    // The same universe with its tables in Spark: no temporary files step of the
+    // embedded lake, and the dataset waits for the assets themselves.
+    let mut json = serde_json::to_value(&snap_tree().universe).unwrap();
+    json["endpoints"]["spark"] = serde_json::json!({"master": "local[1]", "warehouse_dir": "w"});
+    let spark = ConceptTree::from_json(&json.to_string()).unwrap();
+    let dag = expand(&spark, &catalog, &["AllAssetsComputed".into()]).unwrap();
+    assert!(dag
+        .instances
+        .iter()
+        .all(|i| &*i.constraint != "TemporaryFilesRemoved"));
+    assert_eq!(constraints_of(&dag, &dataset(&dag)), ["AssetComputed"]);
 }
 
 #[test]

@@ -270,13 +270,20 @@ pub fn bind(
             let value = match param.from.as_str() {
                 "output" => output.clone().map(Arg::Literal),
                 "input" => input.clone().map(Arg::Literal),
+                "temporaries" => Some(Arg::Literal(Arc::new(temporaries(
+                    catalog,
+                    dag,
+                    &outputs,
+                    instance.id,
+                )))),
                 fact => facts.get(fact).cloned(),
             };
             let value = value.ok_or_else(|| {
                 AoristError::catalog(
                     format!("recipes/{} / {}", recipe.id, param.name),
                     format!(
-                        "parameter comes from the unknown fact {:?} (facts here: input, output, {})",
+                        "parameter comes from the unknown fact {:?} (facts here: input, output, \
+                         temporaries, {})",
                         param.from,
                         facts.keys().copied().collect::<Vec<_>>().join(", ")
                     ),
@@ -341,6 +348,39 @@ pub fn bind(
             })
             .collect(),
     })
+}
+
+/// The temporary files written by the steps `id` depends on, directly or not, on its
+/// own concept, in plan order; the download is not one of them: it is kept on purpose,
+/// as the cache a rerun rebuilds the other copies from without fetching the source.
+/// A derived asset's steps write none.
+fn temporaries(
+    catalog: &Catalog,
+    dag: &ConstraintDag,
+    outputs: &[Option<Arc<Value>>],
+    id: usize,
+) -> Value {
+    let node = dag.instances[id].node;
+    // Instance ids are plan positions, so the set iterates in plan order.
+    let mut reached = std::collections::BTreeSet::new();
+    let mut pending = dag.instances[id].deps.clone();
+    while let Some(dep) = pending.pop() {
+        let instance = &dag.instances[dep];
+        if instance.node == node && reached.insert(dep) {
+            pending.extend(&instance.deps);
+        }
+    }
+    Value::Array(
+        reached
+            .into_iter()
+            .filter(|&dep| {
+                catalog
+                    .get(&dag.instances[dep].constraint)
+                    .is_some_and(|decl| decl.output.as_deref() != Some("download"))
+            })
+            .filter_map(|dep| outputs[dep].as_deref().cloned())
+            .collect(),
+    )
 }
 
 /// The Python functions of the function assets `dag` computes, each once: two assets

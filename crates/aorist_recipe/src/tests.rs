@@ -91,3 +91,48 @@ fn builtin_programs_carry_their_runner() {
         .collect();
     assert_eq!(runners, ["Run"]);
 }
+
+#[test]
+fn temporary_files_are_the_earlier_steps_outputs_but_the_download() {
+    use aorist_constraint::{expand, Catalog};
+    let tree = aorist_concept::fixtures::universe(&[("d", &["g"])]);
+    let catalog = Catalog::builtin().unwrap();
+    let dag = expand(&tree, &catalog, &["AllAssetsComputed".into()]).unwrap();
+    let preferences = Preferences {
+        default: vec![Language::Python, Language::Sql],
+        per_constraint: Default::default(),
+    };
+    let plan = bind(
+        &tree,
+        &catalog,
+        &dag,
+        &RecipeBook::builtin().unwrap(),
+        &preferences,
+    )
+    .unwrap();
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| &*s.constraint == "TemporaryFilesRemoved")
+        .unwrap();
+    let args: std::collections::BTreeMap<&str, &Arg> = plan
+        .parameters(step)
+        .iter()
+        .map(|name| &**name)
+        .zip(&step.args)
+        .collect();
+    let literal = |name: &str| match args[name] {
+        Arg::Literal(value) => serde_json::Value::clone(value),
+        Arg::Setting(setting) => panic!("{name} is the setting {setting}"),
+    };
+    // In plan order; the download (tmp/d.g.download) is the cache a rerun starts from.
+    assert_eq!(
+        literal("files"),
+        serde_json::json!(["tmp/d.g.decompressed", "tmp/d.g.noheader", "tmp/d.g.csv"])
+    );
+    assert_eq!(literal("staged"), serde_json::json!("_staging/d/g.csv"));
+    assert_eq!(
+        args["lake_path"],
+        &Arg::Setting(std::sync::Arc::new("LAKE_PATH".into()))
+    );
+}
