@@ -267,6 +267,7 @@ def run_program(lake: Path, program: Path, body: str, seed: str) -> None:
     """markers, apply_function and `body` as one program, run by a fresh interpreter."""
     parts = [
         RECIPES / "runtime" / "python" / "markers.py",
+        RECIPES / "runtime" / "python" / "lake_lock.py",
         RECIPES / "python" / "apply_function.py",
     ]
     text = "\n\n".join(p.read_text(encoding="utf-8") for p in parts) + "\n\n" + body

@@ -426,6 +426,7 @@ def compute_query_python():
     namespace: dict = {"__name__": "recipe_compute_query"}
     for path in (
         RECIPES / "runtime" / "python" / "markers.py",
+        RECIPES / "runtime" / "python" / "lake_lock.py",
         RECIPES / "python" / "compute_query.py",
     ):
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102

@@ -1176,8 +1176,9 @@ def test_sql_convert_and_publish_recipes(tmp_path) -> None:
 def python_checked_sql(template: str, **params: object) -> str:
     """The SQL Python's run_sql.py runs for template (its engine replaced by a recorder)."""
     namespace: dict = {"__name__": "run_sql_py"}
-    code = (RECIPES / "runtime" / "python" / "run_sql.py").read_text(encoding="utf-8")
-    exec(compile(code, "run_sql.py", "exec"), namespace)  # noqa: S102 - runtime as pasted
+    for name in ("lake_lock", "run_sql"):  # the helper it uses first, as in a program
+        code = (RECIPES / "runtime" / "python" / f"{name}.py").read_text(encoding="utf-8")
+        exec(compile(code, f"{name}.py", "exec"), namespace)  # noqa: S102 - runtime as pasted
     seen: list[str] = []
 
     class Connection:

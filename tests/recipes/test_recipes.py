@@ -66,9 +66,15 @@ def load_python(name: str):
 
 
 def load_runtime(name: str) -> dict:
-    """The namespace of recipes/runtime/python/<name>.py (a runtime or helper file)."""
+    """The namespace of recipes/runtime/python/<name>.py (a runtime or helper file),
+    after the helpers it uses (as in a program)."""
     path = RECIPES / "runtime" / "python" / f"{name}.py"
+    meta, _ = split_recipe(path)
     namespace: dict = {"__name__": f"runtime_{name}"}
+    helpers = helper_files()
+    for used in (meta.get("runtime") or meta.get("helper") or {}).get("uses", []):
+        text = helpers[used].read_text(encoding="utf-8")
+        exec(compile(text, str(helpers[used]), "exec"), namespace)  # noqa: S102
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
     return namespace
 

@@ -279,9 +279,7 @@ class AirflowDialect(Dialect):
 
     def library_definitions(self, module: Node) -> list[Node]:
         """The definitions `render(module, library=...)` leaves to the library module."""
-        return [
-            d for d in module["definitions"] if self.in_library(d) and not d.get("program")
-        ]
+        return [d for d in module["definitions"] if self.in_library(d) and not d.get("program")]
 
     def render_library(self, name: str, definitions: list[Node]) -> str:
         """The library module: recipe code once, imported by the tasks of the DAG files."""
@@ -313,9 +311,7 @@ class AirflowDialect(Dialect):
         steps = module["steps"]
         constants = {d["name"]: d["value"] for d in module["definitions"] if "value" in d}
         plan = mapping.layout(steps, constants)
-        library_names = (
-            {d["name"] for d in self.library_definitions(module)} if library else set()
-        )
+        library_names = {d["name"] for d in self.library_definitions(module)} if library else set()
         has_lake = any(s["name"] == "LAKE_PATH" for s in module["settings"])
         doc = module_doc(
             module,

@@ -293,8 +293,8 @@ class RDialect(Dialect):
                 # A run-time parameter (API.md "Orchestrator options").
                 doc = f"{setting['doc']} The environment variable LAKE_PATH, when set, moves it."
                 lines += comment(doc)
-                default = printer.expr(setting["value"], "", "")
-                lines += [f'lake_path <- Sys.getenv("LAKE_PATH", {default[0]})']
+                prefix = 'lake_path <- Sys.getenv("LAKE_PATH", '
+                lines += printer.expr(setting["value"], prefix, "", ")")
                 continue
             lines += comment(setting["doc"])
             lines += printer.expr(setting["value"], f"{r_name(setting['name'])} <- ", "")
