@@ -141,7 +141,7 @@ def test_the_universe_file_imports_a_module_next_to_it(tmp_path: Path) -> None:
     elsewhere.mkdir()
     generated = aorist("generate", str(universe), cwd=elsewhere)
     assert generated.returncode == 0, generated.stderr
-    assert "second_asset_computed" in generated.stdout
+    assert "second_temporary_files_removed" in generated.stdout
     compile(generated.stdout, "siblings.py", "exec")
     explained = aorist("explain", f"{universe}:universe", cwd=elsewhere)
     assert explained.returncode == 0, explained.stderr
