@@ -302,18 +302,33 @@ pub fn lower(
                     defined: &mut defined,
                 },
             );
+            // The host function the step calls: the runtime, or the recipe itself.
+            let (name, source, function_imports, origin) = match runtime {
+                Some(runtime) => (
+                    &runtime.name,
+                    &runtime.body,
+                    &runtime.imports,
+                    format!("recipes/{}", runtime.id),
+                ),
+                None => (
+                    &recipe.entry,
+                    &recipe.body,
+                    &recipe.imports,
+                    format!("recipes/{}", recipe.id),
+                ),
+            };
+            if defined.insert(name.clone()) {
+                imports.extend(function_imports.iter().cloned());
+                definitions.push(Definition::Function {
+                    name: name.clone(),
+                    language: host,
+                    source: source.clone(),
+                    imports: function_imports.clone(),
+                    origin,
+                    program: false,
+                });
+            }
             let call = if let Some(runtime) = runtime {
-                if defined.insert(runtime.name.clone()) {
-                    imports.extend(runtime.imports.iter().cloned());
-                    definitions.push(Definition::Function {
-                        name: runtime.name.clone(),
-                        language: host,
-                        source: runtime.body.clone(),
-                        imports: runtime.imports.clone(),
-                        origin: format!("recipes/{}", runtime.id),
-                        program: false,
-                    });
-                }
                 let constant = code_constant(recipe);
                 if defined.insert(constant.clone()) {
                     let code = match recipe.language {
@@ -389,17 +404,6 @@ pub fn lower(
                     }
                 }
             } else {
-                if defined.insert(recipe.entry.clone()) {
-                    imports.extend(recipe.imports.iter().cloned());
-                    definitions.push(Definition::Function {
-                        name: recipe.entry.clone(),
-                        language: host,
-                        source: recipe.body.clone(),
-                        imports: recipe.imports.clone(),
-                        origin: format!("recipes/{}", recipe.id),
-                        program: false,
-                    });
-                }
                 Expr::Call {
                     func: recipe.entry.clone(),
                     args: Vec::new(),

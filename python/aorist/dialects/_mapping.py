@@ -39,7 +39,7 @@ def evaluate(node: Node, row: dict[str, Node]) -> Any:
         return node["value"]
     if kind in ("Int", "Float", "Bool"):
         return node["value"]
-    if kind == "NoneLit" or kind == "None":
+    if kind == "None":
         return None
     if kind == "List" or kind == "Tuple":
         return [evaluate(item, row) for item in node["items"]]
@@ -298,7 +298,4 @@ def groups_of(
                     group[node] = known.pop()
                     changed = True
                     break
-                if neighbours and (None in known or len(known) > 1):
-                    # Feeds several datasets, or something not yet placed: try reading.
-                    continue
     return group

@@ -21,26 +21,19 @@ def upstream_column(step: Node) -> bool:
     return step["upstream_template"] is None and any(step["upstream"])
 
 
-def outlet_column(step: Node) -> bool:
-    return step["outlet_template"] is None and any(step["outlets"])
-
-
 def params(step: Node) -> list[str]:
     """The table's columns a task takes as arguments (all but the task name)."""
     columns = step["table"]["columns"] if step["table"] else []
     return [c for c in columns if c != "task"] if columns[:1] == ["task"] else columns
 
 
-def wired_rows(
-    step: Node, constants: dict[str, Node], upstream: bool = True, outlets: bool = False
-) -> Node:
-    """The step's rows with its upstream (and outlet) columns after the task name."""
+def wired_rows(step: Node, constants: dict[str, Node]) -> Node:
+    """The step's rows with its upstream column (if it needs one) after the task name."""
     table = step["table"]
     # A shared table's rows live in the constant it shares (`constants`).
     source = table["rows"] if table["shared"] is None else constants[table["shared"]]
     # Decided once per table: each check reads every row.
-    with_upstream = upstream and upstream_column(step)
-    with_outlet = outlets and outlet_column(step)
+    with_upstream = upstream_column(step)
     rows = []
     for index, row in enumerate(source["items"]):
         items = row["items"] if row["node"] == "Tuple" else [row]
@@ -48,8 +41,6 @@ def wired_rows(
         if with_upstream:
             names = step["upstream"][index]
             extra.append({"node": "List", "items": [{"node": "Str", "value": u} for u in names]})
-        if with_outlet:
-            extra.append({"node": "Str", "value": step["outlets"][index]})
         head, rest = (items[:1], items[1:]) if named(step) else ([], items)
         cells = [*head, *extra, *rest]
         rows.append(cells[0] if len(cells) == 1 else {"node": "Tuple", "items": cells})

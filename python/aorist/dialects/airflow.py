@@ -351,9 +351,9 @@ class AirflowDialect(Dialect):
             ]
         looped = [s for s in steps if s["task_count"] > 1 and s["language"] is not None]
         used_shared = {s["table"]["shared"] for s in looped if s["table"] and s["table"]["shared"]}
+        shared = {s["table"]["shared"] for s in steps if s["table"]}
         data: list[str] = []
         for definition in module["definitions"]:
-            shared = {s["table"]["shared"] for s in steps if s["table"]}
             if definition["name"] in shared - used_shared or definition.get("program"):
                 continue  # Airflow runs, retries and isolates tasks itself: no runner.
             if library is not None and self.in_library(definition):
@@ -375,7 +375,7 @@ class AirflowDialect(Dialect):
         )
         for step in looped:
             if not self.uses_shared(step):
-                table, rows = self.table(step, printer, constants)
+                table, rows = self.table(step, printer)
                 if long_rows(rows):
                     data += ["", "", *table]
                 else:
@@ -445,10 +445,10 @@ class AirflowDialect(Dialect):
                     ),
                 ]
         taken = module_names("\n".join([*lines, *data])) | {function} | library_names
-        self.printer = printer
-        self.data_rows: list[list[str]] = []
-        lines += self.groups(steps, plan, taken)
-        for table in self.data_rows:
+        # Long row lists of mapped groups join the data section (see `block`).
+        data_rows: list[list[str]] = []
+        lines += self.groups(steps, plan, taken, printer, data_rows)
+        for table in data_rows:
             data += ["", "", *table]
         if data:
             lines += ["", "", *comment(DATA_BANNER), *data[2:]]
@@ -479,11 +479,10 @@ class AirflowDialect(Dialect):
     named = staticmethod(wiring.named)
     params = staticmethod(wiring.params)
 
-    def table(
-        self, step: Node, printer: PythonPrinter, constants: dict[str, Node]
-    ) -> tuple[list[str], Node]:
+    def table(self, step: Node, printer: PythonPrinter) -> tuple[list[str], Node]:
         """The step's parameter table: its lines and its rows."""
-        table = wiring.wired_rows(step, constants, upstream=False, outlets=False)
+        # Mapped groups wire the tasks: the table holds only the step's own columns.
+        table = step["table"]["rows"]
         columns = self.columns(step)
         return [
             *comment(f"{step['name']}: one row per task ({', '.join(columns)})."),
@@ -563,7 +562,14 @@ class AirflowDialect(Dialect):
             lines.append(f"            {expression}")
         return lines
 
-    def groups(self, steps: list[Node], plan: mapping.Layout, taken: set[str]) -> list[str]:
+    def groups(
+        self,
+        steps: list[Node],
+        plan: mapping.Layout,
+        taken: set[str],
+        printer: PythonPrinter,
+        data_rows: list[list[str]],
+    ) -> list[str]:
         """The task groups: one per dataset, holding its mapped blocks and single tasks;
         then the dependencies between them."""
         needed = {ref for edge in plan.edges for ref in edge}
@@ -588,7 +594,17 @@ class AirflowDialect(Dialect):
             for ref in by_group[group]:
                 if ref[0] == "block":
                     body += self.block(
-                        steps, plan, ref[1], group, block_names, taken, needed, ids, indent
+                        steps,
+                        plan,
+                        ref[1],
+                        group,
+                        block_names,
+                        taken,
+                        needed,
+                        ids,
+                        indent,
+                        printer,
+                        data_rows,
                     )
                 else:
                     body += self.single(steps, plan, ref, group, needed, ids, indent)
@@ -646,6 +662,8 @@ class AirflowDialect(Dialect):
         needed: set,
         ids: dict,
         indent: str,
+        printer: PythonPrinter,
+        data_rows: list[list[str]],
     ) -> list[str]:
         block = plan.blocks[index]
         first, last = (self.base_name(steps[s]) for s in (block.steps[0], block.steps[-1]))
@@ -691,10 +709,10 @@ class AirflowDialect(Dialect):
             # A long, scattered list of rows goes to the data section.
             expand = f"{function.upper()}_ROWS"
             rows = {"node": "List", "items": [{"node": "Int", "value": lane} for lane in lanes]}
-            self.data_rows.append(
+            data_rows.append(
                 [
                     *comment(f"The rows the group {prefix} maps over."),
-                    self.printer.table(expand, rows),
+                    printer.table(expand, rows),
                 ]
             )
         return [
