@@ -46,6 +46,10 @@ def main() -> int:
         t.task_id: [getattr(o, "name", str(o)) for o in t.outlets] for t in dag.tasks if t.outlets
     }
     report["schedule"] = str(dag.schedule) if dag.schedule is not None else None
+    # The assets a run waits for (a DAG scheduled on the tables other DAGs announce).
+    condition = getattr(dag.timetable, "asset_condition", None)
+    report["reads"] = sorted(asset.uri for asset in getattr(condition, "objects", ()))
+    report["reads_any"] = type(condition).__name__ == "AssetAny"
     report["catchup"] = dag.catchup
     report["tags"] = sorted(dag.tags)
     report["doc_md"] = dag.doc_md

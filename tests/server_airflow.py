@@ -106,6 +106,18 @@ class AirflowScheduler:
             detail = error.read().decode(errors="replace")
             raise AirflowError(f"{method} {path}: HTTP {error.code}: {detail}") from None
 
+    def unpause(self, dag_id: str) -> None:
+        """Let the scheduler start runs of `dag_id` (DAGs start paused here)."""
+        self._api("PATCH", f"dags/{dag_id}", {"is_paused": False})
+
+    def runs(self, dag_id: str) -> list[tuple[str, str, str | None]]:
+        """(run id, run type, state) of every run of `dag_id`, oldest first."""
+        rows = self.query(
+            "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = %s ORDER BY id",
+            [dag_id],
+        )
+        return [(run_id, run_type, state) for run_id, run_type, state in rows]
+
     def trigger(self, dag_id: str, conf: dict | None = None) -> str:
         """Unpause `dag_id`, start a run of it with `conf`; return the run id."""
         self._api("PATCH", f"dags/{dag_id}", {"is_paused": False})

@@ -8,11 +8,16 @@ succeed, every table must hold its rows (the lake next to the DAG file, whatever
 workers' working directory) and be announced by one asset event, a second run must
 change nothing and announce nothing, and a run triggered with another `lake_path` must
 write there and nowhere else.
+
+Split per dataset (in a folder of its own, with its own lake), the derived dataset's DAG
+is scheduled on the tables it reads: the scheduler starts it when the DAG computing one
+of them announces a change, and not when a rerun changed nothing.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +35,7 @@ from aorist import (
     UndefinedTabularSchema,
     Universe,
     dag,
+    dag_files,
 )
 
 from conftest import HttpServer, lake_files, lake_query, lake_tables
@@ -127,16 +133,23 @@ def lake_state(root: Path) -> dict[str, object]:
 
 
 def run_to_completion(
-    airflow: AirflowScheduler, conf: dict | None = None
+    airflow: AirflowScheduler, conf: dict | None = None, dag_id: str = DAG_ID
 ) -> tuple[str, dict[tuple[str, int], str | None]]:
-    run_id = airflow.trigger(DAG_ID, conf)
-    state = airflow.wait(DAG_ID, run_id, RUN_TIMEOUT)
-    states = airflow.task_states(DAG_ID, run_id)
+    run_id = airflow.trigger(dag_id, conf)
+    return run_id, succeeded(airflow, dag_id, run_id)
+
+
+def succeeded(
+    airflow: AirflowScheduler, dag_id: str, run_id: str
+) -> dict[tuple[str, int], str | None]:
+    """The task states of a run that must succeed, every task instance with it."""
+    state = airflow.wait(dag_id, run_id, RUN_TIMEOUT)
+    states = airflow.task_states(dag_id, run_id)
     failed = {key: value for key, value in states.items() if value != "success"}
     assert state == "success" and states and not failed, (
         f"run {run_id}: {state}; not successful: {failed}\n{airflow.log_tail()}"
     )
-    return run_id, states
+    return states
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +226,59 @@ def test_the_dag_file_has_no_import_errors(airflow_scheduler: AirflowScheduler, 
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert json.loads(listed.stdout) == [], listed.stdout
     assert airflow_scheduler.import_errors() == {}
+
+
+def test_a_split_dag_runs_when_a_table_it_reads_changes(
+    airflow_scheduler: AirflowScheduler, served: HttpServer
+) -> None:
+    folder = airflow_scheduler.dags / "split"
+    folder.mkdir()
+    files = dag_files(
+        scheduler_universe(served.base_url),
+        ["AllAssetsComputed"],
+        "airflow",
+        split="dataset",
+        name="split",
+    )
+    for file, code in files.items():
+        (folder / file).write_text(code, encoding="utf-8")
+    for file in files:
+        airflow_scheduler.wait_parsed(file.removesuffix(".py"), timeout=120)
+    dataset, table, first, second = DERIVED
+    summary = f"split_{dataset}"
+    # Every DAG starts paused: graphs0's events queue no run of the summary's DAG.
+    run_to_completion(airflow_scheduler, dag_id="split_graphs0")
+    airflow_scheduler.unpause(summary)
+    run_id, _ = run_to_completion(airflow_scheduler, dag_id="split_graphs1")
+    assert f"file://{folder / 'lake'}/{second.replace('.', '/')}" in {
+        urllib.parse.unquote(uri) for uri in airflow_scheduler.asset_events("split_graphs1", run_id)
+    }
+    # graphs1's events start the summary's DAG.
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not airflow_scheduler.runs(summary):
+        assert time.monotonic() < deadline, airflow_scheduler.log_tail()
+        time.sleep(1)
+    [(summary_run, run_type, _)] = airflow_scheduler.runs(summary)
+    assert run_type == "asset_triggered"
+    states = succeeded(airflow_scheduler, summary, summary_run)
+    # It checked the tables it reads and computed its own, from them only.
+    assert {task for task, _ in states} >= {
+        "graphs0.asset_available.asset_available",
+        "graphs1.asset_available.asset_available",
+    }
+    assert not any("download" in task for task, _ in states)
+    expected = expected_rows()
+    assert lake_tables(folder) == {
+        name: len(rows)
+        for name, rows in expected.items()
+        if name.startswith(("graphs0.", "graphs1.", f"{dataset}."))
+    }
+    assert (
+        sorted(lake_query(folder, f"SELECT from_id, to_id FROM {dataset}.{table}"))
+        == (expected[f"{dataset}.{table}"])
+    )
+    # A rerun of graphs1 that changes nothing announces nothing: the summary stays idle.
+    run_id, _ = run_to_completion(airflow_scheduler, dag_id="split_graphs1")
+    assert airflow_scheduler.asset_events("split_graphs1", run_id) == []
+    time.sleep(15)
+    assert [run for run, _, _ in airflow_scheduler.runs(summary)] == [summary_run]

@@ -3,6 +3,7 @@ the cause and the fix, and applying the fix it suggests makes the universe plan.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -255,15 +256,23 @@ def test_every_error_is_typed_with_path_cause_and_fix(name: str, build) -> None:
     assert path.startswith("universe 'lab'") and "; fix: " in rest
 
 
-def test_splitting_by_dataset_refuses_reads_across_datasets() -> None:
-    from aorist import dag_files
+def test_splitting_by_dataset_reads_other_datasets_instead_of_computing_them() -> None:
+    """Split, `mine` checks the table it reads from `other` (AssetAvailable) and makes
+    nothing of `other`; `other`'s program knows nothing of `mine`."""
+    from aorist import dag_files, stage
 
     other = DataSet(name="other", datum_templates=[EDGE], assets=[remote("edges")])
     mine = DataSet(name="mine", assets=[derived("copy", {"e": "other.edges"}, "SELECT * FROM {e}")])
     u = Universe(name="lab", datasets=[other, mine])
-    with pytest.raises(DeclarationError) as raised:
-        dag_files(u, ["AllAssetsComputed"], "python", split="dataset")
-    assert "'other.edges'" in str(raised.value) and fix_of(raised.value) == "pass split=None"
+    files = dag_files(u, ["AllAssetsComputed"], "python", split="dataset")
+    assert list(files) == ["lab_other.py", "lab_mine.py"]
+    assert "mine" not in files["lab_other.py"]
+    assert "edges_asset_available" in files["lab_mine.py"]
+    assert "edges_downloaded" not in files["lab_mine.py"]
+    assert "edges_downloaded" in files["lab_other.py"]
+    # Whole, the same universe computes `other` and never merely checks it.
+    whole = json.loads(stage(u, ["AllAssetsComputed"], "dag"))["instances"]
+    assert "AssetAvailable" not in {i["constraint"] for i in whole}
     assert list(dag_files(u, ["AllAssetsComputed"], "python")) == ["lab.py"]
 
 

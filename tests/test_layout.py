@@ -4,7 +4,9 @@
   over them (python, airflow, jupyter, r): the code reads first at any size, and its
   length does not grow with the universe.
 - ``dag_files(..., split="dataset")`` writes one program (one Airflow DAG file) per
-  dataset, each loadable and runnable on its own.
+  dataset, each loadable and runnable on its own. A dataset computed from another's
+  tables reads them: its program checks them instead of computing them, and its DAG is
+  scheduled on the asset events the other DAG emits for them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 from aorist import (
+    ComputedFromLocalData,
     CSVEncoding,
     CSVHeader,
     DataSet,
@@ -35,6 +38,7 @@ from aorist import (
     RemoteStorageSetup,
     StaticDataTable,
     TSVEncoding,
+    UndefinedTabularSchema,
     Universe,
     WebLocation,
     dag,
@@ -236,6 +240,105 @@ def test_split_airflow_dags_load_and_run_one_per_dataset(
     assert report["import_errors"] == {}
     assert sorted(p.name for p in tmp_path.glob("*.py")) == list(files)
     assert sorted(lake_tables(tmp_path)) == ["graphs1.g1_1", "graphs1.g1_4"]
+
+
+def with_summary(universe: Universe) -> Universe:
+    """`universe` and a dataset `summary` whose table unions g0_0 and g1_1."""
+    summary = DataSet(
+        name="summary",
+        assets=[
+            StaticDataTable(
+                name="union",
+                schema=UndefinedTabularSchema(),
+                setup=ComputedFromLocalData(
+                    source_asset_names={"a": "graphs0.g0_0", "b": "graphs1.g1_1"},
+                    target=HiveTableStorage(
+                        location=MinioLocation(name="summary"), encoding=ParquetEncoding()
+                    ),
+                    sql="SELECT from_id, to_id FROM {a} UNION ALL SELECT from_id, to_id FROM {b}",
+                ),
+            )
+        ],
+    )
+    return Universe(name=universe.name, datasets=[*universe.datasets, summary])
+
+
+def test_a_split_program_reads_the_tables_of_other_datasets(http_server, tmp_path: Path) -> None:
+    """The summary's program computes its table from tables the other programs make: run
+    alone it fails, naming the missing table; after them it succeeds and touches none of
+    theirs."""
+    serve(http_server.root, 6)
+    files = dag_files(
+        with_summary(graphs(http_server.base_url, 6)), ["AllAssetsComputed"], split="dataset"
+    )
+    assert list(files) == [f"graphs_{d}.py" for d in ("graphs0", "graphs1", "graphs2", "summary")]
+    summary = files["graphs_summary.py"]
+    # It checks what it reads, and downloads nothing.
+    assert "g0_0_asset_available" in summary and "g1_1_asset_available" in summary
+    assert "edges0.tsv.gz" not in summary and "g0_3" not in summary
+    failed = run_generated(summary, tmp_path / "alone", expect_ok=False)
+    assert "table graphs0.g0_0 does not exist in the lake" in failed.stdout + failed.stderr
+    assert "run the program that computes it first" in failed.stdout + failed.stderr
+    lake = tmp_path / "lake"
+    for file in ("graphs_graphs0.py", "graphs_graphs1.py", "graphs_summary.py"):
+        run_generated(files[file], tmp_path / file, env={"LAKE_PATH": str(lake)})
+    before = {name: lake_query(tmp_path, f"SELECT * FROM {name}") for name in lake_tables(tmp_path)}
+    assert lake_tables(tmp_path) == {
+        "graphs0.g0_0": 1,
+        "graphs0.g0_3": 1,
+        "graphs1.g1_1": 2,
+        "graphs1.g1_4": 2,
+        "summary.union": 3,
+    }
+    assert sorted(lake_query(tmp_path, "SELECT * FROM summary.union")) == [(0, 0), (1, 0), (1, 1)]
+    # Rerun, the summary's program leaves the tables it reads as they were.
+    run_generated(summary, tmp_path / "graphs_summary.py", env={"LAKE_PATH": str(lake)})
+    assert {n: lake_query(tmp_path, f"SELECT * FROM {n}") for n in lake_tables(tmp_path)} == before
+
+
+def test_a_split_dag_is_scheduled_on_the_tables_it_reads(
+    airflow_home: Path, http_server, tmp_path: Path
+) -> None:
+    """The summary's DAG starts when any table it reads is announced: its schedule names
+    exactly the assets the DAG computing them emits events for (same lake, same URIs),
+    and with a cron schedule it also runs on the clock."""
+    serve(http_server.root, 6)
+    universe = with_summary(graphs(http_server.base_url, 6))
+    files = dag_files(universe, ["AllAssetsComputed"], "airflow", split="dataset")
+    first = airflow(airflow_home, files["graphs_graphs0.py"], "graphs_graphs0", tmp_path, "run")
+    assert first["state"] == "success", first["failed"]
+    assert first["reads"] == [] and first["schedule"] is None
+    # graphs1 is made by its Python program, into the same lake.
+    run_generated(
+        dag_files(universe, ["AllAssetsComputed"], split="dataset")["graphs_graphs1.py"],
+        tmp_path / "graphs1",
+        env={"LAKE_PATH": str(tmp_path / "lake")},
+    )
+    report = airflow(airflow_home, files["graphs_summary.py"], "graphs_summary", tmp_path, "run")
+    assert report["import_errors"] == {}
+    assert report["state"] == "success", report["failed"]
+    emitted = {uri for uri, _ in first["asset_events"]}
+    g0_0 = next(uri for uri in emitted if uri.endswith("/graphs0/g0_0"))
+    assert report["reads"] == sorted([g0_0, g0_0.replace("/graphs0/g0_0", "/graphs1/g1_1")])
+    assert report["reads_any"]
+    # It announces its own table, in the same lake, and checks (not announces) the others.
+    assert [uri for uri, _ in report["asset_events"]] == [
+        g0_0.replace("/graphs0/g0_0", "/summary/union")
+    ]
+    assert not any(
+        "graphs0" in task or "g0_3" in task for task in report["tasks"] if "available" not in task
+    )
+    assert sorted(lake_query(tmp_path, "SELECT * FROM summary.union")) == [(0, 0), (1, 0), (1, 1)]
+    # On the clock as well as on the tables.
+    daily = dag_files(
+        universe, ["AllAssetsComputed"], "airflow", split="dataset", schedule="@daily"
+    )
+    loaded = airflow(
+        airflow_home, daily["graphs_summary.py"], "graphs_summary", tmp_path, "inspect"
+    )
+    assert loaded["import_errors"] == {} and loaded["reads"] == report["reads"]
+    assert "AssetOrTimeSchedule" in daily["graphs_summary.py"]
+    assert "0 0 * * *" in str(loaded["schedule"]) or "@daily" in str(loaded["schedule"])
 
 
 def test_split_rejects_what_it_cannot_split() -> None:

@@ -224,3 +224,37 @@ def test_the_environment_variable_lake_path_moves_the_lake(http_server, tmp_path
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert lake_tables(tmp_path / "moved") == {f"snap.{snap_key(n)}": c for n, c in counts.items()}
     assert not (tmp_path / "lake").exists()
+
+
+def test_split_r_scripts_read_the_tables_of_other_datasets(http_server, tmp_path: Path) -> None:
+    """The summary's R script checks the tables it reads: alone it fails naming them;
+    after the scripts of the datasets it reads, it computes its table from them."""
+    from test_layout import graphs, serve, with_summary
+
+    from aorist import dag_files
+
+    serve(http_server.root, 6)
+    universe = with_summary(graphs(http_server.base_url, 6))
+    files = dag_files(universe, ["AllAssetsComputed"], "r", split="dataset")
+    for file, code in files.items():
+        (tmp_path / file).write_text(code)
+
+    def run(file: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [rscript(), "--vanilla", file], cwd=tmp_path, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+
+    alone = run("graphs_summary.R")
+    assert alone.returncode != 0
+    assert "g0_0_asset_available: no lake database" in alone.stdout + alone.stderr
+    for file in ("graphs_graphs0.R", "graphs_graphs1.R", "graphs_summary.R"):
+        result = run(file)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert lake_tables(tmp_path) == {
+        "graphs0.g0_0": 1,
+        "graphs0.g0_3": 1,
+        "graphs1.g1_1": 2,
+        "graphs1.g1_4": 2,
+        "summary.union": 3,
+    }

@@ -126,6 +126,20 @@ def stage(
     name: str | None = None,
 ) -> str:
     """The output of one planning stage (JSON, or text for dag_text/dag_dot)."""
+    return _plan(universe, constraints, stage, dialect, preferences, name, ())
+
+
+def _plan(
+    universe: Universe,
+    constraints: Iterable[str],
+    stage: str,
+    dialect: str,
+    preferences: Preferences,
+    name: str | None,
+    external: Iterable[str],
+) -> str:
+    """`stage` for a program that reads, and does not compute, the datasets named in
+    `external` (another program computes them)."""
     universe = _universe(universe, "dag")
     if not isinstance(stage, str) or stage not in STAGES:
         raise UnknownStageError(
@@ -146,6 +160,7 @@ def stage(
         target.host,
         name,
         stage,
+        list(external),
     )
 
 
@@ -195,7 +210,7 @@ def dag(
     `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
     orchestrator runs (airflow); None leaves runs to be triggered.
     """
-    module = _module(universe, constraints, dialect, preferences, name, schedule, split=False)
+    module = _module(universe, constraints, dialect, preferences, name, schedule, split=None)
     return _dialect(dialect).render(module)
 
 
@@ -206,15 +221,17 @@ def _module(
     preferences: Preferences,
     name: str | None,
     schedule: str | None,
-    split: bool,
+    split: list[str] | None,
 ) -> dict[str, Any]:
-    """The program's cross-language AST, as the dialect renders it."""
+    """The program's cross-language AST, as the dialect renders it. `split` is None
+    for a program of the whole universe, or the datasets of the universe, computed by
+    other programs, this program's dataset reads."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
     module: dict[str, Any] = json.loads(
-        stage(universe, constraints, "ast", dialect, preferences=preferences, name=name)
+        _plan(universe, constraints, "ast", dialect, preferences, name, split or ())
     )
     module["schedule"] = checked
-    if split:
+    if split is not None:
         # A program for one dataset cannot say that every asset of every dataset exists.
         gathered = {
             step["name"]
@@ -246,7 +263,10 @@ def dag_files(
     `split="dataset"`, one program per dataset, named `<name>_<dataset>`, that makes the
     constraints hold for that dataset alone (with the universe's endpoints and access
     declarations). For Airflow this is one DAG file per dataset: a very large universe
-    then parses as many small files, each far under Airflow's parse budget.
+    then parses as many small files, each far under Airflow's parse budget. A dataset
+    computed from another's tables reads them: its program checks that they exist
+    (constraint AssetAvailable) and computes none of them, and its DAG is scheduled on
+    their asset events.
 
     With `library=True` (airflow), the recipe code is written once, as the module
     `<name>_recipes.py` next to the DAG file(s), and each task imports what it calls
@@ -261,15 +281,16 @@ def dag_files(
             f"dag_files: library=True, but the {dialect} dialect writes self-contained "
             "programs only; fix: pass library=False, or generate dialect='airflow'"
         )
-    if split is None:
-        parts = [(name, universe, False)]
-    else:
-        parts = _split_parts(universe, constraints, split, name)
+    parts: list[tuple[str, Universe, list[str] | None]] = (
+        [(name, universe, None)]
+        if split is None
+        else list(_split_parts(universe, constraints, split, name))
+    )
     lib = f"{name}_recipes" if library else None
     files: dict[str, str] = {}
     definitions: dict[str, dict[str, Any]] = {}
-    for program, part, is_split in parts:
-        module = _module(part, constraints, dialect, preferences, program, schedule, is_split)
+    for program, part, external in parts:
+        module = _module(part, constraints, dialect, preferences, program, schedule, external)
         if lib is None:
             files[f"{program}{target.suffix}"] = target.render(module)
             continue
@@ -288,8 +309,13 @@ def dag_files(
 
 def _split_parts(
     universe: Universe, constraints: Iterable[str], split: str, name: str
-) -> list[tuple[str, Universe, bool]]:
-    """(program name, universe of one dataset, True) for each dataset."""
+) -> list[tuple[str, Universe, list[str]]]:
+    """(program name, universe, datasets it reads) for each dataset.
+
+    The program of a dataset computes that dataset alone. Its universe also holds the
+    datasets its assets are computed from (and theirs, so that every name resolves),
+    as external: the program checks the tables it reads from them and computes none.
+    """
     if split not in SPLITS:
         raise DeclarationError(
             f"dag_files: cannot split by {split!r}; fix: pass split=None or one of: "
@@ -301,23 +327,28 @@ def _split_parts(
             "dataset; fix: declare datasets, or pass split=None"
         )
     _constraints(constraints)
+    reads: dict[str, set[str]] = {}
     for dataset in universe.datasets:
+        reads[dataset.name] = set()
         for asset in dataset.assets:
             roles = getattr(asset.setup, "source_asset_names", None) or {}  # type: ignore[attr-defined]
-            for role, source in roles.items():
+            for source in roles.values():
                 other = source.partition(".")[0] if "." in source else dataset.name
                 if other != dataset.name:
-                    raise DeclarationError(
-                        f"dag_files: dataset {dataset.name!r} asset {asset.name!r} "  # type: ignore[attr-defined]
-                        f"reads {source!r} (role {role!r}) of dataset {other!r}, and "
-                        "split='dataset' makes one program per dataset, which cannot wait "
-                        "for another's; fix: pass split=None"
-                    )
+                    reads[dataset.name].add(other)
     fields = {field.name: getattr(universe, field.name) for field in universe._fields}
-    return [
-        (f"{name}_{dataset.name}", Universe(**{**fields, "datasets": [dataset]}), True)
-        for dataset in universe.datasets
-    ]
+    parts = []
+    for dataset in universe.datasets:
+        needed, pending = {dataset.name}, [dataset.name]
+        while pending:
+            for other in sorted(reads.get(pending.pop(), ())):
+                if other not in needed:
+                    needed.add(other)
+                    pending.append(other)
+        kept = [d for d in universe.datasets if d.name in needed]
+        external = [d.name for d in kept if d.name != dataset.name]
+        parts.append((f"{name}_{dataset.name}", Universe(**{**fields, "datasets": kept}), external))
+    return parts
 
 
 VIEWS = ("constraints", "assets")

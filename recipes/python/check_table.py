@@ -1,5 +1,6 @@
 # [recipe]
 # constraint = "AssetComputed"
+# also = ["AssetAvailable"]
 # language = "python"
 # entry = "check_table"
 # summary = "The lake table exists with the schema's columns in order; its row count is reported."
@@ -29,6 +30,12 @@ def check_table(
     unchanged one by it.
     """
     schema, name = (str(part) for part in table)
+    missing = (
+        f"table {schema}.{name} does not exist in the lake {lake_path}: run the program"
+        " that computes it first"
+    )
+    if not os.path.exists(os.path.join(lake_path, "lake.duckdb")):
+        raise RuntimeError(missing)
     with lake_lock(lake_path):
         connection = duckdb.connect(
             os.path.join(lake_path, "lake.duckdb"), read_only=True
@@ -40,10 +47,11 @@ def check_table(
                 [schema, name],
             ).fetchall()
             actual = [row[0] for row in found]
-            if not actual if columns is None else actual != list(columns):
+            if not actual:
+                raise RuntimeError(missing)
+            if columns is not None and actual != list(columns):
                 raise RuntimeError(
-                    f"table {schema}.{name} has columns {actual}, expected "
-                    f"{'some' if columns is None else list(columns)}"
+                    f"table {schema}.{name} has columns {actual}, expected {list(columns)}"
                 )
             quoted = ".".join(
                 '"' + part.replace('"', '""') + '"' for part in (schema, name)

@@ -1,6 +1,7 @@
 # [recipe]
 # # nolint start
 # constraint = "AssetComputed"
+# also = ["AssetAvailable"]
 # language = "r"
 # entry = "check_table"
 # summary = "The lake table exists with the schema's columns in order; its row count is reported."

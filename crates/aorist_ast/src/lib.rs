@@ -150,6 +150,9 @@ pub struct Step {
     pub outlets: Vec<String>,
     /// Every task's published table name, built from the row's keys.
     pub outlet_template: Option<Expr>,
+    /// The step checks tables another program makes (`reads` in the catalog): its
+    /// `outlets`, always listed, name what this program waits for, not what it announces.
+    pub awaits: bool,
     pub retries: u32,
     pub timeout_minutes: u32,
     /// The language of the recipe it runs, if any.

@@ -455,6 +455,11 @@ pub fn lower(
         } else {
             None
         };
+        // What a program waits for is listed: an orchestrator schedules on it when the
+        // program is loaded, before any row is read.
+        let awaits = catalog
+            .get(&group.constraint)
+            .is_some_and(|decl| decl.reads.is_some());
         steps.push(Step {
             name: group.name.clone(),
             constraint: group.constraint.clone(),
@@ -478,7 +483,7 @@ pub fn lower(
                 .as_ref()
                 .filter(|_| looped)
                 .map(templated_expr),
-            outlets: match (&group.outlet_template, looped) {
+            outlets: match (&group.outlet_template, looped && !awaits) {
                 (Some(_), true) => Vec::new(),
                 _ if group.publishes.iter().all(Option::is_none) => Vec::new(),
                 _ => group
@@ -495,9 +500,11 @@ pub fn lower(
                     })
                     .collect(),
             },
+            awaits,
             outlet_template: group
                 .outlet_template
                 .as_ref()
+                .filter(|_| !awaits)
                 .filter(|_| looped)
                 .map(dotted_format),
             retries: group.retries,

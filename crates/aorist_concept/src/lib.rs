@@ -66,6 +66,9 @@ pub struct ConceptTree {
     /// Per node: the assets it is computed from, as (role, node), sorted by role
     /// (empty for concepts that are not derived assets); see [`graph`].
     pub sources: Vec<Vec<(String, usize)>>,
+    /// Per dataset: true when another program computes it. A program reads such a
+    /// dataset's assets (they are checked, not computed) and makes nothing of it true.
+    pub external: Vec<bool>,
 }
 
 impl ConceptTree {
@@ -115,13 +118,40 @@ impl ConceptTree {
                 });
             }
         }
+        let external = vec![false; universe.datasets.len()];
         let mut tree = ConceptTree {
             universe,
             nodes,
             sources: Vec::new(),
+            external,
         };
         tree.sources = graph::sources(&tree);
         tree
+    }
+
+    /// Mark the datasets named in `names` as computed by another program (see
+    /// `external`): the program of a dataset split from a universe reads them.
+    pub fn set_external(&mut self, names: &[String]) -> Result<()> {
+        for name in names {
+            let Some(d) = self.universe.datasets.iter().position(|d| &d.name == name) else {
+                return Err(AoristError::new(
+                    ErrorKind::Declaration,
+                    format!("universe '{}'", self.universe.name),
+                    format!("the external dataset {name:?} is not declared"),
+                    "name datasets of this universe as external",
+                ));
+            };
+            self.external[d] = true;
+        }
+        Ok(())
+    }
+
+    /// Whether `id` is, or is inside, a dataset another program computes.
+    pub fn is_external(&self, id: usize) -> bool {
+        self.nodes
+            .get(id)
+            .and_then(|node| node.dataset)
+            .is_some_and(|d| self.external.get(d).copied().unwrap_or(false))
     }
 
     /// `universe 'u' / dataset 'd' / asset 'a'`: how errors and `explain` name a concept.

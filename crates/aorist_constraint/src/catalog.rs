@@ -21,6 +21,8 @@ pub enum Condition {
     Function,
     Model,
     Predictions,
+    /// The asset belongs to a dataset another program computes (see `split`).
+    External,
 }
 
 impl Condition {
@@ -37,6 +39,7 @@ impl Condition {
             "function" => Some(Condition::Function),
             "model" => Some(Condition::Model),
             "predictions" => Some(Condition::Predictions),
+            "external" => Some(Condition::External),
             _ => None,
         }
     }
@@ -56,6 +59,7 @@ impl Condition {
             Condition::Function => "is computed by a Python function",
             Condition::Model => "is a model trained on a table",
             Condition::Predictions => "holds a model's predictions",
+            Condition::External => "belongs to a dataset another program computes",
         }
     }
 }
@@ -85,6 +89,9 @@ pub struct ConstraintDecl {
     pub recipe: bool,
     pub output: Option<String>,
     pub publishes: Option<String>,
+    /// The fact naming the table, made by another program, the step reads: an
+    /// orchestrator schedules the program on it (`publishes`' counterpart).
+    pub reads: Option<String>,
     pub retries: u32,
     /// How long an orchestrator lets one run of the step take, in minutes.
     pub timeout_minutes: u32,
@@ -114,6 +121,7 @@ struct RawConstraint {
     recipe: bool,
     output: Option<String>,
     publishes: Option<String>,
+    reads: Option<String>,
     #[serde(default = "one")]
     retries: u32,
     #[serde(default = "an_hour")]
@@ -205,6 +213,7 @@ impl Catalog {
                 recipe: c.recipe,
                 output: c.output,
                 publishes: c.publishes,
+                reads: c.reads,
                 retries: c.retries,
                 timeout_minutes: c.timeout_minutes,
                 requires,

@@ -126,6 +126,7 @@ impl<'a> Conditions<'a> {
                 (Condition::Function, Some(shape)) => shape.computation == "function",
                 (Condition::Model, Some(shape)) => shape.computation == "train",
                 (Condition::Predictions, Some(shape)) => shape.computation == "predict",
+                (Condition::External, Some(_)) => self.tree.is_external(node),
             };
             if !holds {
                 return Ok(Some(*condition));
@@ -184,7 +185,9 @@ pub fn expand(
         })?;
         let decl = &catalog.constraints[decl_index];
         let mut attached = 0;
-        for node in 0..tree.nodes.len() {
+        // A program makes nothing of a dataset another program computes true: it only
+        // reads its assets, reached as sources below.
+        for node in (0..tree.nodes.len()).filter(|&n| !tree.is_external(n)) {
             if conditions.failing(decl, node)?.is_none() {
                 get_or_create(decl_index, node, &mut instances, &mut worklist);
                 attached += 1;
@@ -221,7 +224,11 @@ pub fn expand(
             let kind = catalog.attach_kind(requirement)?;
             let targets = match requirement.on {
                 Mapping::SelfConcept => vec![node],
-                Mapping::Descendants => tree.descendants(node, kind),
+                Mapping::Descendants => tree
+                    .descendants(node, kind)
+                    .into_iter()
+                    .filter(|&n| !tree.is_external(n))
+                    .collect(),
                 Mapping::Ancestor => tree.ancestor(node, kind).into_iter().collect(),
                 Mapping::Sources => tree
                     .sources

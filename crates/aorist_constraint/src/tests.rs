@@ -188,3 +188,24 @@ fn assets_sharing_a_lake_directory_are_a_duplicate_name_error() {
     )
     .unwrap();
 }
+
+#[test]
+fn an_external_dataset_is_read_not_computed() {
+    let mut tree = aorist_concept::fixtures::universe(&[("mine", &["g"]), ("other", &["h"])]);
+    tree.set_external(&["other".to_string()]).unwrap();
+    let dag = expand(
+        &tree,
+        &Catalog::builtin().unwrap(),
+        &["AllAssetsComputed".into()],
+    )
+    .unwrap();
+    // Nothing of `other` is made true: no instance attaches to it or below it.
+    assert!(dag.instances.iter().all(|i| !tree.is_external(i.node)));
+    assert!(dag
+        .instances
+        .iter()
+        .any(|i| &*i.constraint == "AssetComputed"));
+    let error = tree.set_external(&["nothing".to_string()]).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Declaration);
+    assert!(error.cause.contains("\"nothing\""), "{}", error.cause);
+}

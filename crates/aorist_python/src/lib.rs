@@ -117,9 +117,11 @@ fn run(
     host: &str,
     name: &str,
     stage: &str,
+    external: &[String],
 ) -> Result<String, AoristError> {
     let mut timings = Timings::default();
-    let tree = timings.time("cross", universe)?;
+    let mut tree = timings.time("cross", universe)?;
+    tree.set_external(external)?;
     match stage {
         "lineage_text" => return Ok(aorist_concept::graph::lineage_text(&tree)),
         "lineage_dot" => return Ok(aorist_concept::graph::lineage_dot(&tree)),
@@ -180,12 +182,15 @@ fn run(
 }
 
 /// Plan `universe` (the JSON of `Universe.to_tree()`) and return the result of `stage`.
+/// The datasets named in `external` are computed by another program: this one reads
+/// their assets and computes none of them.
 ///
 /// The JSON may come inside a one-element list: it is then taken out of the list and
 /// freed once parsed, instead of living through every stage (it is 100 MB for 100,000
 /// assets).
 #[pyfunction]
-#[pyo3(signature = (universe, constraints, preferences, host, name, stage))]
+#[pyo3(signature = (universe, constraints, preferences, host, name, stage, external = Vec::new()))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one per input.
 fn plan(
     py: Python<'_>,
     universe: Bound<'_, PyAny>,
@@ -194,6 +199,7 @@ fn plan(
     host: &str,
     name: &str,
     stage: &str,
+    external: Vec<String>,
 ) -> PyResult<String> {
     let text = match universe.cast::<PyList>() {
         Ok(list) => list.call_method0("pop")?,
@@ -212,7 +218,15 @@ fn plan(
         drop(text);
         tree
     };
-    let result = run(parse, &constraints, preferences, host, name, stage);
+    let result = run(
+        parse,
+        &constraints,
+        preferences,
+        host,
+        name,
+        stage,
+        &external,
+    );
     release_memory();
     result.map_err(|error| to_py(py, error))
 }

@@ -64,7 +64,8 @@ pub struct BoundStep {
     /// names them: a plan holds a million steps, and the names once per recipe).
     pub args: Vec<Arg>,
     pub deps: Vec<usize>,
-    /// The table this step makes available to others (`publishes` in the catalog).
+    /// The table this step makes available to others (`publishes` in the catalog), or
+    /// reads from another program (`reads`).
     pub publishes: Option<Arc<Value>>,
     /// How often an orchestrator retries the step (`retries` in the catalog).
     pub retries: u32,
@@ -291,7 +292,8 @@ pub fn bind(
             })?;
             step.args.push(value);
         }
-        if let Some(fact) = &decl.publishes {
+        // A step that reads another program's table names it as one that publishes does.
+        if let Some(fact) = decl.publishes.as_ref().or(decl.reads.as_ref()) {
             match facts.get(fact.as_str()) {
                 Some(Arg::Literal(value)) => step.publishes = Some(value.clone()),
                 _ => {

@@ -77,6 +77,9 @@ pub struct Recipe {
     /// Its path under `recipes/`, e.g. `python/download.py`.
     pub id: Arc<str>,
     pub constraint: String,
+    /// Other constraints the same code makes true (e.g. checking a table another
+    /// program made is checking a table).
+    pub also: Vec<String>,
     pub language: Language,
     pub entry: String,
     pub summary: String,
@@ -152,6 +155,8 @@ struct RawHelper {
 #[serde(deny_unknown_fields)]
 struct RawRecipe {
     constraint: String,
+    #[serde(default)]
+    also: Vec<String>,
     language: String,
     entry: String,
     summary: String,
@@ -264,6 +269,7 @@ impl RecipeBook {
                     book.recipes.push(Recipe {
                         id: Arc::from(id),
                         constraint: raw.constraint,
+                        also: raw.also,
                         language,
                         entry: raw.entry,
                         summary: raw.summary,
@@ -403,7 +409,7 @@ impl RecipeBook {
     pub fn for_constraint(&self, constraint: &str) -> BTreeMap<Language, Vec<usize>> {
         let mut found: BTreeMap<Language, Vec<usize>> = BTreeMap::new();
         for (index, recipe) in self.recipes.iter().enumerate() {
-            if recipe.constraint == constraint {
+            if recipe.constraint == constraint || recipe.also.iter().any(|c| c == constraint) {
                 found.entry(recipe.language).or_default().push(index);
             }
         }

@@ -269,8 +269,9 @@ def groups_of(
     between: list[tuple[Ref, Ref]],
     ref,
 ) -> dict[Ref, str | None]:
-    """The dataset group of each node: its rows', else that of every node it feeds (or
-    failing that, reads) when they agree; None (the DAG's top level) otherwise."""
+    """The dataset group of each node: its rows', else that of every node it feeds
+    (or, for nodes that feeds settle nothing for, reads) when they agree; None (the
+    DAG's top level) otherwise."""
     group: dict[Ref, str | None] = {}
     for index, block in enumerate(blocks):
         for s in block.steps:
@@ -286,16 +287,17 @@ def groups_of(
     for a, b in between:
         downstream[a].add(b)
         upstream[b].add(a)
-    changed = True
-    while changed:
-        changed = False
-        for node in pending:
-            if group[node] is not None:
-                continue
-            for neighbours in (downstream[node], upstream[node]):
-                known = {group[n] for n in neighbours}
+    # What a step feeds decides first: a derived table's steps read another dataset's
+    # table and belong with the table they make.
+    for edges in (downstream, upstream):
+        changed = True
+        while changed:
+            changed = False
+            for node in pending:
+                if group[node] is not None:
+                    continue
+                known = {group[n] for n in edges[node]}
                 if len(known) == 1 and None not in known:
                     group[node] = known.pop()
                     changed = True
-                    break
     return group

@@ -191,6 +191,20 @@ def run_directory():
         yield{lake_value}
 '''
 
+TABLE_ASSET = '''
+def table_asset(
+    table: list[str], lake_path: str | None = None, where: str | None = None
+) -> Asset:
+    """The asset of a table: its URI names the table's engine and place (`where`, or
+    the lake's directory) and the table, so two universes with a `snap` dataset do not
+    collide."""
+    import urllib.parse
+
+    if lake_path is not None:
+        where = "file://" + urllib.parse.quote(os.path.abspath(lake_path))
+    return Asset(f"{where}/" + "/".join(urllib.parse.quote(part, safe="") for part in table))
+'''
+
 ANNOUNCE = '''
 def announce(
     version: str | None,
@@ -198,28 +212,25 @@ def announce(
     lake_path: str | None = None,
     where: str | None = None,
 ) -> None:
-    """Announce a verified table as an asset event, unless nothing changed.
+    """Announce a verified table as an asset event (see `table_asset`), unless nothing
+    changed.
 
-    The asset's URI names the table's engine and place (`where`, or the lake's
-    directory) and the table, so two universes with a `snap` dataset do not collide.
     `version` is the version publishing recorded (None for a table whose engine records
     none: announced every time); a lake table's last announced version is kept in
     `<lake>/.announced/`, so a rerun that changed nothing triggers no DAG downstream.
     """
-    import urllib.parse
-
     record = None
     if lake_path is not None:
-        where = "file://" + urllib.parse.quote(os.path.abspath(lake_path))
         record = os.path.join(lake_path, ".announced", ".".join(table))
-    uri = f"{where}/" + "/".join(urllib.parse.quote(part, safe="") for part in table)
+    asset = table_asset(table, lake_path, where)
+    uri = asset.uri
     if version is not None and record is not None and os.path.exists(record):
         with open(record, encoding="utf-8") as handle:
             if handle.read() == version:
                 print(f"{uri}: unchanged, no asset event", flush=True)
                 return
     events = get_current_context()["outlet_events"]
-    events[AssetAlias(TABLES)].add(Asset(uri), extra={"version": version})
+    events[AssetAlias(TABLES)].add(asset, extra={"version": version})
     if version is not None and record is not None:
         os.makedirs(os.path.dirname(record), exist_ok=True)
         part = f"{record}.{os.getpid()}.part"
@@ -236,6 +247,18 @@ WHERE = {
         "f\"postgres://{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}\""
     ),
     "spark_check_table": "\"file://\" + os.path.abspath(SPARK['warehouse_dir'])",
+}
+
+# Where the tables another DAG announces live, seen when this file is parsed: relative
+# paths are read against its folder, as a run's default parameters read them.
+FOLDER = "os.path.dirname(os.path.abspath(__file__))"
+PARSE_WHERE = {
+    "check_table": f"lake_path=os.path.join({FOLDER}, LAKE_PATH)",
+    "objectstore_check_table": f"where={WHERE['objectstore_check_table']}",
+    "postgres_check_table": f"where={WHERE['postgres_check_table']}",
+    "spark_check_table": (
+        f"where=\"file://\" + os.path.abspath(os.path.join({FOLDER}, SPARK['warehouse_dir']))"
+    ),
 }
 
 OWNER = "aorist"
@@ -319,13 +342,24 @@ class AirflowDialect(Dialect):
             " need the Python packages above; tasks import them when they run. Trigger it"
             " with other `lake_path` / `work_dir` parameters to move where it works.",
         )
-        verifying = [i for i, s in enumerate(steps) if s["outlets"] or s["outlet_template"]]
+        verifying = [
+            i
+            for i, s in enumerate(steps)
+            if (s["outlets"] or s["outlet_template"]) and not s["awaits"]
+        ]
+        reads = self.reads(steps)
         uses_empty = any(step["language"] is None for step in steps)
         sdk = ["Param", "dag", "get_current_context", "task"]
         if plan.blocks or any(plan.group.values()):
             sdk.append("task_group")
+        if verifying or reads:
+            sdk.append("Asset")
         if verifying:
-            sdk += ["Asset", "AssetAlias"]
+            sdk.append("AssetAlias")
+        if reads:
+            sdk.append("AssetAny")
+            if module.get("schedule"):
+                sdk += ["AssetOrTimeSchedule", "CronTriggerTimetable"]
         lines = ['"""' + "\n".join(doc) + '\n"""', "", "from __future__ import annotations", ""]
         stdlib = [
             "import contextlib",
@@ -368,8 +402,22 @@ class AirflowDialect(Dialect):
             lines += ["", "", *printer.definition(definition)]
         lines += ["", "", *comment("Where tasks run (see the DAG's parameters).")]
         lines += self.run_directory(has_lake).strip("\n").splitlines()
+        if verifying or reads:
+            lines += ["", "", *TABLE_ASSET.strip("\n").splitlines()]
         if verifying:
             lines += ["", "", *ANNOUNCE.strip("\n").splitlines()]
+        if reads:
+            lines += [
+                "",
+                "",
+                *comment(
+                    "The tables this DAG reads, which other DAGs compute and announce: a"
+                    " run starts when any of them changes."
+                ),
+                "READS = [",
+                *(f"    table_asset({table}, {place})," for table, place in reads),
+                "]",
+            ]
         lines[stdlib_at:stdlib_at] = sorted(
             {*stdlib, *top_imports}, key=lambda i: (i.startswith("from"), i)
         )
@@ -414,7 +462,7 @@ class AirflowDialect(Dialect):
             "",
             "@dag(",
             f"    dag_id={quoted(name)},",
-            f"    schedule={quoted(schedule) if schedule else None},",
+            f"    schedule={self.schedule(schedule, bool(reads))},",
             f"    start_date={START_DATE},",
             "    catchup=False,",
             # Runs of one DAG share its lake and temporary files: one at a time.
@@ -454,6 +502,35 @@ class AirflowDialect(Dialect):
             lines += ["", "", *comment(DATA_BANNER), *data[2:]]
         lines += ["", "", f"{function}()", ""]
         return black_format("\n".join(lines), printer.tables)
+
+    @staticmethod
+    def schedule(schedule: str | None, reads: bool) -> str:
+        """The DAG's `schedule`: its cron expression, the tables it reads, or both."""
+        if not reads:
+            return quoted(schedule) if schedule else "None"
+        if not schedule:
+            return "AssetAny(*READS)"
+        return (
+            "AssetOrTimeSchedule(timetable=CronTriggerTimetable("
+            f"{quoted(schedule)}, timezone='UTC'), assets=AssetAny(*READS))"
+        )
+
+    def reads(self, steps: list[Node]) -> list[tuple[str, str]]:
+        """(table, where) of every table the DAG reads from other DAGs, as Python source:
+        the arguments of `table_asset`, evaluated when the file is parsed."""
+        found: list[tuple[str, str]] = []
+        for step in steps:
+            if not step["awaits"]:
+                continue
+            call = self.call(step)
+            assert isinstance(call, dict)
+            if call["func"] not in PARSE_WHERE:
+                raise self.unsupported(step, f"no asset URI for {call['func']!r}")
+            for outlet in step["outlets"]:
+                table = repr(outlet.split(".", 1))
+                if (table, PARSE_WHERE[call["func"]]) not in found:
+                    found.append((table, PARSE_WHERE[call["func"]]))
+        return found
 
     @staticmethod
     def run_directory(has_lake: bool) -> str:

@@ -1,5 +1,6 @@
 # [recipe]
 # constraint = "AssetComputed"
+# also = ["AssetAvailable"]
 # language = "python"
 # entry = "objectstore_check_table"
 # summary = "The table's object in the bucket has the schema's columns in order; its row count is reported."

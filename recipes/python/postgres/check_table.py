@@ -1,5 +1,6 @@
 # [recipe]
 # constraint = "AssetComputed"
+# also = ["AssetAvailable"]
 # language = "python"
 # entry = "postgres_check_table"
 # summary = "The PostgreSQL table exists with the schema's columns in order; its row count is reported."

@@ -1,5 +1,6 @@
 # [recipe]
 # constraint = "AssetComputed"
+# also = ["AssetAvailable"]
 # language = "python"
 # entry = "spark_check_table"
 # summary = "The Spark table exists with the schema's columns in order; its row count is reported."
