@@ -305,11 +305,18 @@ def test_snap_and_sql_tables_in_airflow_on_several_workers(
     graphs = on_the_store(graph_universe(http_server.base_url), bucket)
     code = dag(graphs, ["AllAssetsComputed"], "airflow")
     assert_no_secret(code, bucket)
-    run_isolated(airflow_home, code, "graph_lab", tmp_path / "graphs", bucket, monkeypatch)
+    made = run_isolated(airflow_home, code, "graph_lab", tmp_path / "graphs", bucket, monkeypatch)
     check_graph_tables(bucket)
+    # Each table is announced once, with the version its marker records ...
+    uris = [uri for uri, _ in made["asset_events"]]
+    assert uris and all(uri.startswith("s3://") for uri in uris)
+    assert len(set(uris)) == len(uris)
+    assert all(version for _, version in made["asset_events"]), made["asset_events"]
     before = snapshot(bucket)
-    run_isolated(airflow_home, code, "graph_lab", tmp_path / "again", bucket, monkeypatch)
+    again = run_isolated(airflow_home, code, "graph_lab", tmp_path / "graphs", bucket, monkeypatch)
     assert snapshot(bucket) == before
+    # ... and a rerun that changed nothing announces nothing.
+    assert again["asset_events"] == [], again["asset_events"]
 
 
 def test_wine_models_in_airflow_on_several_workers(

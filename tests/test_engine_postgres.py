@@ -108,11 +108,12 @@ def run(code: str, cwd: Path, pg, expect_ok: bool = True) -> subprocess.Complete
     return run_generated(code, cwd, expect_ok=expect_ok, env=pg.env)
 
 
-def run_airflow(airflow_home, code: str, dag_id: str, cwd: Path) -> None:
+def run_airflow(airflow_home, code: str, dag_id: str, cwd: Path) -> dict:
     cwd.mkdir(parents=True, exist_ok=True)
     report = airflow(airflow_home, code, dag_id, cwd, "run")
     assert report["import_errors"] == {}
     assert report["failed"] == [], report
+    return report
 
 
 # ------------------------------------------------------------------------------ SNAP-like
@@ -459,11 +460,17 @@ def test_snap_and_sql_tables_in_airflow(http_server, pg, airflow_home, tmp_path)
     serve_graphs(http_server.root)
     code = dag(graph_universe(http_server.base_url, pg), ["AllAssetsComputed"], "airflow")
     assert_no_secret(code, pg)
-    run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
+    made = run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
     check_graph_tables(pg)
+    # Each table is announced with the version its comment records ...
+    uris = [uri for uri, _ in made["asset_events"]]
+    assert uris and all(uri.startswith("postgres://") for uri in uris)
+    assert all(version for _, version in made["asset_events"]), made["asset_events"]
     before = state(pg)
-    run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
+    again = run_airflow(airflow_home, code, "graph_lab", tmp_path / "graphs")
     assert state(pg) == before
+    # ... and a rerun that changed nothing announces nothing.
+    assert again["asset_events"] == [], again["asset_events"]
 
 
 def test_wine_models_in_airflow(wine_served, pg, airflow_home, tmp_path) -> None:

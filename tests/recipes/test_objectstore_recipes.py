@@ -100,7 +100,9 @@ def test_replication_publishes_exact_rows_and_a_rerun_changes_nothing(
     keys = s3_server.keys(dataset)
     assert keys == [target, target + ".done"]
     assert not [k for k in s3_server.keys("_tmp") if dataset in k and "run" not in k]
-    recipe("check_table")(config, [dataset, "edges"], ["from_id", "to_id"], target)
+    # It returns the version publishing recorded in the marker.
+    version = recipe("check_table")(config, [dataset, "edges"], ["from_id", "to_id"], target)
+    assert version and s3_server.read(target + ".done").decode().startswith(version + "\n")
     assert f"{dataset}.edges: 5 rows, columns from_id, to_id" in capsys.readouterr().out
     before = {key: s3_server.read(key) for key in s3_server.keys(dataset)}
     staging_before = s3_server.read(f"_staging/{dataset}/edges.csv.done")

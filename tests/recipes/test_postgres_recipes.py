@@ -92,6 +92,10 @@ def test_replication_is_exact_and_a_rerun_changes_nothing(pg, tmp_path, capsys):
     assert "graphs.edges: 4 rows, columns id, name, value" in capsys.readouterr().out
     assert pg.query("SELECT to_regclass('_staging.\"ds.edges\"')") == [(None,)]
     before = identity(pg, ["graphs", "edges"])
+    # check_table returns the version publishing recorded (the table's comment).
+    version = STEPS["check_table"](pg.config, ["graphs", "edges"], ["id", "name", "value"])
+    comment = "SELECT obj_description('graphs.edges'::regclass, 'pg_class')"
+    assert version and pg.query(comment) == [(version,)]
     # The published table holds this file's rows: nothing is staged again.
     staging = ["_staging", "ds.edges"]
     STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])

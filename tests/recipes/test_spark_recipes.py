@@ -209,7 +209,11 @@ def test_replication_publishes_a_hive_table_and_a_rerun_changes_nothing(
         ("label", "string"),
     ]
     assert not session.catalog.tableExists(f"`_staging`.`{dataset}__items`")
-    load_spark("check_table")(config, [dataset, "items"], ["id", "score", "label"])
+    # It returns the version publishing recorded: how an orchestrator tells a changed
+    # table from an unchanged one.
+    assert load_spark("check_table")(config, [dataset, "items"], ["id", "score", "label"]) == (
+        version
+    )
     assert f"{dataset}.items: 3 rows, columns id, score, label" in capsys.readouterr().out
     with pytest.raises(RuntimeError, match="has columns"):
         load_spark("check_table")(config, [dataset, "items"], ["id", "label"])

@@ -215,23 +215,28 @@ def announce(
     """Announce a verified table as an asset event (see `table_asset`), unless nothing
     changed.
 
-    `version` is the version publishing recorded (None for a table whose engine records
-    none: announced every time); a lake table's last announced version is kept in
-    `<lake>/.announced/`, so a rerun that changed nothing triggers no DAG downstream.
+    `version` is the version publishing recorded (None for a table without one:
+    announced every time). The last version announced is kept in `<lake>/.announced/`
+    for a lake table, in `.announced/` of the run's `work_dir` for a table of another
+    engine, so a rerun that changed nothing triggers no DAG downstream.
     """
-    record = None
+    import urllib.parse
+
     if lake_path is not None:
         record = os.path.join(lake_path, ".announced", ".".join(table))
+    else:
+        place = urllib.parse.quote(str(where), safe="")
+        record = os.path.join(os.path.abspath(".announced"), place, ".".join(table))
     asset = table_asset(table, lake_path, where)
     uri = asset.uri
-    if version is not None and record is not None and os.path.exists(record):
+    if version is not None and os.path.exists(record):
         with open(record, encoding="utf-8") as handle:
             if handle.read() == version:
                 print(f"{uri}: unchanged, no asset event", flush=True)
                 return
     events = get_current_context()["outlet_events"]
     events[AssetAlias(TABLES)].add(asset, extra={"version": version})
-    if version is not None and record is not None:
+    if version is not None:
         os.makedirs(os.path.dirname(record), exist_ok=True)
         part = f"{record}.{os.getpid()}.part"
         with open(part, "w", encoding="utf-8") as handle:

@@ -17,8 +17,12 @@
 
 def objectstore_check_table(
     config: dict, table: list, columns: list | None, target: str
-) -> None:
-    """Fail unless the table exists with exactly these columns; print its row count."""
+) -> str | None:
+    """Fail unless the table exists with exactly these columns; print its row count.
+
+    Returns the version publishing recorded in the table's marker (None without one):
+    an orchestrator tells a changed table from an unchanged one by it.
+    """
     schema, name = (str(part) for part in table)
     con = s3_catalog(config, [[schema, name]], [target])
     try:
@@ -39,3 +43,4 @@ def objectstore_check_table(
     finally:
         con.close()
     print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    return s3_read_text(config, target + ".done").split("\n")[0] or None

@@ -18,8 +18,12 @@ from psycopg import sql
 
 def postgres_check_table(
     postgres: dict, table: list[str], columns: list[str] | None
-) -> None:
-    """Fail unless the table exists with exactly these columns; print its row count."""
+) -> str | None:
+    """Fail unless the table exists with exactly these columns; print its row count.
+
+    Returns the version publishing recorded as the table's comment (None without one):
+    an orchestrator tells a changed table from an unchanged one by it.
+    """
     schema, name = (str(part) for part in table)
     with pg_connect(postgres, f"{schema}.{name}") as connection:
         with connection.cursor() as cursor:
@@ -31,4 +35,6 @@ def postgres_check_table(
                 )
             query = sql.SQL("SELECT count(*) FROM {}").format(pg_name(table))
             count = cursor.execute(query).fetchone()[0]
+            version = pg_version(cursor, table) or None
     print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    return version

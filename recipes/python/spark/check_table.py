@@ -14,11 +14,15 @@
 # columns = { from = "columns.names", doc = "the column names the schema declares, in order (None: any)" }
 
 
-def spark_check_table(spark: dict, table: list[str], columns: list[str] | None) -> None:
+def spark_check_table(
+    spark: dict, table: list[str], columns: list[str] | None
+) -> str | None:
     """Fail unless the table exists with exactly these columns; print its row count.
 
     `columns` is None for a derived table whose computation decides its columns: the
-    table must then exist with at least one column.
+    table must then exist with at least one column. Returns the version publishing
+    recorded in TBLPROPERTIES ('aorist.version') (None without one): an orchestrator
+    tells a changed table from an unchanged one by it.
     """
     schema, name = (str(part) for part in table)
     session = spark_session(spark)
@@ -35,4 +39,11 @@ def spark_check_table(spark: dict, table: list[str], columns: list[str] | None) 
             f"{'some' if columns is None else list(columns)}"
         )
     count = frame.count()
+    properties = {
+        row[0]: row[1]
+        for row in session.sql(
+            f"SHOW TBLPROPERTIES {spark_quote(schema, name)}"
+        ).collect()
+    }
     print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    return properties.get("aorist.version")
