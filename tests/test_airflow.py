@@ -120,12 +120,24 @@ def test_module_top_level_imports_only_airflow_and_stdlib() -> None:
 
 
 def test_passes_ruff_airflow_rules(tmp_path: Path) -> None:
+    from test_layout import graphs, with_summary
+
+    from aorist import dag_files
+
     universe = snap_universe("http://127.0.0.1:9", NAMES)
-    path = tmp_path / "my_cluster.py"
-    path.write_text(dag(universe, ["AllAssetsComputed"], "airflow"))
+    (tmp_path / "my_cluster.py").write_text(dag(universe, ["AllAssetsComputed"], "airflow"))
+    # Split DAGs scheduled on the tables they read, on their own and with a cron schedule.
+    summary = with_summary(graphs("http://127.0.0.1:9", 6))
+    for schedule in (None, "@daily"):
+        files = dag_files(
+            summary, ["AllAssetsComputed"], "airflow", split="dataset", schedule=schedule
+        )
+        (tmp_path / f"summary_{schedule is None}.py").write_text(files["graphs_summary.py"])
+    paths = sorted(str(p) for p in tmp_path.glob("*.py"))
+    assert len(paths) == 3
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--preview",
-         "--select", "AIR", str(path)],
+         "--select", "AIR", *paths],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -183,8 +183,13 @@ RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 def python_recipe():
     """The Python recipe's function, defined as a program defines it."""
     namespace: dict = {"__name__": "remove_temporary_files_recipe"}
-    code = (RECIPES / "python" / "remove_temporary_files.py").read_text(encoding="utf-8")
-    exec(compile(code, "remove_temporary_files.py", "exec"), namespace)  # noqa: S102
+    # Its helper first, as the program defines it.
+    for path in (
+        RECIPES / "runtime" / "python" / "temporaries.py",
+        RECIPES / "python" / "remove_temporary_files.py",
+    ):
+        code = path.read_text(encoding="utf-8")
+        exec(compile(code, path.name, "exec"), namespace)  # noqa: S102
     return namespace["remove_temporary_files"]
 
 

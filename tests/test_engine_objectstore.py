@@ -149,6 +149,10 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
         assert f"snap.{name}: {len(rows)} rows, columns from_id, to_id" in proc.stdout
     assert data_files(tmp_path) == []
     assert not [k for k in bucket.keys() if k.startswith("_tmp/")]
+    # Of each table's temporary objects only the download (the rerun's cache) stays.
+    kept = bucket.keys("tmp/snap")
+    assert kept and all(".download" in key for key in kept), kept
+    assert bucket.keys("_staging/snap") == []
     before = snapshot(bucket)
     run(code, tmp_path, bucket)
     assert snapshot(bucket) == before

@@ -152,6 +152,9 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
         assert f"snap.{name}: {len(expected)} rows, columns from_id, to_id" in proc.stdout
     before = state(pg)
     assert [t[:2] for t in before] == [("snap", "ca_grqc"), ("snap", "ca_hepth")]
+    # Of each table's local temporary files only the download (the rerun's cache) stays.
+    kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
+    assert kept and all(".download" in name for name in kept), kept
     run(code, tmp_path, pg)
     assert state(pg) == before
 

@@ -58,9 +58,10 @@ def assert_no_environment_value(spark_env, code: str) -> None:
             assert value not in code, key
 
 
-def snap_universe(base: str, encoding) -> Universe:
-    target = HiveTableStorage(location=MinioLocation(name="snap"), encoding=encoding)
-    snap = snap_dataset(base, NAMES, target=target)
+def snap_set(base: str, encoding, dataset: str = "snap") -> DataSet:
+    """The SNAP graphs as `dataset`, in `encoding`, with a table derived by SQL."""
+    target = HiveTableStorage(location=MinioLocation(name=dataset), encoding=encoding)
+    snap = snap_dataset(base, NAMES, dataset=dataset, target=target)
     snap.add_asset(
         StaticDataTable(
             name="buckets",
@@ -68,13 +69,17 @@ def snap_universe(base: str, encoding) -> Universe:
             setup=ComputedFromLocalData(
                 source_asset_names={"edges": snap_key(NAMES[0])},
                 target=HiveTableStorage(
-                    location=MinioLocation(name="snap"), encoding=ParquetEncoding()
+                    location=MinioLocation(name=dataset), encoding=ParquetEncoding()
                 ),
                 sql=BUCKETS_SQL,
             ),
         )
     )
-    return Universe(name="spark_snap", datasets=[snap], endpoints=ENDPOINTS)
+    return snap
+
+
+def snap_universe(base: str, encoding) -> Universe:
+    return Universe(name="spark_snap", datasets=[snap_set(base, encoding)], endpoints=ENDPOINTS)
 
 
 def serve_snap(http_server) -> None:
@@ -87,27 +92,32 @@ def expected_buckets() -> list[list[int]]:
     return [[bucket, counts[bucket]] for bucket in sorted(counts)]
 
 
-def snap_state(spark_env, cwd: Path) -> list:
-    """Every table's rows (sorted), versions and locations."""
+def snap_state(spark_env, cwd: Path, schemas: tuple[str, ...] = ("snap",)) -> list:
+    """Every table's rows (sorted), versions and locations, schema after schema."""
     queries = []
-    for name in NAMES:
-        queries.append(f"SELECT * FROM snap.{snap_key(name)} ORDER BY from_id, to_id")
-    queries.append("SELECT * FROM snap.buckets ORDER BY bucket")
-    for table in [*(snap_key(n) for n in NAMES), "buckets"]:
-        queries.append(f"SHOW TBLPROPERTIES snap.{table} ('aorist.version')")
-        queries.append(f"DESCRIBE FORMATTED snap.{table}")
+    for schema in schemas:
+        for name in NAMES:
+            queries.append(f"SELECT * FROM {schema}.{snap_key(name)} ORDER BY from_id, to_id")
+        queries.append(f"SELECT * FROM {schema}.buckets ORDER BY bucket")
+        for table in [*(snap_key(n) for n in NAMES), "buckets"]:
+            queries.append(f"SHOW TBLPROPERTIES {schema}.{table} ('aorist.version')")
+            queries.append(f"DESCRIBE FORMATTED {schema}.{table}")
     queries.append("SHOW TABLES IN _staging")
     return spark_env.query(cwd, queries)
 
 
-def check_snap(spark_env, cwd: Path, fmt: str) -> list:
-    state = snap_state(spark_env, cwd)
-    for index, name in enumerate(NAMES):
-        assert state[index] == sorted([a, b] for a, b in snap_like_edges(EDGES[name]))
-    assert state[len(NAMES)] == expected_buckets()
-    described = {row[0]: row[1] for row in state[len(NAMES) + 2]}
-    assert fmt in described["Serde Library"].lower()
-    assert described["Type"] == "EXTERNAL"
+def check_snap(spark_env, cwd: Path, formats: dict[str, str]) -> list:
+    """Every table of each schema in `formats` is right, stored in its format."""
+    state = snap_state(spark_env, cwd, tuple(formats))
+    per_schema = len(NAMES) + 1 + 2 * (len(NAMES) + 1)
+    for offset, fmt in zip(range(0, len(state) - 1, per_schema), formats.values(), strict=True):
+        part = state[offset : offset + per_schema]
+        for index, name in enumerate(NAMES):
+            assert part[index] == sorted([a, b] for a, b in snap_like_edges(EDGES[name]))
+        assert part[len(NAMES)] == expected_buckets()
+        described = {row[0]: row[1] for row in part[len(NAMES) + 2]}
+        assert fmt in described["Serde Library"].lower()
+        assert described["Type"] == "EXTERNAL"
     assert state[-1] == []  # no staging table is left
     return state
 
@@ -121,25 +131,34 @@ def warehouse_files(cwd: Path) -> dict[str, int]:
     }
 
 
-@pytest.mark.parametrize("encoding", [ORCEncoding(), ParquetEncoding()], ids=["orc", "parquet"])
-def test_snap_and_a_sql_table_in_a_python_script(
-    http_server, spark_env, tmp_path: Path, encoding
-) -> None:
+def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_path: Path) -> None:
+    """One program (one JVM) writes the graphs as ORC tables and as Parquet tables."""
     spark_env.stop()
     serve_snap(http_server)
-    code = dag(snap_universe(http_server.base_url, encoding), ["AllAssetsComputed"], "python")
+    universe = Universe(
+        name="spark_snap",
+        datasets=[
+            snap_set(http_server.base_url, ORCEncoding(), "snap"),
+            snap_set(http_server.base_url, ParquetEncoding(), "snap_parquet"),
+        ],
+        endpoints=ENDPOINTS,
+    )
+    code = dag(universe, ["AllAssetsComputed"], "python")
     assert_no_environment_value(spark_env, code)
     assert "sqlglot" in code and "SparkSession" in code
-    fmt = "orc" if isinstance(encoding, ORCEncoding) else "parquet"
     proc = run_generated(code, tmp_path, env=spark_env.env)
     assert f"snap.{snap_key(NAMES[0])}: {EDGES[NAMES[0]]} rows, columns from_id, to_id" in (
         proc.stdout
     )
-    state = check_snap(spark_env, tmp_path, fmt)
+    formats = {"snap": "orc", "snap_parquet": "parquet"}
+    state = check_snap(spark_env, tmp_path, formats)
+    # Of each table's local temporary files only the download (the rerun's cache) stays.
+    kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
+    assert kept and all(".download" in name for name in kept), kept
     files = warehouse_files(tmp_path)
     # A rerun changes nothing: same versions, rows and files.
     run_generated(code, tmp_path, env=spark_env.env)
-    assert snap_state(spark_env, tmp_path) == state
+    assert snap_state(spark_env, tmp_path, tuple(formats)) == state
     assert warehouse_files(tmp_path) == files
 
 
@@ -194,7 +213,7 @@ def test_a_kill_mid_publish_then_a_rerun_leaves_one_copy_of_each_row(
     else:
         os.killpg(proc.pid, signal.SIGKILL)
     run_generated(code, tmp_path, env=spark_env.env)
-    state = check_snap(spark_env, tmp_path, "orc")
+    state = check_snap(spark_env, tmp_path, {"snap": "orc"})
     assert len(state[1]) == EDGES[NAMES[1]]
 
 
@@ -286,5 +305,5 @@ def test_snap_and_wine_in_a_notebook(http_server, spark_env, tmp_path: Path, mon
     notebook = nbformat.reads(text, as_version=4)
     nbformat.validate(notebook)
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    check_snap(spark_env, tmp_path, "orc")
+    check_snap(spark_env, tmp_path, {"snap": "orc"})
     check_wine(spark_env, tmp_path, csv_path, n_rows)

@@ -263,6 +263,16 @@ def with_summary(universe: Universe) -> Universe:
     return Universe(name=universe.name, datasets=[*universe.datasets, summary])
 
 
+# The lake after the programs of graphs0, graphs1 and summary: table -> rows.
+SUMMARY_LAKE = {
+    "graphs0.g0_0": 1,
+    "graphs0.g0_3": 1,
+    "graphs1.g1_1": 2,
+    "graphs1.g1_4": 2,
+    "summary.union": 3,
+}
+
+
 def test_a_split_program_reads_the_tables_of_other_datasets(http_server, tmp_path: Path) -> None:
     """The summary's program computes its table from tables the other programs make: run
     alone it fails, naming the missing table; after them it succeeds and touches none of
@@ -283,13 +293,7 @@ def test_a_split_program_reads_the_tables_of_other_datasets(http_server, tmp_pat
     for file in ("graphs_graphs0.py", "graphs_graphs1.py", "graphs_summary.py"):
         run_generated(files[file], tmp_path / file, env={"LAKE_PATH": str(lake)})
     before = {name: lake_query(tmp_path, f"SELECT * FROM {name}") for name in lake_tables(tmp_path)}
-    assert lake_tables(tmp_path) == {
-        "graphs0.g0_0": 1,
-        "graphs0.g0_3": 1,
-        "graphs1.g1_1": 2,
-        "graphs1.g1_4": 2,
-        "summary.union": 3,
-    }
+    assert lake_tables(tmp_path) == SUMMARY_LAKE
     assert sorted(lake_query(tmp_path, "SELECT * FROM summary.union")) == [(0, 0), (1, 0), (1, 1)]
     # Rerun, the summary's program leaves the tables it reads as they were.
     run_generated(summary, tmp_path / "graphs_summary.py", env={"LAKE_PATH": str(lake)})

@@ -4,6 +4,7 @@
 # entry = "remove_temporary_files"
 # summary = "The temporary copies of the table's data (decompressed, header-less, CSV, staged) and their markers are removed; the download stays, as the cache a rerun rebuilds them from."
 # libraries = []
+# uses = ["temporaries"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -11,7 +12,6 @@
 # files = { from = "temporaries", doc = "temporary files the table's earlier steps wrote, the download excepted" }
 # staged = { from = "staging.file", doc = "lake-relative path of the staged copy" }
 
-import contextlib
 import os
 
 
@@ -20,21 +20,4 @@ def remove_temporary_files(lake_path: str, files: list[str], staged: str) -> Non
     file that stays must not stay trusted). A missing file is fine: a rerun removes
     what is left. When AORIST_KEEP_TEMPORARY_FILES is set (and not "0"), nothing is
     removed."""
-    paths = [*files, os.path.join(lake_path, staged)]
-    if os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0"):
-        print(
-            "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths),
-            flush=True,
-        )
-        return
-    removed = []
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path + ".done")
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
-            removed.append(path)
-    print(
-        "removed " + (", ".join(removed) if removed else "nothing (already removed)"),
-        flush=True,
-    )
+    remove_temporaries([*files, os.path.join(lake_path, staged)], remove_local_file)

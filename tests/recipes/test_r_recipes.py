@@ -266,7 +266,9 @@ def python_recipes() -> dict[str, dict]:
     out = {}
     for path in (RECIPES / "python").glob("*.py"):
         meta, _ = split_header(path)
-        out[meta["recipe"]["constraint"]] = meta["recipe"]
+        # The embedded lake's recipe: R writes to no other engine.
+        if "lake" in meta["recipe"].get("when", {}).get("engine", ["lake"]):
+            out[meta["recipe"]["constraint"]] = meta["recipe"]
     return out
 
 
@@ -310,6 +312,7 @@ def test_r_header(path: Path, functions) -> None:
     recipe = meta["recipe"]
     assert set(recipe) <= {
         "constraint",
+        "also",
         "language",
         "entry",
         "summary",
@@ -333,6 +336,7 @@ def test_r_header(path: Path, functions) -> None:
 
     # Same constraint, parameters and facts as the Python recipe.
     python = python_recipes()[recipe["constraint"]]
+    assert recipe.get("also", []) == python.get("also", [])
     assert {k: v["from"] for k, v in params.items()} == {
         k: v["from"] for k, v in python["parameters"].items()
     }

@@ -51,7 +51,7 @@ fn constraints_of<'a>(dag: &'a ConstraintDag, ids: &[usize]) -> Vec<&'a str> {
 }
 
 #[test]
-fn a_dataset_waits_for_temporary_files_only_where_the_embedded_lake_writes_them() {
+fn a_dataset_waits_for_the_temporary_files_of_every_engine() {
     let catalog = Catalog::builtin().unwrap();
     let dataset = |dag: &ConstraintDag| {
         dag.instances
@@ -62,27 +62,23 @@ fn a_dataset_waits_for_temporary_files_only_where_the_embedded_lake_writes_them(
             .clone()
     };
     let lake = expand(&snap_tree(), &catalog, &["AllAssetsComputed".into()]).unwrap();
-    assert_eq!(
-        constraints_of(&lake, &dataset(&lake)),
-        ["TemporaryFilesRemoved"]
-    );
-    let removed = lake
-        .instances
-        .iter()
-        .find(|i| &*i.constraint == "TemporaryFilesRemoved")
-        .unwrap();
-    assert_eq!(constraints_of(&lake, &removed.deps), ["AssetComputed"]);
-    // The same universe with its tables in Spark: no temporary files step of the
-    // embedded lake, and the dataset waits for the assets themselves.
+    // The same universe with its tables in Spark: its local copies go the same way.
     let mut json = serde_json::to_value(&snap_tree().universe).unwrap();
     json["endpoints"]["spark"] = serde_json::json!({"master": "local[1]", "warehouse_dir": "w"});
     let spark = ConceptTree::from_json(&json.to_string()).unwrap();
-    let dag = expand(&spark, &catalog, &["AllAssetsComputed".into()]).unwrap();
-    assert!(dag
-        .instances
-        .iter()
-        .all(|i| &*i.constraint != "TemporaryFilesRemoved"));
-    assert_eq!(constraints_of(&dag, &dataset(&dag)), ["AssetComputed"]);
+    let spark = expand(&spark, &catalog, &["AllAssetsComputed".into()]).unwrap();
+    for dag in [&lake, &spark] {
+        assert_eq!(
+            constraints_of(dag, &dataset(dag)),
+            ["TemporaryFilesRemoved"]
+        );
+        let removed = dag
+            .instances
+            .iter()
+            .find(|i| &*i.constraint == "TemporaryFilesRemoved")
+            .unwrap();
+        assert_eq!(constraints_of(dag, &removed.deps), ["AssetComputed"]);
+    }
 }
 
 #[test]

@@ -1,0 +1,37 @@
+# [helper]
+# name = "temporaries"
+# language = "python"
+# summary = "Temporary copies are removed marker first, unless AORIST_KEEP_TEMPORARY_FILES is set."
+
+import os
+
+
+def remove_temporaries(paths: list[str], remove) -> None:
+    """Remove each temporary copy with `remove(path)`, its marker first (a copy that
+    stays must not stay trusted). `remove` returns whether there was one to remove: a
+    missing copy is fine, a rerun removes what is left. When AORIST_KEEP_TEMPORARY_FILES
+    is set (and not "0"), nothing is removed."""
+    if os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0"):
+        print(
+            "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths),
+            flush=True,
+        )
+        return
+    removed = []
+    for path in paths:
+        remove(path + ".done")
+        if remove(path):
+            removed.append(path)
+    print(
+        "removed " + (", ".join(removed) if removed else "nothing (already removed)"),
+        flush=True,
+    )
+
+
+def remove_local_file(path: str) -> bool:
+    """Remove the file `path`; False when there is none."""
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        return False
+    return True
