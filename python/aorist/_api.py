@@ -210,7 +210,7 @@ def dag(
     `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
     orchestrator runs (airflow); None leaves runs to be triggered.
     """
-    module = _module(universe, constraints, dialect, preferences, name, schedule, split=None)
+    module = _module(universe, constraints, dialect, preferences, name, schedule, external=None)
     return _dialect(dialect).render(module)
 
 
@@ -221,17 +221,17 @@ def _module(
     preferences: Preferences,
     name: str | None,
     schedule: str | None,
-    split: list[str] | None,
+    external: list[str] | None,
 ) -> dict[str, Any]:
-    """The program's cross-language AST, as the dialect renders it. `split` is None
-    for a program of the whole universe, or the datasets of the universe, computed by
-    other programs, this program's dataset reads."""
+    """The program's cross-language AST, as the dialect renders it. `external` is None
+    for a program of the whole universe; for one dataset's program, the datasets it
+    reads, which other programs compute."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
     module: dict[str, Any] = json.loads(
-        _plan(universe, constraints, "ast", dialect, preferences, name, split or ())
+        _plan(universe, constraints, "ast", dialect, preferences, name, external or ())
     )
     module["schedule"] = checked
-    if split is not None:
+    if external is not None:
         # A program for one dataset cannot say that every asset of every dataset exists.
         gathered = {
             step["name"]
