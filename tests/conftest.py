@@ -457,15 +457,30 @@ def airflow(
     return json.loads(lines[-1])
 
 
-def expected_graph(universe: Universe) -> dict[str, list[str]]:
-    """Task ids and their upstream ids, from the constraint DAG and the plan's names."""
+def expected_graph(universe: Universe, fuse: bool = True) -> dict[str, list[str]]:
+    """Task ids and their upstream ids, from the constraint DAG and the plan's names.
+
+    A fused task makes several constraint instances of its concept true (its
+    constraint and `covers`): their dependencies on other tasks are its own.
+    """
     from aorist import stage
 
-    instances = json.loads(stage(universe, ["AllAssetsComputed"], "dag"))["instances"]
-    groups = json.loads(stage(universe, ["AllAssetsComputed"], "compressed"))["groups"]
-    names: dict[int, str] = {}
-    bound = json.loads(stage(universe, ["AllAssetsComputed"], "bound"))["steps"]
+    def staged(name: str) -> dict:
+        return json.loads(stage(universe, ["AllAssetsComputed"], name, fuse=fuse))
+
+    instances = staged("dag")["instances"]
+    groups = staged("compressed")["groups"]
+    bound = staged("bound")["steps"]
+    task_of: dict[tuple[int, str], str] = {}
     for group in groups:
         for step, task in zip(group["steps"], group["tasks"], strict=True):
-            names[bound[step]["id"]] = task
-    return {names[i["id"]]: sorted(names[d] for d in i["deps"]) for i in instances}
+            made = [bound[step]["constraint"], *bound[step].get("covers", [])]
+            for constraint in made:
+                task_of[(bound[step]["node"], constraint)] = task
+    owner = {i["id"]: task_of[(i["node"], i["constraint"])] for i in instances}
+    graph: dict[str, set[str]] = {}
+    for instance in instances:
+        task = owner[instance["id"]]
+        upstream = graph.setdefault(task, set())
+        upstream.update(owner[d] for d in instance["deps"] if owner[d] != task)
+    return {task: sorted(upstream) for task, upstream in graph.items()}

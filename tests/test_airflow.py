@@ -22,7 +22,10 @@ from fixtures_data import (
 
 HERE = Path(__file__).resolve().parent
 NAMES = ["ca-GrQc", "web-Google", "amazon0302", "ca-HepTh"]
-STEPS = [
+# The steps of a replicated table, fused (one step reads each download into its table).
+STEPS = ["downloaded", "source_loaded", "asset_computed", "temporary_files_removed"]
+# The same, one recipe per constraint (fuse=False).
+SEPARATE_STEPS = [
     "downloaded",
     "decompressed",
     "header_removed",
@@ -61,13 +64,13 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert report["state"] == "success", report["failed"]
     assert report["schedule"] is None and report["catchup"] is False
     assert "aorist" in report["tags"]
-    # One mapped task per step, in one mapped group per dataset: 11 steps, 2 gatherers.
+    # One mapped task per step, in one mapped group per dataset: 4 steps, 2 gatherers.
     group = "snap.downloaded_to_temporary_files_removed"
-    assert len(report["airflow"]) == 13
+    assert len(report["airflow"]) == 6
     assert all(report["airflow"][f"{group}.{step}"]["mapped"] for step in STEPS)
     # The download recipe retries what may pass itself; Airflow does not add to it.
     assert report["retries"][f"{group}.downloaded"] == 0
-    assert report["retries"][f"{group}.decompressed"] == 1
+    assert report["retries"][f"{group}.source_loaded"] == 1
     # Tables are announced by the step that verified them, through the DAG's alias.
     assert report["outlets"] == {f"{group}.asset_computed": ["my_cluster tables"]}
     lake = (tmp_path / "lake").resolve()
@@ -86,6 +89,17 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert len(http_server.requests) == requests
     # Nothing changed, so nothing is announced: no DAG downstream runs again.
     assert again["asset_events"] == []
+
+    # One recipe per constraint: the DAG has a task for each, and makes the same tables.
+    separate = dag(universe, ["AllAssetsComputed"], "airflow", fuse=False)
+    (tmp_path / "separate").mkdir()
+    loaded = airflow(airflow_home, separate, "my_cluster", tmp_path / "separate", "run")
+    assert loaded["import_errors"] == {}
+    assert loaded["state"] == "success", loaded["failed"]
+    assert loaded["tasks"] == expected_graph(universe, fuse=False)
+    assert lake_tables(tmp_path / "separate") == expected_tables
+    assert all(loaded["airflow"][f"{group}.{step}"]["mapped"] for step in SEPARATE_STEPS)
+    assert loaded["retries"][f"{group}.decompressed"] == 1
 
 
 def test_single_asset_dag_with_header_csv_to_parquet(

@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from test_derived import check_graph_lake, graph_universe, lake_state, serve_graphs
 from test_r_dialect import NAMES as R_NAMES
 from test_r_dialect import parquet_snap, rscript
@@ -71,20 +72,25 @@ def lake_contents(cwd: Path) -> tuple[dict[str, list], list]:
     return rows, lake_query(cwd, "SELECT * FROM _aorist.published ORDER BY 1, 2")
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
 def test_a_python_run_removes_every_copy_and_a_rerun_rebuilds_them_from_the_download(
-    http_server, tmp_path: Path
+    http_server, tmp_path: Path, fuse: bool
 ) -> None:
     serve_graphs(http_server.root)
-    code = dag(graph_universe(http_server.base_url, snap=True), ["AllAssetsComputed"], "python")
+    code = dag(
+        graph_universe(http_server.base_url, snap=True), ["AllAssetsComputed"], "python", fuse=fuse
+    )
     first = run_generated(code, tmp_path)
     check_graph_lake(tmp_path)
     assert copies(tmp_path) == []
     assert len(downloads(tmp_path)) == 2 * DOWNLOADS
     # What went: each replicated table's decompressed, header-less and CSV copies, and
     # every table's staged file (CSV for a replicated table, Parquet for a derived one).
+    # A fused plan reads each download once and makes no copy of a replicated table.
     removed = removed_by(output_of(first))
     suffixes = sorted(Path(f).suffix for f in removed)
-    assert suffixes == [".csv"] * 3 + [".decompressed"] + [".noheader"] * 2 + [".parquet"] * 5
+    replicated = [] if fuse else [".csv"] * 3 + [".decompressed"] + [".noheader"] * 2
+    assert suffixes == replicated + [".parquet"] * 5
     for file in removed:
         assert not (tmp_path / file).exists() and not (tmp_path / f"{file}.done").exists()
     files, contents, state = lake_files(tmp_path), lake_contents(tmp_path), lake_state(tmp_path)
@@ -101,19 +107,23 @@ def test_a_python_run_removes_every_copy_and_a_rerun_rebuilds_them_from_the_down
     assert copies(tmp_path) == []
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
 def test_the_keep_variable_keeps_every_copy_until_it_is_unset_or_zero(
-    http_server, tmp_path: Path
+    http_server, tmp_path: Path, fuse: bool
 ) -> None:
     serve_graphs(http_server.root)
-    code = dag(graph_universe(http_server.base_url, snap=True), ["AllAssetsComputed"], "python")
+    code = dag(
+        graph_universe(http_server.base_url, snap=True), ["AllAssetsComputed"], "python", fuse=fuse
+    )
     kept = run_generated(code, tmp_path, env={KEEP: "1"})
     check_graph_lake(tmp_path)
     assert f"{KEEP} is set: keeping" in kept.stdout
     assert removed_by(output_of(kept)) == set()
     left = copies(tmp_path)
     # Each copy with its marker: 4 of replicated tables' temporary directory, 2 staged
-    # CSV files and 5 staged Parquet files of derived tables.
-    assert len(left) == 2 * (4 + 2 + 5), left
+    # CSV files (none of these in a fused plan) and 5 staged Parquet files of derived
+    # tables.
+    assert len(left) == 2 * ((0 if fuse else 4 + 2) + 5), left
     assert all(f + ".done" in left for f in left if not f.endswith(".done"))
 
     removing = run_generated(code, tmp_path, env={KEEP: "0"})

@@ -52,6 +52,21 @@ def test_generate_to_file_with_constraint_and_dialect(tmp_path: Path) -> None:
     assert "snap_flow: make AllAssetsComputed hold." in out.read_text()
 
 
+def test_generate_no_fuse_binds_one_recipe_per_constraint(tmp_path: Path) -> None:
+    import runpy
+
+    from aorist import dag
+
+    universe = runpy.run_path(str(CASES / "snap.py"))["universe"]
+    for flags, fuse in (([], True), (["--no-fuse"], False)):
+        out = tmp_path / f"{fuse}.py"
+        result = aorist("generate", str(CASES / "snap.py"), *flags, "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert out.read_text() == dag(universe, ["AllAssetsComputed"], "python", fuse=fuse)
+    assert "def load_source(" in (tmp_path / "True.py").read_text()
+    assert "def load_source(" not in (tmp_path / "False.py").read_text()
+
+
 def test_explain_text_and_dot() -> None:
     text = aorist("explain", str(CASES / "wine.py"))
     assert text.returncode == 0, text.stderr

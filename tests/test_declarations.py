@@ -244,7 +244,8 @@ def test_unknown_language_preference():
 def test_no_recipe_in_the_preferred_languages():
     universe = small_universe()
     with pytest.raises(aorist.NoRecipeError) as info:
-        dag(universe, CONSTRAINTS, "python", preferences=["python"])
+        # Alone (unfused), TemporaryTableCreated has a SQL recipe only.
+        dag(universe, CONSTRAINTS, "python", preferences=["python"], fuse=False)
     message = str(info.value)
     assert "python" in message, f"should list the languages tried: {message}"
     # The constraint without a recipe is named (constraint names are CamelCase) ...

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aorist import dag
 
 from conftest import TESTS_DIR, lake_tables, run_generated
@@ -25,10 +27,13 @@ ROUNDS = 5
 RUNNER = TESTS_DIR / "lake_steps_runner.py"
 
 
-def test_lake_steps_of_8_tables_in_8_processes(http_server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fuse", [False, True], ids=["separate_steps", "fused"])
+def test_lake_steps_of_8_tables_in_8_processes(http_server, tmp_path: Path, fuse: bool) -> None:
     edges = {name: snap_like_gz(http_server.root / f"{name}.txt.gz", 50 + i, seed=i)
              for i, name in enumerate(NAMES)}  # fmt: skip
-    code = dag(snap_universe(http_server.base_url, NAMES), ["AllAssetsComputed"], "python")
+    code = dag(
+        snap_universe(http_server.base_url, NAMES), ["AllAssetsComputed"], "python", fuse=fuse
+    )
     program = tmp_path / "program.py"
     program.write_text(code)
     # The staged CSV files each round starts from stay (a full run removes them).
@@ -43,7 +48,7 @@ def test_lake_steps_of_8_tables_in_8_processes(http_server, tmp_path: Path) -> N
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         processes = [
             subprocess.Popen(
-                [sys.executable, str(RUNNER), str(program), name],
+                [sys.executable, str(RUNNER), str(program), name, *(["fused"] if fuse else [])],
                 cwd=tmp_path,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

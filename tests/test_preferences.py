@@ -21,10 +21,12 @@ def serve_snap(http_server) -> dict[str, int]:
     return {f"snap.{snap_key(n)}": c for n, c in counts.items()}
 
 
-def recipe_of(universe, constraint: str, preferences) -> set[str]:
+def recipe_of(universe, constraint: str, preferences, fuse: bool = True) -> set[str]:
     import json
 
-    bound = json.loads(stage(universe, ["AllAssetsComputed"], "bound", preferences=preferences))
+    bound = json.loads(
+        stage(universe, ["AllAssetsComputed"], "bound", preferences=preferences, fuse=fuse)
+    )
     return {s["recipe_id"] for s in bound["steps"] if s["constraint"] == constraint}
 
 
@@ -52,7 +54,11 @@ def test_a_list_is_the_default_for_every_constraint(http_server) -> None:
 
 def test_dialect_default_prefers_python(http_server) -> None:
     universe = snap_universe(http_server.base_url, NAMES)
-    assert recipe_of(universe, "Decompressed", None) == {"python/decompress.py"}
+    # One Python step reads each download into its table; bound alone, each step of the
+    # chain is Python too.
+    assert recipe_of(universe, "TemporaryTableDropped", None) == {"python/load_source.py"}
+    assert recipe_of(universe, "Decompressed", None) == set()
+    assert recipe_of(universe, "Decompressed", None, fuse=False) == {"python/decompress.py"}
 
 
 def test_unmet_preference_is_a_typed_error(http_server) -> None:

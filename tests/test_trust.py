@@ -188,15 +188,19 @@ def test_bad_source_fails_alone_and_a_fixed_source_is_enough(scripted, tmp_path,
     ],
     ids=["fraction_in_integer", "null_in_non_nullable", "text_in_integer"],
 )
-def test_schema_is_enforced_while_loading(scripted, tmp_path, body, message) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_schema_is_enforced_while_loading(scripted, tmp_path, body, message, fuse) -> None:
     scripted.serve("/good", TSV)
     scripted.serve("/bad", body)
     code = dag(
         universe(scripted.base, {"good": TSVEncoding(), "bad": TSVEncoding()}),
         ["AllAssetsComputed"],
+        fuse=fuse,
     )
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
-    assert f"FAILED bad_converted_to_target_encoding: ValueError: {message}" in out, out
+    # The fused step that reads the download fails with the same words, line included.
+    step = "source_loaded" if fuse else "converted_to_target_encoding"
+    assert f"FAILED bad_{step}: ValueError: {message}" in out, out
     assert lake_tables(tmp_path) == {"g.good": len(EDGES)}
     assert staging_views(tmp_path) == []
     # No file of the bad table was published either.
@@ -221,12 +225,13 @@ def test_a_header_line_of_data_is_reported_and_a_fixed_declaration_reruns(
     assert rows(tmp_path, "g.edges") == [tuple(e) for e in EDGES]
 
 
-def test_undeclared_compression_is_named(scripted, tmp_path) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_undeclared_compression_is_named(scripted, tmp_path, fuse) -> None:
     scripted.serve("/edges", gzip.compress(TSV))
-    code = dag(universe(scripted.base, {"edges": TSVEncoding()}), ["AllAssetsComputed"])
+    code = dag(universe(scripted.base, {"edges": TSVEncoding()}), ["AllAssetsComputed"], fuse=fuse)
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     assert "is gzip-compressed" in out and "fix: declare compression=GzipCompression()" in out
-    assert "FAILED edges_converted_to_csv" in out
+    assert f"FAILED edges_{'source_loaded' if fuse else 'converted_to_csv'}" in out
     code = dag(universe(scripted.base, {"edges": GZ}), ["AllAssetsComputed"])
     run_generated(code, tmp_path)
     assert rows(tmp_path, "g.edges") == [tuple(e) for e in EDGES]
@@ -321,14 +326,23 @@ def test_notebook_reports_failures_in_its_last_cell(scripted, tmp_path) -> None:
     with pytest.raises(nbclient.exceptions.CellExecutionError) as info:
         client.execute()
     assert "1 task(s) failed" in str(info.value)
-    assert json.dumps(notebook.cells[-1].outputs).count("bad_converted_to_target_encoding") >= 1
+    assert json.dumps(notebook.cells[-1].outputs).count("bad_source_loaded") >= 1
     assert lake_tables(tmp_path) == {"g.good": len(EDGES)}
     assert not (tmp_path / "lake" / ".lock").exists()
 
 
 def test_an_engine_read_error_says_what_the_file_looks_like(scripted, tmp_path) -> None:
     scripted.serve("/edges", b"1,2,3\n4,5,6\n")
-    code = dag(universe(scripted.base, {"edges": CSVEncoding()}), ["AllAssetsComputed"])
+    declared = universe(scripted.base, {"edges": CSVEncoding()})
+    # Read in one pass, the download's line and field count are named.
+    fused = output_of(
+        run_generated(dag(declared, ["AllAssetsComputed"]), tmp_path / "fused", expect_ok=False)
+    )
+    assert (
+        "FAILED edges_source_loaded: ValueError: tmp/g/g.edges.download:1: expected 2 "
+        "comma-separated fields, found 3; fix: check the source's declared encoding"
+    ) in fused, fused
+    code = dag(declared, ["AllAssetsComputed"], fuse=False)
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     assert (
         "FAILED edges_converted_to_target_encoding: ValueError: could not read the staged "

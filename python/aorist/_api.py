@@ -62,7 +62,7 @@ def _dialect(dialect: str) -> Dialect:
     return DIALECTS[dialect]
 
 
-def _preferences(preferences: Preferences, dialect: Dialect) -> dict[str, Any]:
+def _preferences(preferences: Preferences, dialect: Dialect, fuse: bool = True) -> dict[str, Any]:
     default = list(dialect.default_preferences)
     per_constraint: dict[str, list[str]] = {}
     if preferences is None:
@@ -76,7 +76,9 @@ def _preferences(preferences: Preferences, dialect: Dialect) -> dict[str, Any]:
                 per_constraint[constraint] = languages
     else:
         default = _languages(preferences, "preferences")
-    return {"default": default, "per_constraint": per_constraint}
+    if not isinstance(fuse, bool):
+        raise DeclarationError(f"fuse must be True or False, got {fuse!r}; fix: pass a bool")
+    return {"default": default, "per_constraint": per_constraint, "fuse": fuse}
 
 
 def _languages(languages: Any, where: str) -> list[str]:
@@ -124,9 +126,10 @@ def stage(
     *,
     preferences: Preferences = None,
     name: str | None = None,
+    fuse: bool = True,
 ) -> str:
     """The output of one planning stage (JSON, or text for dag_text/dag_dot)."""
-    return _plan(universe, constraints, stage, dialect, preferences, name, ())
+    return _plan(universe, constraints, stage, dialect, preferences, name, (), fuse)
 
 
 def _plan(
@@ -137,6 +140,7 @@ def _plan(
     preferences: Preferences,
     name: str | None,
     external: Iterable[str],
+    fuse: bool = True,
 ) -> str:
     """`stage` for a program that reads, and does not compute, the datasets named in
     `external` (another program computes them)."""
@@ -156,7 +160,7 @@ def _plan(
     return _core.plan(
         [universe.to_json()],
         _constraints(constraints),
-        json.dumps(_preferences(preferences, target)),
+        json.dumps(_preferences(preferences, target, fuse)),
         target.host,
         name,
         stage,
@@ -202,15 +206,20 @@ def dag(
     preferences: Preferences = None,
     name: str | None = None,
     schedule: str | None = None,
+    fuse: bool = True,
 ) -> str:
     """Generate the program, in `dialect`, that makes `constraints` hold for `universe`.
 
     `preferences` orders recipe languages: a list, or a dict from constraint name to a
     list with `"*"` as the default. `name` names the program (default: the universe's).
     `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
-    orchestrator runs (airflow); None leaves runs to be triggered.
+    orchestrator runs (airflow); None leaves runs to be triggered. `fuse=False` binds
+    one recipe per constraint instead of letting one recipe make several true when
+    that is cheaper (the same tables, more steps and temporary files).
     """
-    module = _module(universe, constraints, dialect, preferences, name, schedule, external=None)
+    module = _module(
+        universe, constraints, dialect, preferences, name, schedule, external=None, fuse=fuse
+    )
     return _dialect(dialect).render(module)
 
 
@@ -222,13 +231,14 @@ def _module(
     name: str | None,
     schedule: str | None,
     external: list[str] | None,
+    fuse: bool = True,
 ) -> dict[str, Any]:
     """The program's cross-language AST, as the dialect renders it. `external` is None
     for a program of the whole universe; for one dataset's program, the datasets it
     reads, which other programs compute."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
     module: dict[str, Any] = json.loads(
-        _plan(universe, constraints, "ast", dialect, preferences, name, external or ())
+        _plan(universe, constraints, "ast", dialect, preferences, name, external or (), fuse)
     )
     module["schedule"] = checked
     if external is not None:
@@ -256,6 +266,7 @@ def dag_files(
     name: str | None = None,
     schedule: str | None = None,
     library: bool = False,
+    fuse: bool = True,
 ) -> dict[str, str]:
     """The generated program as files: {file name: text}, in a deterministic order.
 
@@ -290,7 +301,7 @@ def dag_files(
     files: dict[str, str] = {}
     definitions: dict[str, dict[str, Any]] = {}
     for program, part, external in parts:
-        module = _module(part, constraints, dialect, preferences, program, schedule, external)
+        module = _module(part, constraints, dialect, preferences, program, schedule, external, fuse)
         if lib is None:
             files[f"{program}{target.suffix}"] = target.render(module)
             continue

@@ -166,6 +166,12 @@ def parser() -> argparse.ArgumentParser:
         help="airflow: a cron expression or preset (e.g. @daily) the DAG runs on",
     )
     generate.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="bind one recipe per constraint, even where one recipe could make several "
+        "true at less cost (the same tables, more steps and temporary files)",
+    )
+    generate.add_argument(
         "--output",
         "-o",
         help="file to write, or a directory to write <name><suffix> into (default: stdout)",
@@ -245,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             name=args.name,
             schedule=args.schedule,
             library=args.library,
+            fuse=not args.no_fuse,
         )
         if args.output is None:
             sys.stdout.write(next(iter(files.values())))

@@ -4,7 +4,7 @@
 # entry = "download"
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
-# uses = ["markers"]
+# uses = ["markers", "progress"]
 # when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
@@ -105,12 +105,15 @@ def download(
                 if broken is not None:
                     raise ValueError(f"{url}: zip member {broken!r} is corrupt")
 
-    def copy_stream(reader, path: str) -> Verifier:
+    def copy_stream(reader, path: str, total: int | None = None) -> Verifier:
         verifier = Verifier()
+        progress = Progress(f"download {url}", "bytes", total)
         with open(path, "wb") as out:
             for chunk in iter(lambda: reader.read(chunk_size), b""):
                 verifier.update(chunk)
                 out.write(chunk)
+                progress.advance(len(chunk))
+        progress.finish(f"{verifier.size:,} bytes")
         return verifier
 
     def fetch(path: str) -> Verifier:
@@ -119,9 +122,14 @@ def download(
         for attempt in range(1, attempts + 1):
             try:
                 with urllib.request.urlopen(request, timeout=timeout) as response:
-                    verifier = copy_stream(response, path)
                     length = response.headers.get("Content-Length")
                     encoded = response.headers.get("Content-Encoding")
+                    total = (
+                        int(length)
+                        if length and length.isdigit() and not encoded
+                        else None
+                    )
+                    verifier = copy_stream(response, path, total)
                     if (
                         length is not None
                         and not encoded
@@ -167,7 +175,7 @@ def download(
             verifier = fetch(output.part)
         else:
             with open(local, "rb") as reader:
-                verifier = copy_stream(reader, output.part)
+                verifier = copy_stream(reader, output.part, os.path.getsize(local))
         verifier.check(output.part)
         actual = verifier.digest.hexdigest()
         if expected is not None and actual != expected:

@@ -4,7 +4,7 @@
 # entry = "remove_header"
 # summary = "The leading header lines of the source file are dropped."
 # libraries = []
-# uses = ["markers"]
+# uses = ["markers", "header_lines"]
 # when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
@@ -14,10 +14,7 @@
 # source_format = { from = "source.format", doc = "csv or tsv: how a dropped line splits into fields" }
 # columns = { from = "columns.duckdb", doc = "column names and DuckDB types, to spot data in the header" }
 
-import csv
-import re
 import shutil
-import sys
 
 
 def remove_header(
@@ -34,27 +31,6 @@ def remove_header(
     """
     if isinstance(num_lines, bool) or not isinstance(num_lines, int) or num_lines < 0:
         raise ValueError(f"num_lines must be a non-negative integer, got {num_lines!r}")
-    patterns = {
-        "BIGINT": r"\s*[+-]?[0-9]+\s*",
-        "DOUBLE": r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*",
-        "BOOLEAN": r"\s*(?i:true|false|t|f|yes|no|y|n|1|0)\s*",
-    }
-
-    def looks_like_data(line: bytes) -> bool:
-        text = line.decode("utf-8", "replace").rstrip("\r\n")
-        if source_format == "tsv":
-            fields = text.split("\t")
-        else:
-            fields = next(csv.reader([text]), [])
-        typed = [
-            (f, patterns[t]) for f, (_, t) in zip(fields, columns) if t in patterns
-        ]
-        return (
-            len(fields) == len(columns)
-            and bool(typed)
-            and all(re.fullmatch(p, f) for f, p in typed)
-        )
-
     with producing(destination, ["remove_header", num_lines], source) as output:
         if output is None:
             return
@@ -67,12 +43,4 @@ def remove_header(
                     break
                 dropped.append(line)
             shutil.copyfileobj(reader, out, 1 << 20)
-        data = [line for line in dropped if looks_like_data(line)]
-        if data:
-            print(
-                f"warning: {source}: {len(data)} of the {num_lines} header line(s) "
-                f"removed read as data rows, e.g. {data[0][:200]!r}; fix: if the "
-                "source has no header, declare header=None (or fewer header lines)",
-                file=sys.stderr,
-                flush=True,
-            )
+        warn_if_data(dropped, source, num_lines, source_format, columns)

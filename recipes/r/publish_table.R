@@ -3,7 +3,7 @@
 # constraint = "TablePublished"
 # language = "r"
 # entry = "publish_table"
-# summary = "The target Parquet file is loaded into a table of the lake's DuckDB database, replacing an older version in one transaction."
+# summary = "The table is published in the lake's DuckDB database as a view over its Parquet file, replacing an older version in one transaction."
 # libraries = []
 # uses = ["markers", "duckdb_cli"]
 # when = { engine = ["lake"], "target.format" = ["parquet"] }
@@ -35,7 +35,10 @@ publish_table <- function(lake_path, source, source_format, table,
   if (!file.exists(path)) {
     stop("no file ", path, " to publish", call. = FALSE)
   }
-  version <- step_key(list("publish_table", source_format, marker_text(path)))
+  absolute <- file.path(normalizePath(dirname(path)), basename(path))
+  # The file's place is part of the version: a moved lake points its views anew.
+  version <- step_key(list("publish_table", source_format, marker_text(path),
+                           absolute))
   database <- file.path(lake_path, "lake.duckdb")
   sql <- function(...) {
     done <- duckdb_cli(database, paste0(...))
@@ -48,22 +51,29 @@ publish_table <- function(lake_path, source, source_format, table,
     paste0("lower(", column, ") = lower(", sql_literal(parts), ")")
   }
 
-  current <- sql(
+  found <- sql(
     "CREATE SCHEMA IF NOT EXISTS _aorist;\n",
     "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR, ",
     "table_name VARCHAR, version VARCHAR, ",
     "PRIMARY KEY (table_schema, table_name));\n",
-    "SELECT count(*) FROM duckdb_tables() t JOIN _aorist.published p",
-    " ON lower(t.schema_name) = lower(p.table_schema)",
+    "SELECT t.table_type || '|' || coalesce(p.version, '')",
+    " FROM information_schema.tables t LEFT JOIN _aorist.published p",
+    " ON lower(t.table_schema) = lower(p.table_schema)",
     " AND lower(t.table_name) = lower(p.table_name)",
-    " WHERE ", named("p.table_schema")[[1]],
-    " AND ", named("p.table_name")[[2]],
-    " AND p.version = ", sql_literal(version), ";"
+    " WHERE ", named("t.table_schema")[[1]],
+    " AND ", named("t.table_name")[[2]], ";"
   )
-  if (identical(current, "1")) {
+  if (identical(found, paste0("VIEW|", version))) {
     return(invisible(FALSE))
   }
-  absolute <- file.path(normalizePath(dirname(path)), basename(path))
+  # DuckDB replaces an object only by one of its kind: an older table goes.
+  drop <- if (length(found) == 1 && startsWith(found, "VIEW|")) {
+    paste0("DROP VIEW ", sql_identifier(parts), ";\n")
+  } else if (length(found) == 1 && nzchar(found)) {
+    paste0("DROP TABLE ", sql_identifier(parts), ";\n")
+  } else {
+    ""
+  }
   # -bail stops at the first error: the transaction is never committed, and
   # a failed step leaves no staging view behind.
   on.exit(if (!published) {
@@ -75,7 +85,8 @@ publish_table <- function(lake_path, source, source_format, table,
   sql(
     "BEGIN TRANSACTION;\n",
     "CREATE SCHEMA IF NOT EXISTS ", sql_identifier(parts[[1]]), ";\n",
-    "CREATE OR REPLACE TABLE ", sql_identifier(parts), " AS ",
+    drop,
+    "CREATE VIEW ", sql_identifier(parts), " AS ",
     "SELECT * FROM read_parquet(", sql_literal(absolute), ");\n",
     "INSERT OR REPLACE INTO _aorist.published VALUES (",
     paste(sql_literal(c(parts, version)), collapse = ", "), ");\n",

@@ -51,15 +51,26 @@ def helper_files() -> dict[str, Path]:
     return found
 
 
+def define_helpers(uses: list[str], namespace: dict) -> None:
+    """Define the helpers `uses` names in `namespace`, each after those it uses itself
+    and each once (as a program defines them)."""
+    helpers = helper_files()
+    for used in uses:
+        if f"__helper_{used}" in namespace:
+            continue
+        namespace[f"__helper_{used}"] = True
+        meta, _ = split_recipe(helpers[used])
+        define_helpers(meta["helper"].get("uses", []), namespace)
+        text = helpers[used].read_text(encoding="utf-8")
+        exec(compile(text, str(helpers[used]), "exec"), namespace)  # noqa: S102
+
+
 def load_python(name: str):
     """The recipe's entry function, defined after the helpers it uses (as in a program)."""
     path = RECIPES / "python" / f"{name}.py"
     meta, _ = split_recipe(path)
     namespace: dict = {"__name__": f"recipe_{name}"}
-    helpers = helper_files()
-    for used in meta["recipe"].get("uses", []):
-        text = helpers[used].read_text(encoding="utf-8")
-        exec(compile(text, str(helpers[used]), "exec"), namespace)  # noqa: S102
+    define_helpers(meta["recipe"].get("uses", []), namespace)
     code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
     exec(code, namespace)  # noqa: S102 - recipes are meant to be pasted verbatim
     return namespace[meta["recipe"]["entry"]]
@@ -71,10 +82,7 @@ def load_runtime(name: str) -> dict:
     path = RECIPES / "runtime" / "python" / f"{name}.py"
     meta, _ = split_recipe(path)
     namespace: dict = {"__name__": f"runtime_{name}"}
-    helpers = helper_files()
-    for used in (meta.get("runtime") or meta.get("helper") or {}).get("uses", []):
-        text = helpers[used].read_text(encoding="utf-8")
-        exec(compile(text, str(helpers[used]), "exec"), namespace)  # noqa: S102
+    define_helpers((meta.get("runtime") or meta.get("helper") or {}).get("uses", []), namespace)
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
     return namespace
 

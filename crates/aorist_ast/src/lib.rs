@@ -132,6 +132,9 @@ pub struct Table {
 pub struct Step {
     pub name: String,
     pub constraint: String,
+    /// The constraints a fused step makes true before `constraint`, in plan order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub covers: Vec<String>,
     pub doc: String,
     /// Names of the steps that must run first.
     pub deps: Vec<String>,
@@ -155,6 +158,8 @@ pub struct Step {
     pub awaits: bool,
     pub retries: u32,
     pub timeout_minutes: u32,
+    /// Its tasks write only files of their own: a script may run them in the background.
+    pub parallel: bool,
     /// The language of the recipe it runs, if any.
     pub language: Option<Language>,
     pub recipe: Option<String>,

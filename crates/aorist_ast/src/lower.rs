@@ -218,10 +218,22 @@ pub fn lower(
     }
 
     for group in &plan.groups {
-        let doc = catalog
-            .get(&group.constraint)
-            .map(|c| c.doc.clone())
-            .unwrap_or_default();
+        let doc_of = |constraint: &str| {
+            catalog
+                .get(constraint)
+                .map(|c| c.doc.clone())
+                .unwrap_or_default()
+        };
+        // A fused step says what each constraint it makes true means, in order.
+        let doc = if group.covers.is_empty() {
+            doc_of(&group.constraint)
+        } else {
+            let mut doc = "One call makes these true, in order.".to_string();
+            for constraint in group.covers.iter().chain([&group.constraint]) {
+                doc.push_str(&format!(" {constraint}: {}", doc_of(constraint)));
+            }
+            doc
+        };
         let deps = group
             .deps
             .iter()
@@ -460,9 +472,13 @@ pub fn lower(
         let awaits = catalog
             .get(&group.constraint)
             .is_some_and(|decl| decl.reads.is_some());
+        let parallel = catalog
+            .get(&group.constraint)
+            .is_some_and(|decl| decl.parallel);
         steps.push(Step {
             name: group.name.clone(),
             constraint: group.constraint.clone(),
+            covers: group.covers.clone(),
             doc,
             deps,
             task_count: group.tasks.len(),
@@ -501,6 +517,7 @@ pub fn lower(
                     .collect(),
             },
             awaits,
+            parallel,
             outlet_template: group
                 .outlet_template
                 .as_ref()

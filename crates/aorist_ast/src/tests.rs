@@ -4,7 +4,7 @@ use aorist_concept::fixtures::universe;
 use aorist_constraint::{expand, Catalog};
 use aorist_recipe::{bind, Preferences, RecipeBook};
 
-fn module(preferences: Vec<Language>) -> Module {
+fn module(preferences: Vec<Language>, fuse: bool) -> Module {
     let tree = universe(&[("d", &["alpha", "beta"])]);
     let catalog = Catalog::builtin().unwrap();
     let book = RecipeBook::builtin().unwrap();
@@ -12,6 +12,7 @@ fn module(preferences: Vec<Language>) -> Module {
     let preferences = Preferences {
         default: preferences,
         per_constraint: Default::default(),
+        fuse,
     };
     let bound = bind(&tree, &catalog, &dag, &book, &preferences).unwrap();
     let plan = compress(&tree.nodes, &bound);
@@ -28,7 +29,8 @@ fn module(preferences: Vec<Language>) -> Module {
 
 #[test]
 fn each_recipe_is_defined_once_and_imports_are_grouped() {
-    let module = module(vec![Language::Python, Language::Sql]);
+    // Unfused: the SQL recipe of TemporaryTableCreated is bound.
+    let module = module(vec![Language::Python, Language::Sql], false);
     let mut names: Vec<&str> = module
         .definitions
         .iter()
@@ -50,7 +52,7 @@ fn each_recipe_is_defined_once_and_imports_are_grouped() {
 
 #[test]
 fn repeated_steps_loop_over_a_table_and_sql_placeholders_carry_roles() {
-    let module = module(vec![Language::Python, Language::Sql]);
+    let module = module(vec![Language::Python, Language::Sql], false);
     let downloaded = &module.steps[0];
     // Paths and task names are templates over the asset name: rows hold only it.
     assert_eq!(
@@ -72,7 +74,7 @@ fn repeated_steps_loop_over_a_table_and_sql_placeholders_carry_roles() {
 
 #[test]
 fn bash_recipes_run_through_the_runtime_with_positional_arguments() {
-    let module = module(vec![Language::Bash, Language::Python, Language::Sql]);
+    let module = module(vec![Language::Bash, Language::Python, Language::Sql], true);
     let decompressed = module
         .steps
         .iter()
@@ -90,4 +92,33 @@ fn bash_recipes_run_through_the_runtime_with_positional_arguments() {
     assert_eq!(func, "run_bash");
     assert!(kwargs.is_empty());
     assert_eq!(args.len(), 5);
+}
+
+#[test]
+fn a_fused_step_is_named_for_its_recipe_and_says_what_it_makes_true() {
+    let module = module(vec![Language::Python, Language::Sql], true);
+    let fused = module
+        .steps
+        .iter()
+        .find(|s| s.name == "source_loaded")
+        .expect("a fused step");
+    assert_eq!(fused.constraint, "TemporaryTableDropped");
+    assert_eq!(
+        fused.covers,
+        [
+            "Decompressed",
+            "HeaderRemoved",
+            "ConvertedToCSV",
+            "StoredInLake",
+            "TemporaryTableCreated",
+            "ConvertedToTargetEncoding",
+            "TablePublished"
+        ]
+    );
+    assert!(fused
+        .doc
+        .starts_with("One call makes these true, in order. Decompressed: "));
+    assert!(!module.steps.iter().any(|s| s.constraint == "Decompressed"));
+    // Downloads write only their own files: a script runs them in the background.
+    assert!(module.steps[0].parallel && !fused.parallel);
 }

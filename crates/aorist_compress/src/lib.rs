@@ -24,6 +24,9 @@ pub struct Group {
     /// Unique snake-case name, e.g. `downloaded` (then `downloaded_2`, ...).
     pub name: String,
     pub constraint: String,
+    /// What the step makes true before `constraint` (a fused recipe), in plan order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
     #[serde(skip)]
     pub recipe: Option<usize>,
     pub recipe_id: Option<Arc<str>>,
@@ -82,6 +85,8 @@ const KEYS: [(&str, usize); 2] = [("dataset", 1), ("asset", 2)];
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct GroupKey<'a> {
     constraint: &'a str,
+    /// What a fused step makes true besides `constraint`.
+    covers: &'a [Arc<str>],
     recipe: Option<usize>,
     /// Per parameter: the setting it references, or `None` for a literal. (Parameter
     /// names follow from the recipe.)
@@ -174,6 +179,7 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
             let step = &plan.steps[position];
             GroupKey {
                 constraint: &step.constraint,
+                covers: &step.covers,
                 recipe: step.recipe,
                 shape: step
                     .args
@@ -196,7 +202,7 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
     let groups = members
         .into_iter()
         .map(|(key, steps, deps)| {
-            let base = snake_case(key.constraint);
+            let base = snake_case(plan.label(&plan.steps[steps[0]]));
             let count = seen.entry(base.clone()).or_insert(0);
             *count += 1;
             let name = if *count == 1 {
@@ -361,6 +367,7 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
                 name,
                 recipe_id: plan.recipe_id(&plan.steps[steps[0]]).cloned(),
                 constraint: key.constraint.to_string(),
+                covers: key.covers.iter().map(|c| c.to_string()).collect(),
                 recipe: key.recipe,
                 deps,
                 tasks: steps.iter().map(|&s| names[s].clone()).collect(),

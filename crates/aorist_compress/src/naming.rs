@@ -49,14 +49,13 @@ pub fn task_names(nodes: &[Node], plan: &BoundPlan) -> Vec<String> {
         .collect();
     let mut snake: HashMap<&str, String> = HashMap::new();
     for step in &plan.steps {
-        snake
-            .entry(&step.constraint)
-            .or_insert_with(|| snake_case(&step.constraint));
+        let label = plan.label(step);
+        snake.entry(label).or_insert_with(|| snake_case(label));
     }
     let suffixes: Vec<&str> = plan
         .steps
         .iter()
-        .map(|s| snake.get(&*s.constraint).map_or("", String::as_str))
+        .map(|s| snake.get(plan.label(s)).map_or("", String::as_str))
         .collect();
     let mut depth: Vec<usize> = paths.iter().map(|p| p.len().min(1)).collect();
     let render = |i: usize, depth: usize| {

@@ -18,6 +18,8 @@ fn compressed(tree: &ConceptTree) -> CompressedPlan {
     let preferences = Preferences {
         default: vec![Language::Python, Language::Sql],
         per_constraint: Default::default(),
+        // The separate steps: a long chain per asset to group.
+        fuse: false,
     };
     let bound = bind(
         tree,
@@ -143,6 +145,7 @@ fn chain(depth: usize) -> BoundPlan {
             .map(|id| aorist_recipe::BoundStep {
                 id,
                 constraint: constraint.clone(),
+                covers: Vec::new(),
                 node: 0,
                 recipe: None,
                 args: Vec::new(),

@@ -95,6 +95,9 @@ pub struct ConstraintDecl {
     pub retries: u32,
     /// How long an orchestrator lets one run of the step take, in minutes.
     pub timeout_minutes: u32,
+    /// The step writes only files of its own (no shared writer such as lake.duckdb):
+    /// a program may run it beside other steps.
+    pub parallel: bool,
     pub requires: Vec<Requirement>,
 }
 
@@ -126,6 +129,8 @@ struct RawConstraint {
     retries: u32,
     #[serde(default = "an_hour")]
     timeout_minutes: u32,
+    #[serde(default)]
+    parallel: bool,
     #[serde(default)]
     requires: Vec<RawRequirement>,
 }
@@ -216,6 +221,7 @@ impl Catalog {
                 reads: c.reads,
                 retries: c.retries,
                 timeout_minutes: c.timeout_minutes,
+                parallel: c.parallel,
                 requires,
             });
         }

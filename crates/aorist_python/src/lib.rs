@@ -53,6 +53,12 @@ struct RawPreferences {
     default: Vec<String>,
     #[serde(default)]
     per_constraint: BTreeMap<String, Vec<String>>,
+    #[serde(default = "fused")]
+    fuse: bool,
+}
+
+fn fused() -> bool {
+    true
 }
 
 fn parse_preferences(text: &str) -> Result<Preferences, AoristError> {
@@ -77,6 +83,7 @@ fn parse_preferences(text: &str) -> Result<Preferences, AoristError> {
             .iter()
             .map(|(k, v)| Ok((k.clone(), languages(v)?)))
             .collect::<Result<_, AoristError>>()?,
+        fuse: raw.fuse,
     })
 }
 

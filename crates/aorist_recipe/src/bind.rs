@@ -42,6 +42,9 @@ pub struct Setting {
 pub struct Preferences {
     pub default: Vec<Language>,
     pub per_constraint: BTreeMap<String, Vec<Language>>,
+    /// Let one recipe make several constraints of a concept true when that is cheaper
+    /// (a fused recipe, see `Recipe::covers`); `false` binds one recipe per constraint.
+    pub fuse: bool,
 }
 
 impl Preferences {
@@ -57,6 +60,9 @@ impl Preferences {
 pub struct BoundStep {
     pub id: usize,
     pub constraint: Arc<str>,
+    /// The constraints before `constraint` that the same call makes true (a fused
+    /// recipe's), in plan order; empty for a step of one constraint.
+    pub covers: Vec<Arc<str>>,
     pub node: usize,
     /// Index into the recipe book; `None` for constraints that only gather others.
     pub recipe: Option<usize>,
@@ -78,6 +84,8 @@ pub struct BoundStep {
 pub struct RecipeRef {
     /// The recipe's file under `recipes/` (what goldens and `explain` show).
     pub id: Arc<str>,
+    /// What a step of several constraints is called: the recipe's `step`, or its entry.
+    pub label: Arc<str>,
     pub parameters: Vec<Arc<str>>,
 }
 
@@ -95,6 +103,15 @@ impl BoundPlan {
     /// The file of the recipe `step` runs, if it runs one.
     pub fn recipe_id(&self, step: &BoundStep) -> Option<&Arc<str>> {
         Some(&self.recipes.get(step.recipe?)?.id)
+    }
+
+    /// What names `step`'s task and group: its constraint, or for a fused step (one
+    /// that makes several constraints true) its recipe's `step`, e.g. `source_loaded`.
+    pub fn label<'a>(&'a self, step: &'a BoundStep) -> &'a str {
+        match step.recipe.and_then(|r| self.recipes.get(r)) {
+            Some(recipe) if !step.covers.is_empty() => &recipe.label,
+            _ => &step.constraint,
+        }
     }
 
     /// The names of `step`'s arguments, in order.
@@ -116,6 +133,8 @@ impl Serialize for BoundPlan {
         struct Step<'a> {
             id: usize,
             constraint: &'a str,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            covers: Vec<&'a str>,
             node: usize,
             recipe_id: Option<&'a str>,
             args: Vec<(&'a str, &'a Arg)>,
@@ -140,6 +159,7 @@ impl Serialize for BoundPlan {
                 .map(|step| Step {
                     id: step.id,
                     constraint: &step.constraint,
+                    covers: step.covers.iter().map(|c| &**c).collect(),
                     node: step.node,
                     recipe_id: self.recipe_id(step).map(|id| &**id),
                     args: self
@@ -177,11 +197,32 @@ pub fn bind(
             ));
         }
     }
-    let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
     // Per concept: the prefix of its temporary files and its facts.
     let mut views: HashMap<usize, Option<(String, Facts)>> = HashMap::new();
     let mut interner = Interner::default();
+    for instance in &dag.instances {
+        let needs_recipe = catalog
+            .get(&instance.constraint)
+            .is_some_and(|decl| decl.recipe);
+        if needs_recipe {
+            if let std::collections::hash_map::Entry::Vacant(entry) = views.entry(instance.node) {
+                let view = lake_asset(tree, instance.node)?;
+                // Facts are computed once per concept and shared by its steps.
+                entry.insert(view.map(|view| {
+                    let facts = asset_facts(&view, &mut interner);
+                    (view.temporary_prefix(), Rc::new(facts))
+                }));
+            }
+        }
+    }
     let mut recipes_for: HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>> = HashMap::new();
+    let fused = if preferences.fuse {
+        fuse(dag, book, preferences, &views, &mut recipes_for)
+    } else {
+        Fused::none(dag)
+    };
+    let dag = &fused.dag;
+    let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
         let decl = catalog.get(&instance.constraint).ok_or_else(|| {
@@ -192,6 +233,7 @@ pub fn bind(
         let mut step = BoundStep {
             id: instance.id,
             constraint: instance.constraint.clone(),
+            covers: fused.covers[instance.id].clone(),
             node: instance.node,
             recipe: None,
             args: Vec::new(),
@@ -204,39 +246,22 @@ pub fn bind(
             steps.push(step);
             continue;
         }
-        if let std::collections::hash_map::Entry::Vacant(entry) = views.entry(instance.node) {
-            let view = lake_asset(tree, instance.node)?;
-            // Facts are computed once per concept and shared by its steps.
-            entry.insert(view.map(|view| {
-                let facts = asset_facts(&view, &mut interner);
-                (view.temporary_prefix(), Rc::new(facts))
-            }));
-        }
         let Some(Some((prefix, facts))) = views.get(&instance.node) else {
             return Err(AoristError::catalog(
                 format!("{} / {}", path(), instance.constraint),
                 "a recipe step attached to a concept without a lake view",
             ));
         };
-        let applies = |index: &usize| {
-            book.recipes[*index].when.iter().all(|(fact, allowed)| {
-                matches!(facts.get(fact.as_str()), Some(Arg::Literal(value)) if allowed.contains(value))
-            })
-        };
-        let available = recipes_for
-            .entry(instance.constraint.clone())
-            .or_insert_with(|| book.for_constraint(&instance.constraint));
         let tried = preferences.for_constraint(&instance.constraint);
-        let chosen = tried.iter().find_map(|language| {
-            available
-                .get(language)
-                .and_then(|indices| indices.iter().find(|i| applies(i)).copied())
+        let chosen = fused.recipe[instance.id].or_else(|| {
+            choose(book, &mut recipes_for, tried, &instance.constraint, facts).map(|(r, _)| r)
         });
         let Some(recipe_index) = chosen else {
+            let available = &recipes_for[&instance.constraint];
             let tried: Vec<&str> = tried.iter().map(|l| l.name()).collect();
             let written: Vec<&str> = available
                 .iter()
-                .filter(|(_, indices)| indices.iter().any(applies))
+                .filter(|(_, indices)| indices.iter().any(|&i| applies(&book.recipes[i], facts)))
                 .map(|(l, _)| l.name())
                 .collect();
             return Err(AoristError::new(
@@ -346,10 +371,260 @@ pub fn bind(
             .iter()
             .map(|recipe| RecipeRef {
                 id: recipe.id.clone(),
+                label: Arc::from(recipe.step.as_deref().unwrap_or(&recipe.entry)),
                 parameters: recipe.parameters.iter().map(|p| p.name.clone()).collect(),
             })
             .collect(),
     })
+}
+
+/// Whether `recipe` applies to a concept with `facts` (its `when` holds).
+fn applies(recipe: &crate::book::Recipe, facts: &BTreeMap<&'static str, Arg>) -> bool {
+    recipe.when.iter().all(|(fact, allowed)| {
+        matches!(facts.get(fact.as_str()), Some(Arg::Literal(value)) if allowed.contains(value))
+    })
+}
+
+/// The recipe of `constraint` alone that applies to `facts` in the first language of
+/// `tried` that has one, with that language's rank in `tried`.
+fn choose(
+    book: &RecipeBook,
+    recipes_for: &mut HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>>,
+    tried: &[Language],
+    constraint: &Arc<str>,
+    facts: &BTreeMap<&'static str, Arg>,
+) -> Option<(usize, usize)> {
+    let available = recipes_for
+        .entry(constraint.clone())
+        .or_insert_with(|| book.for_constraint(constraint));
+    tried.iter().enumerate().find_map(|(rank, language)| {
+        available.get(language).and_then(|indices| {
+            indices
+                .iter()
+                .find(|&&i| applies(&book.recipes[i], facts))
+                .map(|&i| (i, rank))
+        })
+    })
+}
+
+/// The constraint DAG as steps: a fused recipe's instances become one instance (the
+/// last, its head), the others are renumbered, dependencies on an absorbed instance
+/// become dependencies on its head.
+struct Fused {
+    dag: ConstraintDag,
+    /// Per instance: the constraints its step makes true before its own.
+    covers: Vec<Vec<Arc<str>>>,
+    /// Per instance: the fused recipe chosen for it.
+    recipe: Vec<Option<usize>>,
+}
+
+impl Fused {
+    fn none(dag: &ConstraintDag) -> Fused {
+        Fused {
+            dag: dag.clone(),
+            covers: vec![Vec::new(); dag.instances.len()],
+            recipe: vec![None; dag.instances.len()],
+        }
+    }
+}
+
+/// A fused recipe that may replace the separate steps of `members` and `head`.
+struct Candidate {
+    head: usize,
+    recipe: usize,
+    members: std::collections::BTreeSet<usize>,
+    saving: u64,
+}
+
+/// The cheapest cover of each concept's instances by recipes: a fused recipe replaces
+/// the separate steps of the instances it covers when it costs less than they do, is
+/// written in a language allowed for each of them and ranked no lower than the language
+/// each would be bound in alone, and no other step has to run between them.
+fn fuse(
+    dag: &ConstraintDag,
+    book: &RecipeBook,
+    preferences: &Preferences,
+    views: &HashMap<usize, Option<(String, Facts)>>,
+    recipes_for: &mut HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>>,
+) -> Fused {
+    let count = dag.instances.len();
+    let mut fused_for: HashMap<Arc<str>, Vec<usize>> = HashMap::new();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for instance in &dag.instances {
+        for &dep in &instance.deps {
+            dependents[dep].push(instance.id);
+        }
+    }
+    let mut by_node: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
+    for instance in &dag.instances {
+        let recipes = fused_for
+            .entry(instance.constraint.clone())
+            .or_insert_with(|| book.fused_for(&instance.constraint));
+        if recipes.is_empty() {
+            continue;
+        }
+        let Some(Some((_, facts))) = views.get(&instance.node) else {
+            continue;
+        };
+        for &index in recipes.iter() {
+            let recipe = &book.recipes[index];
+            if !applies(recipe, facts) {
+                continue;
+            }
+            let mut members = std::collections::BTreeSet::new();
+            let mut pending = instance.deps.clone();
+            while let Some(dep) = pending.pop() {
+                let member = &dag.instances[dep];
+                if member.node == instance.node
+                    && recipe.covers.iter().any(|c| **c == *member.constraint)
+                    && members.insert(dep)
+                {
+                    pending.extend(&member.deps);
+                }
+            }
+            if members.is_empty() {
+                continue;
+            }
+            // Nothing outside may need a member before the head has run.
+            let closed = members.iter().all(|&m| {
+                dependents[m]
+                    .iter()
+                    .all(|&x| x == instance.id || members.contains(&x) || x > instance.id)
+            });
+            let mut separate: u64 = 0;
+            let mut allowed = closed;
+            for &id in members.iter().chain([&instance.id]) {
+                if !allowed {
+                    break;
+                }
+                let constraint = &dag.instances[id].constraint;
+                let tried = preferences.for_constraint(constraint);
+                let Some(rank) = tried.iter().position(|l| *l == recipe.language) else {
+                    allowed = false;
+                    break;
+                };
+                match choose(book, recipes_for, tried, constraint, facts) {
+                    Some((alone, alone_rank)) => {
+                        allowed = rank <= alone_rank;
+                        separate += u64::from(book.recipes[alone].cost);
+                    }
+                    // Only the fused recipe can make it true here.
+                    None => separate += u64::from(u32::MAX),
+                }
+            }
+            let cost = u64::from(recipe.cost);
+            if allowed && separate > cost {
+                by_node.entry(instance.node).or_default().push(Candidate {
+                    head: instance.id,
+                    recipe: index,
+                    members,
+                    saving: separate - cost,
+                });
+            }
+        }
+    }
+    // Per concept, the disjoint candidates saving most (exhaustively: a concept has a
+    // handful; greedily past a dozen).
+    let mut owner: Vec<usize> = (0..count).collect();
+    let mut recipe_of: HashMap<usize, usize> = HashMap::new();
+    for candidates in by_node.values() {
+        let overlap = |a: &Candidate, b: &Candidate| {
+            a.head == b.head
+                || a.members.contains(&b.head)
+                || b.members.contains(&a.head)
+                || a.members.iter().any(|m| b.members.contains(m))
+        };
+        let mut best: Vec<usize> = Vec::new();
+        if candidates.len() <= 12 {
+            let mut best_saving = 0;
+            for mask in 1u32..(1 << candidates.len()) {
+                let picked: Vec<usize> = (0..candidates.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .collect();
+                let disjoint = picked.iter().enumerate().all(|(n, &a)| {
+                    picked[n + 1..]
+                        .iter()
+                        .all(|&b| !overlap(&candidates[a], &candidates[b]))
+                });
+                let saving: u64 = picked.iter().map(|&i| candidates[i].saving).sum();
+                if disjoint && saving > best_saving {
+                    best_saving = saving;
+                    best = picked;
+                }
+            }
+        } else {
+            let mut order: Vec<usize> = (0..candidates.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(candidates[i].saving));
+            for i in order {
+                if best
+                    .iter()
+                    .all(|&b| !overlap(&candidates[i], &candidates[b]))
+                {
+                    best.push(i);
+                }
+            }
+        }
+        for i in best {
+            let candidate = &candidates[i];
+            for &member in &candidate.members {
+                owner[member] = candidate.head;
+            }
+            recipe_of.insert(candidate.head, candidate.recipe);
+        }
+    }
+    if recipe_of.is_empty() {
+        return Fused::none(dag);
+    }
+    let mut new_id = vec![usize::MAX; count];
+    let mut next = 0;
+    let mut members_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (id, &runner) in owner.iter().enumerate() {
+        if runner == id {
+            new_id[id] = next;
+            next += 1;
+        } else {
+            members_of.entry(runner).or_default().push(id);
+        }
+    }
+    let mut instances = Vec::with_capacity(next);
+    let mut covers = Vec::with_capacity(next);
+    let mut recipe = Vec::with_capacity(next);
+    for old in &dag.instances {
+        if owner[old.id] != old.id {
+            continue;
+        }
+        let id = new_id[old.id];
+        let members = members_of.get(&old.id).map_or(&[][..], Vec::as_slice);
+        let mut deps: Vec<usize> = Vec::new();
+        for &dep in old
+            .deps
+            .iter()
+            .chain(members.iter().flat_map(|&m| &dag.instances[m].deps))
+        {
+            let mapped = new_id[owner[dep]];
+            if mapped != id && !deps.contains(&mapped) {
+                deps.push(mapped);
+            }
+        }
+        instances.push(aorist_constraint::Instance {
+            id,
+            constraint: old.constraint.clone(),
+            node: old.node,
+            deps,
+        });
+        covers.push(
+            members
+                .iter()
+                .map(|&m| dag.instances[m].constraint.clone())
+                .collect(),
+        );
+        recipe.push(recipe_of.get(&old.id).copied());
+    }
+    Fused {
+        dag: ConstraintDag { instances },
+        covers,
+        recipe,
+    }
 }
 
 /// The temporary files written by the steps `id` depends on, directly or not, on its

@@ -80,6 +80,16 @@ pub struct Recipe {
     /// Other constraints the same code makes true (e.g. checking a table another
     /// program made is checking a table).
     pub also: Vec<String>,
+    /// Constraints before `constraint`, on the same concept, that one call of this
+    /// recipe makes true as well (a fused recipe: binding chooses it over the separate
+    /// steps when it is cheaper). Empty for a recipe of one constraint.
+    pub covers: Vec<String>,
+    /// What one call costs, in passes over the data (default 1): binding picks the
+    /// cheapest set of recipes that makes every constraint true.
+    pub cost: u32,
+    /// What a fused recipe's step and tasks are called (`source_loaded`), in the
+    /// style of constraint names; a recipe of one constraint is named by it.
+    pub step: Option<String>,
     pub language: Language,
     pub entry: String,
     pub summary: String,
@@ -157,6 +167,11 @@ struct RawRecipe {
     constraint: String,
     #[serde(default)]
     also: Vec<String>,
+    #[serde(default)]
+    covers: Vec<String>,
+    #[serde(default = "one")]
+    cost: u32,
+    step: Option<String>,
     language: String,
     entry: String,
     summary: String,
@@ -197,6 +212,10 @@ pub struct RecipeBook {
     pub recipes: Vec<Recipe>,
     pub runtimes: Vec<Runtime>,
     pub helpers: Vec<Helper>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 const SQL_ROLES: [&str; 5] = ["identifier", "literal", "lake_path", "struct", "checked"];
@@ -270,6 +289,9 @@ impl RecipeBook {
                         id: Arc::from(id),
                         constraint: raw.constraint,
                         also: raw.also,
+                        covers: raw.covers,
+                        cost: raw.cost,
+                        step: raw.step,
                         language,
                         entry: raw.entry,
                         summary: raw.summary,
@@ -405,15 +427,27 @@ impl RecipeBook {
         out
     }
 
-    /// Recipes for `constraint`, by language, in file order.
+    /// Recipes for `constraint` alone, by language, in file order.
     pub fn for_constraint(&self, constraint: &str) -> BTreeMap<Language, Vec<usize>> {
         let mut found: BTreeMap<Language, Vec<usize>> = BTreeMap::new();
         for (index, recipe) in self.recipes.iter().enumerate() {
-            if recipe.constraint == constraint || recipe.also.iter().any(|c| c == constraint) {
+            if recipe.covers.is_empty()
+                && (recipe.constraint == constraint || recipe.also.iter().any(|c| c == constraint))
+            {
                 found.entry(recipe.language).or_default().push(index);
             }
         }
         found
+    }
+
+    /// Fused recipes ending in `constraint` (see [`Recipe::covers`]), in file order.
+    pub fn fused_for(&self, constraint: &str) -> Vec<usize> {
+        (0..self.recipes.len())
+            .filter(|&i| {
+                let recipe = &self.recipes[i];
+                !recipe.covers.is_empty() && recipe.constraint == constraint
+            })
+            .collect()
     }
 
     /// The runtime, written in `host`, that runs recipes in `runs`.

@@ -14,7 +14,7 @@ use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 19] = [
+const SHARED: [&str; 20] = [
     "engine",
     "columns.spark",
     "columns.postgres",
@@ -23,6 +23,7 @@ const SHARED: [&str; 19] = [
     "columns.checked",
     "source.sha256",
     "source.compression",
+    "source.codec",
     "source.header_lines",
     "source.format",
     "columns.names",
@@ -124,6 +125,9 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             ("source.url", json!(source.url)),
             ("source.sha256", json!(source.sha256)),
             ("source.compression", json!(source.compression)),
+            // The same, with "none" for an uncompressed source (a recipe's `when`
+            // names values, and TOML has no null).
+            ("source.codec", json!(source.compression.unwrap_or("none"))),
             ("source.header_lines", json!(source.header_lines)),
             ("source.format", json!(source.format)),
         ]);

@@ -101,6 +101,8 @@ fn temporary_files_are_the_earlier_steps_outputs_but_the_download() {
     let preferences = Preferences {
         default: vec![Language::Python, Language::Sql],
         per_constraint: Default::default(),
+        // The separate steps each write a temporary file.
+        fuse: false,
     };
     let plan = bind(
         &tree,
@@ -135,4 +137,81 @@ fn temporary_files_are_the_earlier_steps_outputs_but_the_download() {
         args["lake_path"],
         &Arg::Setting(std::sync::Arc::new("LAKE_PATH".into()))
     );
+}
+
+/// The bound plan of the fixture universe (gzip TSV with header lines, into the lake).
+fn bound_with(default: Vec<Language>, per: &[(&str, Vec<Language>)], fuse: bool) -> BoundPlan {
+    use aorist_constraint::{expand, Catalog};
+    let tree = aorist_concept::fixtures::universe(&[("d", &["g", "h"])]);
+    let catalog = Catalog::builtin().unwrap();
+    let dag = expand(&tree, &catalog, &["AllAssetsComputed".into()]).unwrap();
+    let preferences = Preferences {
+        default,
+        per_constraint: per
+            .iter()
+            .map(|(c, l)| (c.to_string(), l.clone()))
+            .collect(),
+        fuse,
+    };
+    bind(
+        &tree,
+        &catalog,
+        &dag,
+        &RecipeBook::builtin().unwrap(),
+        &preferences,
+    )
+    .unwrap()
+}
+
+fn recipes_of(plan: &BoundPlan) -> Vec<&str> {
+    plan.steps
+        .iter()
+        .filter_map(|s| plan.recipe_id(s).map(|id| &**id))
+        .collect()
+}
+
+#[test]
+fn a_fused_recipe_replaces_the_steps_it_covers_when_it_is_cheaper() {
+    let fused = bound_with(vec![Language::Python, Language::Sql], &[], true);
+    let separate = bound_with(vec![Language::Python, Language::Sql], &[], false);
+    // Per asset: download, the fused load, the check, the cleanup (and the gathering steps).
+    let loads: Vec<&BoundStep> = fused
+        .steps
+        .iter()
+        .filter(|s| fused.recipe_id(s).map(|id| &**id) == Some("python/load_source.py"))
+        .collect();
+    assert_eq!(loads.len(), 2);
+    assert!(fused.steps.len() + 2 * 7 == separate.steps.len());
+    // Ids are positions and dependencies point backwards to the download.
+    for (position, step) in fused.steps.iter().enumerate() {
+        assert_eq!(step.id, position);
+        assert!(step.deps.iter().all(|&d| d < position));
+    }
+    for load in loads {
+        assert_eq!(load.deps.len(), 1);
+        assert_eq!(&*fused.steps[load.deps[0]].constraint, "Downloaded");
+        assert_eq!(fused.label(load), "source_loaded");
+    }
+    assert!(!recipes_of(&separate).contains(&"python/load_source.py"));
+    assert!(recipes_of(&separate).contains(&"python/decompress.py"));
+}
+
+#[test]
+fn a_fused_recipe_is_not_chosen_over_a_preferred_language() {
+    // Decompression preferred in Bash: the Python recipe may not make it true.
+    let plan = bound_with(
+        vec![Language::Python, Language::Sql],
+        &[("Decompressed", vec![Language::Bash])],
+        true,
+    );
+    let recipes = recipes_of(&plan);
+    assert!(recipes.contains(&"bash/decompress.sh"));
+    assert!(!recipes.contains(&"python/load_source.py"));
+    // R first (the R dialect's order): the R recipes are bound, one per constraint.
+    let plan = bound_with(
+        vec![Language::R, Language::Sql, Language::Python],
+        &[],
+        true,
+    );
+    assert!(!recipes_of(&plan).contains(&"python/load_source.py"));
 }

@@ -246,7 +246,9 @@ class PythonPrinter:
         """What the step makes true (a comment), its parameter table, the code running it.
 
         Each task runs through `run.step(task, upstream, function, ...)`, which skips it
-        when an upstream task failed (see recipes/runtime/python/run.py).
+        when an upstream task failed (see recipes/runtime/python/run.py), or
+        `run.background(...)`, the same in a thread, for a step that writes only its
+        own files (`parallel` in the constraint catalog).
         """
         lines = comment(f"{step['name']}: {step['doc']}", indent) if describe else []
         table = step["table"]
@@ -291,7 +293,9 @@ class PythonPrinter:
                 call = statement["value"]
                 function = {"node": "Name", "id": call["func"]}
                 args = [task, wiring.upstream_names(step), function, *call["args"]]
-                out.append({"node": "Expr", "value": {**call, "func": "run.step", "args": args}})
+                # Steps that write only their own files run in background threads.
+                runner = "run.background" if step.get("parallel") else "run.step"
+                out.append({"node": "Expr", "value": {**call, "func": runner, "args": args}})
                 task = None
             else:
                 out.append(statement)

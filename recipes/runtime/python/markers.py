@@ -69,6 +69,27 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
+def remove_abandoned_parts(path: str) -> None:
+    """Remove the parts of `path` that killed runs left (their process is gone), so
+    that kills and reruns do not fill the disk."""
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = os.path.basename(path) + "."
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(folder):
+            if not (name.startswith(prefix) and name.endswith(".part")):
+                continue
+            pid = name[len(prefix) :].split("-", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(folder, name))
+            except PermissionError:
+                pass
+
+
 class Output:
     """The file a step writes: `part` to write, `facts` to record in its marker."""
 
@@ -99,6 +120,7 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
     with contextlib.suppress(FileNotFoundError):
         os.remove(destination + ".done")
     os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
+    remove_abandoned_parts(destination)
     output = Output(destination, key, source)
     try:
         yield output

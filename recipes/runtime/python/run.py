@@ -4,10 +4,12 @@
 # summary = "One run of a program: it holds the lake's lock, runs each step after its upstream steps, and goes on past a failed step with every step that does not need it."
 # program = true
 
+import concurrent.futures
 import os
 import shutil
 import socket
 import sys
+import threading
 import time
 import uuid
 
@@ -19,8 +21,14 @@ class Run:
     pid and host): a second run on the same lake stops at once with a message, and a
     lock left by a process that died is taken over. `step()` runs a task unless one of
     its upstream tasks failed or was skipped; a failed task is reported and the run
-    goes on. `finish()` releases the lock and exits non-zero when a task failed.
+    goes on. `background()` does the same in one of a few threads, for tasks that
+    touch no shared writer (downloads): the program goes on, and a task that needs one
+    waits for it. `finish()` waits for those, releases the lock and exits non-zero
+    when a task failed.
     """
+
+    # Tasks run in the background at once, at most (downloads wait on the network).
+    WORKERS = 4
 
     def __init__(self, lake_path: str) -> None:
         self.lake_path = lake_path
@@ -29,6 +37,9 @@ class Run:
         self.failed: dict[str, str] = {}
         self.skipped: list[str] = []
         self.held = False
+        self.pending: dict[str, concurrent.futures.Future] = {}
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.mutex = threading.Lock()
 
     def __enter__(self) -> "Run":
         return self.start()
@@ -108,24 +119,56 @@ class Run:
 
     def step(self, task: str, upstream: list[str], function=None, /, *args, **kwargs):
         """Run `function(*args, **kwargs)` as `task`, unless an upstream task did not finish."""
+        if self.ready(task, upstream) and function is not None:
+            self.call(task, function, args, kwargs)
+
+    def background(
+        self, task: str, upstream: list[str], function=None, /, *args, **kwargs
+    ):
+        """`step()` in a background thread: the next tasks start meanwhile."""
+        if not self.ready(task, upstream) or function is None:
+            return
+        if self.pool is None:
+            self.pool = concurrent.futures.ThreadPoolExecutor(self.WORKERS)
+        self.pending[task] = self.pool.submit(self.call, task, function, args, kwargs)
+
+    def ready(self, task: str, upstream: list[str]) -> bool:
+        """Whether `task` may run: its upstream tasks (waited for) all finished."""
+        for name in upstream:
+            future = self.pending.pop(name, None)
+            if future is not None:
+                future.result()
         blocked = [
             name for name in upstream if name in self.failed or name in self.skipped
         ]
         if blocked:
             self.skipped.append(task)
             print(f"skipped {task}: upstream {blocked[0]} did not finish", flush=True)
-            return
+            return False
         print("running", task, flush=True)
-        if function is None:
-            return
+        return True
+
+    def call(self, task: str, function, args: tuple, kwargs: dict) -> None:
+        start = time.monotonic()
         try:
             function(*args, **kwargs)
         except Exception as error:
-            self.failed[task] = f"{type(error).__name__}: {error}"
+            with self.mutex:
+                self.failed[task] = f"{type(error).__name__}: {error}"
             print(f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True)
+            return
+        seconds = time.monotonic() - start
+        if seconds >= 1.0:
+            print(f"finished {task} in {seconds:.1f} s", flush=True)
 
     def finish(self, interrupted: bool = False) -> None:
         """Release the lock; exit with status 1, listing them, if tasks failed."""
+        for future in list(self.pending.values()):
+            future.result()
+        self.pending.clear()
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
         if self.held:
             shutil.rmtree(self.lock, ignore_errors=True)
             self.held = False

@@ -4,7 +4,7 @@
 # runs = "sql"
 # summary = "Runs a DuckDB SQL recipe on the embedded lake, quoting each parameter by its role."
 # libraries = ["duckdb"]
-# uses = ["lake_lock"]
+# uses = ["lake_lock", "checked_columns"]
 
 import os
 import string
@@ -35,36 +35,12 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
         return ".".join('"' + str(name).replace('"', '""') + '"' for name in names)
 
     def checked(name: str, kind: str, nullable: bool) -> str:
-        column = identifier(name)
         where = (
             "__aorist_table || ': column ' || "
             + literal(identifier(name))
             + " || ', line ' || __aorist_line || ': '"
         )
-        quote = literal("'")
-        value = f"{quote} || left({column}, 80) || {quote}"
-        if kind == "BIGINT":
-            bad = (
-                f"NOT regexp_full_match({column}, '\\s*[+-]?[0-9]+\\s*')"
-                f" OR TRY_CAST(trim({column}) AS BIGINT) IS NULL"
-            )
-            converted, what = f"CAST(trim({column}) AS BIGINT)", "a whole number"
-        elif kind == "VARCHAR":
-            bad, converted, what = "FALSE", column, "text"
-        else:
-            bad = f"TRY_CAST({column} AS {kind}) IS NULL"
-            converted, what = f"CAST({column} AS {kind})", f"a {kind.lower()}"
-        empty = (
-            "NULL"
-            if nullable
-            else f"error({where} || 'empty value in a non-nullable column')"
-        )
-        return (
-            f"CASE WHEN {column} IS NULL THEN {empty}"
-            f" WHEN {bad} THEN error({where} || {value} || "
-            f"{literal(f' is not {what} ({kind})')})"
-            f" ELSE {converted} END AS {column}"
-        )
+        return checked_column(name, kind, nullable, where)
 
     class Quoting(string.Formatter):
         def format_field(self, value: object, format_spec: str) -> str:

@@ -1,0 +1,197 @@
+# [recipe]
+# constraint = "TemporaryTableDropped"
+# covers = ["Decompressed", "HeaderRemoved", "ConvertedToCSV", "StoredInLake", "TemporaryTableCreated", "ConvertedToTargetEncoding", "TablePublished"]
+# cost = 1
+# step = "source_loaded"
+# language = "python"
+# entry = "load_source"
+# summary = "DuckDB reads the downloaded file in one streaming pass (gzip, header lines and tabs included), converts each value exactly to its declared type, writes the Parquet or ORC file and publishes the table."
+# libraries = ["duckdb", "pyarrow"]
+# uses = ["markers", "header_lines", "checked_columns", "progress", "lake_publish"]
+# when = { engine = ["lake"], "source.codec" = ["none", "gzip"], "source.format" = ["csv", "tsv"] }
+#
+# [recipe.parameters]
+# lake_path = { from = "settings.lake_path", doc = "lake directory holding lake.duckdb" }
+# source = { from = "input", doc = "the downloaded file" }
+# compression = { from = "source.codec", doc = "none or gzip" }
+# source_format = { from = "source.format", doc = "csv or tsv" }
+# header_lines = { from = "source.header_lines", doc = "leading lines to skip" }
+# columns = { from = "columns.checked", doc = "column names, DuckDB types and nullability, in file order" }
+# destination = { from = "target.file", doc = "lake-relative path of the file to write" }
+# target_format = { from = "target.format", doc = "one of parquet or orc" }
+# table = { from = "target.table", doc = "schema and name of the table to publish" }
+# staging = { from = "staging.table", doc = "the staging view the separate steps would use, dropped if left" }
+
+import gzip
+import os
+import re
+import threading
+
+import duckdb
+import pyarrow
+import pyarrow.orc
+
+
+def load_source(
+    lake_path: str,
+    source: str,
+    compression: str,
+    source_format: str,
+    header_lines: int,
+    columns: list[list],
+    destination: str,
+    target_format: str,
+    table: list[str],
+    staging: list[str],
+) -> None:
+    """Make lake_path/destination from the downloaded source in one pass, and publish it.
+
+    The same rows, types and failures as the separate steps (decompress, drop the
+    header, convert to CSV, stage, convert, publish), without their intermediate
+    files: DuckDB reads the file where it is, on every core, without holding the
+    lake's lock. A rerun with the same download and declaration skips the pass.
+    """
+    if compression not in ("none", "gzip") or source_format not in ("csv", "tsv"):
+        raise ValueError(
+            f"load_source reads csv or tsv, uncompressed or gzip; got "
+            f"{source_format!r} with {compression!r}"
+        )
+    if target_format not in ("parquet", "orc"):
+        raise ValueError(
+            f"unknown target format {target_format!r}: expected parquet or orc"
+        )
+    label = ".".join(str(part) for part in table)
+    target = os.path.join(lake_path, destination)
+
+    def literal(value: object) -> str:
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def read(with_lines: bool) -> str:
+        """The query converting the source; with source line numbers for errors (a
+        window over the whole file: only to explain a failure)."""
+        text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _, _ in columns)
+        delimiter = "\t" if source_format == "tsv" else ","
+        quote = "" if source_format == "tsv" else '"'
+        scan = (
+            f"read_csv({literal(source)}, header = false, skip = {int(header_lines)},"
+            f" delim = {literal(delimiter)}, quote = {literal(quote)},"
+            f" escape = {literal(quote)}, auto_detect = false,"
+            f" compression = {literal(compression)}, columns = {{{text}}})"
+        )
+        line = "', line ' || __aorist_line || ': '" if with_lines else "': '"
+        selects = ",\n    ".join(
+            checked_column(
+                name,
+                kind,
+                nullable,
+                f"{literal(label)} || ': column ' || "
+                f"{literal(chr(34) + name.replace(chr(34), chr(34) * 2) + chr(34))}"
+                f" || {line}",
+            )
+            for name, kind, nullable in columns
+        )
+        if with_lines:
+            scan = (
+                f"(SELECT {int(header_lines)} + row_number() OVER () AS __aorist_line,"
+                f" * FROM {scan})"
+            )
+        return f"SELECT {selects} FROM {scan}"
+
+    def explain(con, error: Exception) -> Exception:
+        """The engine's error with the source line of the failing value."""
+        text = str(error)
+        if "error()" in text or ": column " in text:
+            try:
+                # Every column is converted (a count would skip them), nothing kept.
+                con.execute(
+                    f"COPY ({read(True)}) TO {literal(os.devnull)} (FORMAT csv)"
+                ).fetchall()
+            except duckdb.Error as located:
+                text = str(located)
+            return ValueError(text.removeprefix("Invalid Input Error: "))
+        fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+        line = re.search(r"Original Line: (\d+)", text)
+        if fields and line:
+            kind = "tab-separated" if source_format == "tsv" else "comma-separated"
+            return ValueError(
+                f"{source}:{line.group(1)}: expected {fields.group(1)} {kind} fields, "
+                f"found {fields.group(2)}; fix: check the source's declared encoding "
+                "and its schema"
+            )
+        what = "uncompressed" if compression == "none" else compression
+        return ValueError(
+            f"could not read {source} as {what} {source_format} with "
+            f"{header_lines} header line(s) and {len(columns)} columns "
+            f"({', '.join(c[0] for c in columns)}); fix: check the source's declared "
+            f"encoding (CSV or TSV, header lines, compression) and its schema\n{text}"
+        )
+
+    parts = ["load_source", compression, source_format, header_lines, columns]
+    with producing(target, [*parts, target_format], source) as out:
+        if out is not None:
+            opener = gzip.open if compression == "gzip" else open
+            dropped = []
+            try:
+                with opener(source, "rb") as head:
+                    dropped = [head.readline() for _ in range(int(header_lines))]
+            except OSError as error:
+                raise ValueError(
+                    f"{source} is not a whole {compression} file ({error}); fix: "
+                    "check the source, or declare its real compression"
+                ) from None
+            if compression == "none":
+                check_plain_text(source, f"uncompressed {source_format}")
+            warn_if_data(
+                [line for line in dropped if line],
+                source,
+                header_lines,
+                source_format,
+                [[name, kind] for name, kind, _ in columns],
+            )
+            size = os.path.getsize(source)
+            progress = Progress(f"load {label}", "bytes", size)
+            con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+            try:
+                if target_format == "parquet":
+                    result: dict = {}
+
+                    def copy() -> None:
+                        try:
+                            result["rows"] = con.execute(
+                                f"COPY ({read(False)}) TO {literal(out.part)}"
+                                " (FORMAT parquet)"
+                            ).fetchall()[0][0]
+                        except BaseException as error:  # reported by the caller
+                            result["error"] = error
+
+                    worker = threading.Thread(target=copy, daemon=True)
+                    worker.start()
+                    while worker.is_alive():
+                        worker.join(1.0)
+                        done = con.query_progress() if worker.is_alive() else -1
+                        if done >= 0:
+                            progress.set(size * done / 100)
+                    if "error" in result:
+                        raise result["error"]
+                    rows = result["rows"]
+                else:
+                    rows = 0
+                    progress = Progress(f"load {label}", "rows")
+                    reader = con.sql(read(False)).to_arrow_reader()
+                    writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
+                    try:
+                        for batch in reader:
+                            writer.write(pyarrow.Table.from_batches([batch]))
+                            rows += batch.num_rows
+                            progress.set(rows)
+                        if not rows:
+                            writer.write(reader.schema.empty_table())
+                    finally:
+                        writer.close()
+                        reader.close()
+            except duckdb.Error as error:
+                raise explain(con, error) from None
+            finally:
+                con.close()
+            progress.finish(f"{rows:,} rows")
+    publish_lake_table(lake_path, destination, target_format, table, staging)

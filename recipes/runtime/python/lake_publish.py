@@ -1,0 +1,111 @@
+# [helper]
+# name = "lake_publish"
+# language = "python"
+# summary = "A lake table is published in one transaction: a view over its Parquet file, or, for ORC (which DuckDB does not read), a table loaded from it."
+# libraries = ["duckdb", "pyarrow"]
+# uses = ["markers", "lake_lock"]
+
+import os
+
+import duckdb
+import pyarrow
+import pyarrow.orc
+
+
+def publish_lake_table(
+    lake_path: str,
+    source: str,
+    source_format: str,
+    table: list[str],
+    staging: list[str],
+) -> None:
+    """Publish the rows of lake_path/source as table, unless it holds them already.
+
+    A Parquet table is a view over its file, so the lake holds its rows once; an ORC
+    table is loaded into lake.duckdb, since DuckDB reads no ORC. `_aorist.published`
+    records, per table, the marker of the file it was published from (and where that
+    file is: a moved lake points its views at the new place): an older table is
+    replaced in the same transaction that updates the record, so readers see the old
+    rows or the new, never a mix.
+    """
+    if source_format not in ("parquet", "orc"):
+        raise ValueError(
+            f"unknown source format {source_format!r}: expected parquet or orc"
+        )
+    parts = [str(p) for p in table]
+    if len(parts) != 2:
+        raise ValueError(f"table must be [schema, name], got {table!r}")
+    path = os.path.abspath(os.path.join(lake_path, source))
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    version = step_key("publish_table", source_format, marker_text(path), path)
+
+    def quote(identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    schema = quote(parts[0])
+    name = schema + "." + quote(parts[1])
+    view = "__aorist_orc_source"
+    with lake_lock(lake_path):
+        # Lake files stay readable by the DuckDB 1.5 command-line program (the R
+        # dialect's SQL engine): the setting decides the format of a new file.
+        con = duckdb.connect(
+            os.path.join(lake_path, "lake.duckdb"),
+            config={"storage_compatibility_version": "v1.5.0"},
+        )
+        try:
+            con.execute(
+                "CREATE SCHEMA IF NOT EXISTS _aorist;"
+                "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
+                " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name))"
+            ).fetchall()
+            found = con.execute(
+                "SELECT t.table_type, p.version FROM information_schema.tables t"
+                " LEFT JOIN _aorist.published p"
+                " ON lower(t.table_schema) = lower(p.table_schema)"
+                " AND lower(t.table_name) = lower(p.table_name)"
+                " WHERE lower(t.table_schema) = lower(?) AND lower(t.table_name) = lower(?)",
+                parts,
+            ).fetchall()
+            if found and found[0][1] == version:
+                return
+            registered = False
+            con.begin()
+            try:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}").fetchall()
+                # A table replaced by a view (or the reverse) is dropped first: DuckDB
+                # replaces an object only by one of its kind.
+                if found and found[0][0] == "VIEW":
+                    con.execute(f"DROP VIEW {name}").fetchall()
+                elif found:
+                    con.execute(f"DROP TABLE {name}").fetchall()
+                if source_format == "parquet":
+                    literal = "'" + path.replace("'", "''") + "'"
+                    con.execute(
+                        f"CREATE VIEW {name} AS SELECT * FROM read_parquet({literal})"
+                    ).fetchall()
+                else:
+                    orc = pyarrow.orc.ORCFile(path)
+                    batches = (orc.read_stripe(i) for i in range(orc.nstripes))
+                    reader = pyarrow.RecordBatchReader.from_batches(orc.schema, batches)
+                    con.register(view, reader)
+                    registered = True
+                    con.execute(
+                        f"CREATE TABLE {name} AS SELECT * FROM {quote(view)}"
+                    ).fetchall()
+                con.execute(
+                    "INSERT OR REPLACE INTO _aorist.published VALUES (?, ?, ?)",
+                    [*parts, version],
+                ).fetchall()
+                con.commit()
+            except BaseException:
+                con.rollback()
+                # A failed step leaves no staging view behind.
+                view_name = ".".join(quote(str(p)) for p in staging)
+                con.execute(f"DROP VIEW IF EXISTS {view_name}").fetchall()
+                raise
+            finally:
+                if registered:
+                    con.unregister(view)
+        finally:
+            con.close()
