@@ -243,13 +243,14 @@ def test_a_fused_step_says_which_constraints_it_makes_true(http_server):
 KILL_STEPS = ["downloaded", "source_loaded", "asset_computed", "temporary_files_removed"]
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.3])
+@pytest.mark.parametrize("writing", [False, True], ids=["at_start", "while_writing"])
 def test_a_kill_inside_any_step_then_a_rerun_gives_exactly_the_right_rows(
-    http_server, tmp_path, delay
+    http_server, tmp_path, writing
 ):
-    """Killed right after each step starts (and, with a delay, deep inside the load of a
-    large file), then rerun: the table holds exactly the source's rows."""
-    n = 400_000
+    """Killed right after each step starts (and, `while_writing`, once the load has
+    begun writing the table's file), then rerun: the table holds exactly the source's
+    rows."""
+    n = 1_000_000
     data = "".join(f"{i}\t{i * 3}\n" for i in range(n))
     (http_server.root / "big.tsv.gz").write_bytes(
         gzip.compress(("# a\n# b\n" + data).encode(), compresslevel=1)
@@ -289,7 +290,12 @@ def test_a_kill_inside_any_step_then_a_rerun_gives_exactly_the_right_rows(
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.strip() == f"running big_{step}":
-                time.sleep(delay if step == "source_loaded" else 0.0)
+                if writing and step == "source_loaded":
+                    # The part file the load writes before renaming it into place.
+                    deadline = time.monotonic() + 30
+                    while not list((tmp_path / "lake").rglob("big.parquet.*.part")):
+                        assert time.monotonic() < deadline, "the load wrote no part file"
+                        time.sleep(0.005)
                 os.killpg(proc.pid, signal.SIGKILL)
                 break
         proc.wait(timeout=120)

@@ -58,7 +58,7 @@ from conftest import CONSTRAINTS
 
 DIALECTS = ("python", "airflow", "jupyter", "r")
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     database=None,

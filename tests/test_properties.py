@@ -86,7 +86,7 @@ def universes(draw):
     return Universe(name="lab", datasets=datasets)
 
 
-PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=18, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

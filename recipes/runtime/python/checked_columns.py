@@ -17,26 +17,24 @@ def checked_column(name: str, kind: str, nullable: bool, where: str) -> str:
         return "'" + str(value).replace("'", "''") + "'"
 
     column = '"' + str(name).replace('"', '""') + '"'
-    value = f"'''' || left({column}, 80) || ''''"
-    if kind == "BIGINT":
-        bad = (
-            f"NOT regexp_full_match({column}, '\\s*[+-]?[0-9]+\\s*')"
-            f" OR TRY_CAST(trim({column}) AS BIGINT) IS NULL"
-        )
-        converted, what = f"CAST(trim({column}) AS BIGINT)", "a whole number"
-    elif kind == "VARCHAR":
-        bad, converted, what = "FALSE", column, "text"
+    quote = literal("'")
+    value = f"{quote} || left({column}, 80) || {quote}"
+    if kind == "VARCHAR":
+        converted = column
     else:
-        bad = f"TRY_CAST({column} AS {kind}) IS NULL"
-        converted, what = f"CAST({column} AS {kind})", f"a {kind.lower()}"
+        what = "a whole number" if kind == "BIGINT" else f"a {kind.lower()}"
+        wrong = f"error({where} || {value} || {literal(f' is not {what} ({kind})')})"
+        # One cast per value; a value that does not convert fails the query.
+        converted = f"coalesce(TRY_CAST({column} AS {kind}), {wrong})"
+        if kind == "BIGINT":
+            # DuckDB's cast rounds '3.5' to 4 and reads '1e3': only digits pass.
+            converted = (
+                f"CASE WHEN regexp_full_match({column}, '\\s*[+-]?[0-9]+\\s*')"
+                f" THEN {converted} ELSE {wrong} END"
+            )
     empty = (
         "NULL"
         if nullable
         else f"error({where} || 'empty value in a non-nullable column')"
     )
-    return (
-        f"CASE WHEN {column} IS NULL THEN {empty}"
-        f" WHEN {bad} THEN error({where} || {value} || "
-        f"{literal(f' is not {what} ({kind})')})"
-        f" ELSE {converted} END AS {column}"
-    )
+    return f"CASE WHEN {column} IS NULL THEN {empty} ELSE {converted} END AS {column}"

@@ -51,7 +51,7 @@ def publish_lake_table(
         # dialect's SQL engine): the setting decides the format of a new file.
         con = duckdb.connect(
             os.path.join(lake_path, "lake.duckdb"),
-            config={"storage_compatibility_version": "v1.5.0"},
+            config={"storage_compatibility_version": "v1.5.0", "memory_limit": "256MB"},
         )
         try:
             con.execute(
