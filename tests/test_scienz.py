@@ -522,7 +522,9 @@ def test_a_schema_narrower_than_its_file_fails_the_generated_program(http_server
     )
     proc = run_generated(dag(universe_of(narrow), CONSTRAINTS, "python"), tmp_path / "run", False)
     out = output_of(proc)
-    assert "2 columns" in out and "3" in out, f"the failure should name the column counts:\n{out}"
+    assert "expected 2 comma-separated fields, found 3" in out, (
+        f"the failure should name the column counts:\n{out}"
+    )
     assert lake_tables(tmp_path / "run").get("narrow.pairs") is None
 
 

@@ -1180,7 +1180,7 @@ def test_sql_convert_and_publish_recipes(tmp_path) -> None:
 def python_checked_sql(template: str, **params: object) -> str:
     """The SQL Python's run_sql.py runs for template (its engine replaced by a recorder)."""
     namespace: dict = {"__name__": "run_sql_py"}
-    for name in ("lake_lock", "run_sql"):  # the helper it uses first, as in a program
+    for name in ("lake_lock", "checked_columns", "run_sql"):  # helpers first, as in a program
         code = (RECIPES / "runtime" / "python" / f"{name}.py").read_text(encoding="utf-8")
         exec(compile(code, f"{name}.py", "exec"), namespace)  # noqa: S102 - runtime as pasted
     seen: list[str] = []
@@ -1336,25 +1336,29 @@ def test_publish_table_replaces_a_table_only_for_a_new_file(tmp_path) -> None:
     call_recipe("publish_table", lake, "t/t.parquet", "parquet", ["s", "t"])
     assert query(lake, "SELECT count(*) FROM s.t") == [(3,)]
     (version,) = query(lake, "SELECT version FROM _aorist.published")[0]
-    # The same file again: the table is kept (a file changed behind the marker's back
-    # is not read again).
+    # The table is a view over its file: the lake holds its rows once.
+    kind = "SELECT table_type FROM information_schema.tables WHERE table_name = 't'"
+    assert query(lake, kind) == [("VIEW",)]
+    # The same file again (its marker unchanged): nothing is republished.
     make(5, "one")
     call_recipe("publish_table", lake, "t/t.parquet", "parquet", ["s", "t"])
-    assert query(lake, "SELECT count(*) FROM s.t") == [(3,)]
-    # A file made again (its marker changed): the table is replaced, the record too.
+    assert query(lake, "SELECT version FROM _aorist.published")[0][0] == version
+    # A file made again (its marker changed): the view is replaced, the record too.
     make(5, "two")
     call_recipe("publish_table", lake, "t/t.parquet", "parquet", ["s", "t"])
     assert query(lake, "SELECT count(*) FROM s.t") == [(5,)]
     assert query(lake, "SELECT table_schema, table_name FROM _aorist.published") == [("s", "t")]
-    assert query(lake, "SELECT version FROM _aorist.published")[0][0] != version
-    # A broken file fails in the transaction: the old table and record stay.
+    (replaced,) = query(lake, "SELECT version FROM _aorist.published")[0]
+    assert replaced != version
+    # A broken file fails in the transaction: the record stays.
     target.write_bytes(b"not parquet")
     Path(f"{target}.done").write_text("three\n\n", encoding="utf-8")
     error = r_error(
         call_recipe("publish_table", lake, "t/t.parquet", "parquet", ["s", "t"], check=False)
     )
     assert "t.parquet" in error
-    assert query(lake, "SELECT count(*) FROM s.t") == [(5,)]
+    assert query(lake, "SELECT version FROM _aorist.published")[0][0] == replaced
+    assert query(lake, kind) == [("VIEW",)]
 
 
 def test_publish_table_sql_rolls_back(tmp_path) -> None:

@@ -75,28 +75,28 @@ run_sql <- function(lake_path, template, ...) {
                     " || ', line ' || __aorist_line || ': '")
     quote <- literal("'")
     value <- paste0(quote, " || left(", column, ", 80) || ", quote)
-    # What a bad value is, the conversion, and what a value should be.
+    # One cast per value; a value that does not convert fails the query.
+    # DuckDB's cast rounds '3.5' to 4 and reads '1e3': a BIGINT is digits.
+    whats <- c(BIGINT = "a whole number", other = paste0("a ", tolower(kind)))
+    what <- whats[[c(intersect(kind, names(whats)), "other")[[1]]]]
+    wrong <- paste0("error(", where, " || ", value, " || ",
+                    literal(paste0(" is not ", what, " (", kind, ")")), ")")
+    cast <- paste0("coalesce(TRY_CAST(", column, " AS ", kind, "), ",
+                   wrong, ")")
     rules <- list(
-      BIGINT = c(
-        paste0("NOT regexp_full_match(", column, ", '\\s*[+-]?[0-9]+\\s*')",
-               " OR TRY_CAST(trim(", column, ") AS BIGINT) IS NULL"),
-        paste0("CAST(trim(", column, ") AS BIGINT)"),
-        "a whole number"
-      ),
-      VARCHAR = c("FALSE", column, "text"),
-      other = c(paste0("TRY_CAST(", column, " AS ", kind, ") IS NULL"),
-                paste0("CAST(", column, " AS ", kind, ")"),
-                paste0("a ", tolower(kind)))
+      BIGINT = paste0("CASE WHEN regexp_full_match(", column,
+                      ", '\\s*[+-]?[0-9]+\\s*') THEN ", cast,
+                      " ELSE ", wrong, " END"),
+      VARCHAR = column,
+      other = cast
     )
-    rule <- rules[[c(intersect(kind, names(rules)), "other")[[1]]]]
+    converted <- rules[[c(intersect(kind, names(rules)), "other")[[1]]]]
     empty <- c(
       paste0("error(", where, " || 'empty value in a non-nullable column')"),
       "NULL"
     )[[1 + isTRUE(as.logical(spec[[3]]))]]
     paste0("CASE WHEN ", column, " IS NULL THEN ", empty,
-           " WHEN ", rule[[1]], " THEN error(", where, " || ", value, " || ",
-           literal(paste0(" is not ", rule[[3]], " (", kind, ")")), ")",
-           " ELSE ", rule[[2]], " END AS ", column)
+           " ELSE ", converted, " END AS ", column)
   }
 
   checked <- function(columns) {
