@@ -221,7 +221,7 @@ pub fn bind(
     } else {
         Fused::none(dag)
     };
-    let dag = &fused.dag;
+    let dag: &ConstraintDag = &fused.dag;
     let mut outputs: Vec<Option<Arc<Value>>> = vec![None; dag.instances.len()];
     let mut steps = Vec::with_capacity(dag.instances.len());
     for instance in &dag.instances {
@@ -410,18 +410,19 @@ fn choose(
 /// The constraint DAG as steps: a fused recipe's instances become one instance (the
 /// last, its head), the others are renumbered, dependencies on an absorbed instance
 /// become dependencies on its head.
-struct Fused {
-    dag: ConstraintDag,
+struct Fused<'a> {
+    /// Borrowed when nothing is fused: a plan of a million instances is not copied.
+    dag: std::borrow::Cow<'a, ConstraintDag>,
     /// Per instance: the constraints its step makes true before its own.
     covers: Vec<Vec<Arc<str>>>,
     /// Per instance: the fused recipe chosen for it.
     recipe: Vec<Option<usize>>,
 }
 
-impl Fused {
-    fn none(dag: &ConstraintDag) -> Fused {
+impl<'a> Fused<'a> {
+    fn none(dag: &'a ConstraintDag) -> Fused<'a> {
         Fused {
-            dag: dag.clone(),
+            dag: std::borrow::Cow::Borrowed(dag),
             covers: vec![Vec::new(); dag.instances.len()],
             recipe: vec![None; dag.instances.len()],
         }
@@ -440,13 +441,13 @@ struct Candidate {
 /// the separate steps of the instances it covers when it costs less than they do, is
 /// written in a language allowed for each of them and ranked no lower than the language
 /// each would be bound in alone, and no other step has to run between them.
-fn fuse(
-    dag: &ConstraintDag,
+fn fuse<'a>(
+    dag: &'a ConstraintDag,
     book: &RecipeBook,
     preferences: &Preferences,
     views: &HashMap<usize, Option<(String, Facts)>>,
     recipes_for: &mut HashMap<Arc<str>, BTreeMap<Language, Vec<usize>>>,
-) -> Fused {
+) -> Fused<'a> {
     let count = dag.instances.len();
     let mut fused_for: HashMap<Arc<str>, Vec<usize>> = HashMap::new();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
@@ -621,7 +622,7 @@ fn fuse(
         recipe.push(recipe_of.get(&old.id).copied());
     }
     Fused {
-        dag: ConstraintDag { instances },
+        dag: std::borrow::Cow::Owned(ConstraintDag { instances }),
         covers,
         recipe,
     }
