@@ -14,6 +14,7 @@ from test_trust import universe as trust_universe
 
 from aorist import (
     CSVEncoding,
+    CSVHeader,
     DataSet,
     GzipCompression,
     HiveTableStorage,
@@ -31,7 +32,7 @@ from aorist import (
 )
 from aorist.dialects.r import RDialect
 
-from conftest import lake_columns, lake_files, lake_tables
+from conftest import lake_columns, lake_files, lake_query, lake_tables
 from fixtures_data import (
     jsonl_dataset,
     snap_dataset,
@@ -154,13 +155,22 @@ def test_a_long_table_with_upstream_names_runs_from_the_data_section(
         body = b"1\t2\n3\t4\n"
         (http_server.root / name).write_bytes(gzip.compress(body) if compressed else body)
         sources[name] = TSVEncoding(compression=GzipCompression()) if compressed else TSVEncoding()
-    code = dag(trust_universe(http_server.base_url, sources), ["AllAssetsComputed"], "r")
+    declared = trust_universe(http_server.base_url, sources)
+    code = dag(declared, ["AllAssetsComputed"], "r", fuse=False)
     data = code[code.index("# Data: ") :]
     assert "converted_to_csv_tasks <- list(" in data
     assert 'list(c("t1_decompressed"), "t1", "tmp/g/g.t1.decompressed")' in data
     assert "for (row in converted_to_csv_tasks) {" in code
-    run_r(code, tmp_path)
-    assert lake_tables(tmp_path) == {f"g.{name}": 2 for name in names}
+    (tmp_path / "separate").mkdir()
+    run_r(code, tmp_path / "separate")
+    assert lake_tables(tmp_path / "separate") == {f"g.{name}": 2 for name in names}
+    # Fused: one step reads each download, plain or gzip, into its table.
+    fused = dag(declared, ["AllAssetsComputed"], "r")
+    assert "- source_loaded (26 tasks)" in fused and "- source_loaded_2 (25 tasks)" in fused
+    assert "converted_to_csv" not in fused
+    (tmp_path / "fused").mkdir()
+    run_r(fused, tmp_path / "fused")
+    assert lake_tables(tmp_path / "fused") == {f"g.{name}": 2 for name in names}
 
 
 def test_a_recipe_parameter_named_like_the_runners_arguments_is_refused(http_server) -> None:
@@ -252,3 +262,27 @@ def test_split_r_scripts_read_the_tables_of_other_datasets(http_server, tmp_path
         result = run(file)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert lake_tables(tmp_path) == SUMMARY_LAKE
+
+
+def test_lines_ending_in_both_crlf_and_lf_load_fused_as_separately(
+    http_server, tmp_path: Path
+) -> None:
+    """DuckDB fails on some such files and reads no rows from others: the fused step
+    rewrites the line endings first, and publishes what the separate steps publish."""
+    lines = ["# one", "# two"] + [f"{i}\t{i + 1}" for i in range(40)]
+    body = "".join(line + ("\r\n" if n % 2 else "\n") for n, line in enumerate(lines))
+    (http_server.root / "plain").write_bytes(body[len("# one\n# two\r\n") :].encode())
+    (http_server.root / "gz").write_bytes(gzip.compress(body.encode()))
+    sources = {
+        "plain": TSVEncoding(),
+        "gz": TSVEncoding(compression=GzipCompression(), header=CSVHeader(num_lines=2)),
+    }
+    declared = trust_universe(http_server.base_url, sources)
+    expected = [(i, i + 1) for i in range(40)]
+    for fuse in (True, False):
+        cwd = tmp_path / str(fuse)
+        cwd.mkdir()
+        proc = run_r(dag(declared, ["AllAssetsComputed"], "r", fuse=fuse), cwd)
+        assert ("rewriting them with LF first" in proc.stderr) == fuse
+        for name in sources:
+            assert lake_query(cwd, f"SELECT * FROM g.{name} ORDER BY 1") == expected, name

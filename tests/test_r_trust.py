@@ -78,8 +78,8 @@ def start_r(cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-def r_program(base: str, sources: dict[str, object]) -> str:
-    return dag(universe(base, sources), ["AllAssetsComputed"], "r")
+def r_program(base: str, sources: dict[str, object], fuse: bool = True) -> str:
+    return dag(universe(base, sources), ["AllAssetsComputed"], "r", fuse=fuse)
 
 
 def mtimes(cwd: Path) -> dict[Path, int]:
@@ -133,24 +133,28 @@ def test_bad_source_fails_alone_and_a_fixed_source_is_enough(scripted, tmp_path,
     assert not list(tmp_path.rglob("*.part"))
 
 
-def test_the_failed_task_and_what_it_stopped_are_named(scripted, tmp_path) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_the_failed_task_and_what_it_stopped_are_named(scripted, tmp_path, fuse) -> None:
     scripted.serve("/good", TSV)
     scripted.serve("/bad", b"1\t2\n3\t3.5\n")
     proc = run_r(
-        r_program(scripted.base, {"good": TSVEncoding(), "bad": TSVEncoding()}), tmp_path, False
+        r_program(scripted.base, {"good": TSVEncoding(), "bad": TSVEncoding()}, fuse),
+        tmp_path,
+        False,
     )
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
-    failed = 'FAILED bad_converted_to_target_encoding: g.bad: column "to_id", line 2: '
-    assert any(line.startswith(failed) for line in lines), proc.stderr
-    assert (
-        "skipped bad_table_published: upstream bad_converted_to_target_encoding did not finish"
-        in lines
-    )
-    assert "running good_table_published" in lines
-    # Published, dropped, computed, temporary files removed, the dataset, the universe.
-    summary = lines.index("1 task(s) failed; 6 skipped after them:")
-    assert lines[summary + 1].startswith("  bad_converted_to_target_encoding: g.bad: column")
+    # The fused step reads the download: the same words, line included.
+    step = "source_loaded" if fuse else "converted_to_target_encoding"
+    failed = f'FAILED bad_{step}: g.bad: column "to_id", line 2: '
+    assert failed + "'3.5' is not a whole number (BIGINT)" in lines, proc.stderr
+    after = "asset_computed" if fuse else "table_published"
+    assert f"skipped bad_{after}: upstream bad_{step} did not finish" in lines
+    assert f"running good_{after}" in lines
+    # What follows: the asset, its temporary files, the dataset, the universe (and the
+    # separate steps' publish and drop).
+    summary = lines.index(f"1 task(s) failed; {4 if fuse else 6} skipped after them:")
+    assert lines[summary + 1].startswith(f"  bad_{step}: g.bad: column")
 
 
 # ------------------------------------------------------------------------ reruns
@@ -169,7 +173,8 @@ def test_rerun_after_success_changes_nothing(scripted, tmp_path) -> None:
     assert rows(tmp_path, "g.a") == rows(tmp_path, "g.b") == EDGE_ROWS
 
 
-def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_path) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_path, fuse) -> None:
     body = b"from\tto\n" + TSV
     scripted.serve("/a", gzip.compress(b"# comment\n" + body))
     scripted.serve("/b", gzip.compress(body))
@@ -177,27 +182,27 @@ def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_p
     two = TSVEncoding(compression=GZ.compression, header=CSVHeader(num_lines=2))
     # Declared wrong: asset a keeps its column names as a row, so its load fails.
     out = output_of(
-        run_r(r_program(scripted.base, {"a": one, "b": one}), tmp_path, False, env=KEEP)
+        run_r(r_program(scripted.base, {"a": one, "b": one}, fuse), tmp_path, False, env=KEEP)
     )
-    assert "FAILED a_converted_to_target_encoding" in out
+    step = "source_loaded" if fuse else "converted_to_target_encoding"
+    assert f"FAILED a_{step}" in out
     assert "g.a: column \"from_id\", line 2: 'from' is not a whole number (BIGINT)" in out
     assert lake_tables(tmp_path) == {"g.b": len(EDGES)}
     before = mtimes(tmp_path)
 
     # The fixed declaration reruns a's steps from the header on, and nothing of b's.
-    run_r(r_program(scripted.base, {"a": two, "b": one}), tmp_path, env=KEEP)
+    run_r(r_program(scripted.base, {"a": two, "b": one}, fuse), tmp_path, env=KEEP)
     made = changed(before, mtimes(tmp_path), tmp_path) - LAKE_DATABASE - {"main.R"}
     ends = (".done", "")
+    # Its failed load distrusted the files it came from.
+    separate = ["tmp/g/g.a.decompressed", "tmp/g/g.a.noheader", "tmp/g/g.a.csv"]
     expected = {
         f"{path}{end}"
-        for path in (
-            "tmp/g/g.a.decompressed",  # its failed load distrusted the files it came from
+        for path in [
             "tmp/g/g.a.download",
-            "tmp/g/g.a.noheader",
-            "tmp/g/g.a.csv",
-            "lake/_staging/g/a.csv",
             "lake/g/a/a.parquet",
-        )
+            *([] if fuse else [*separate, "lake/_staging/g/a.csv"]),
+        ]
         for end in ends
     }
     assert {name for name in made if "/g.b." in name or "/b" in name} == set()
@@ -207,17 +212,13 @@ def test_a_changed_header_count_reruns_exactly_that_assets_steps(scripted, tmp_p
     # Changing the header count of a source that was right reruns that asset only, from
     # the step that removes the header: its first data row goes too (and is reported).
     before = mtimes(tmp_path)
-    proc = run_r(r_program(scripted.base, {"a": two, "b": two}), tmp_path, env=KEEP)
+    proc = run_r(r_program(scripted.base, {"a": two, "b": two}, fuse), tmp_path, env=KEEP)
     assert "1 of the 2 header line(s) removed read as data rows" in proc.stderr
     made = changed(before, mtimes(tmp_path), tmp_path) - LAKE_DATABASE - {"main.R"}
+    separate = ["tmp/g/g.b.noheader", "tmp/g/g.b.csv", "lake/_staging/g/b.csv"]
     assert made == {
         f"{path}{end}"
-        for path in (
-            "tmp/g/g.b.noheader",
-            "tmp/g/g.b.csv",
-            "lake/_staging/g/b.csv",
-            "lake/g/b/b.parquet",
-        )
+        for path in ["lake/g/b/b.parquet", *([] if fuse else separate)]
         for end in ends
     }, made
     assert rows(tmp_path, "g.b") == EDGE_ROWS[1:]
@@ -347,7 +348,8 @@ def wait_for(condition, timeout: float = 60) -> None:
 # ------------------------------------------------ R and Bash recipes in Python programs
 
 
-def test_r_recipes_in_a_python_program_keep_the_protocol(scripted, tmp_path) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_r_recipes_in_a_python_program_keep_the_protocol(scripted, tmp_path, fuse) -> None:
     """With R recipes preferred, a Python program runs them with their helpers (run_r)."""
     scripted.serve("/good", gzip.compress(TSV))
     scripted.serve("/bad", b"1\t2\n3\t3.5\n")
@@ -357,10 +359,13 @@ def test_r_recipes_in_a_python_program_keep_the_protocol(scripted, tmp_path) -> 
         ["AllAssetsComputed"],
         "python",
         preferences=["r", "sql", "python"],
+        fuse=fuse,
     )
     assert "run_r(" in code and "def convert_to_target" not in code
+    assert "def load_source" not in code and ("load_source <- function" in code) == fuse
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
-    assert "FAILED bad_converted_to_target_encoding" in out
+    step = "source_loaded" if fuse else "converted_to_target_encoding"
+    assert f"FAILED bad_{step}" in out
     assert "g.bad: column \"to_id\", line 2: '3.5' is not a whole number (BIGINT)" in out
     assert lake_tables(tmp_path) == {"g.good": len(EDGES)}
     assert staging_views(tmp_path) == []

@@ -5,7 +5,7 @@
 # entry = "download"
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
-# uses = ["markers"]
+# uses = ["markers", "progress"]
 # when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
@@ -117,15 +117,20 @@ download <- function(url, destination, sha256, compression, source_format) {
   parts <- list("download", url, if (has_digest) expected, compression,
                 source_format)
   produce(destination, parts, NULL, function(part) {
+    start <- Sys.time()
+    label <- paste("download", url)
     if (is.null(local)) {
       old <- options(timeout = max(3600, getOption("timeout")))
       on.exit(options(old), add = TRUE)
-      fetch(part)
+      with_progress(label, part, NULL, function() fetch(part))
     } else {
       check(file.copy(local, part, overwrite = TRUE),
             "cannot copy ", local, " to ", part)
     }
-    verify(part)
+    facts <- verify(part)
+    size <- format(file.size(part), big.mark = ",", scientific = FALSE)
+    progress_finish(label, paste(size, "bytes"), start)
+    facts
   })
   invisible(destination)
 }

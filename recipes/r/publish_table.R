@@ -5,7 +5,7 @@
 # entry = "publish_table"
 # summary = "The table is published in the lake's DuckDB database as a view over its Parquet file, replacing an older version in one transaction."
 # libraries = []
-# uses = ["markers", "duckdb_cli"]
+# uses = ["lake_publish"]
 # when = { engine = ["lake"], "target.format" = ["parquet"] }
 #
 # [recipe.parameters]
@@ -18,80 +18,11 @@
 
 publish_table <- function(lake_path, source, source_format, table,
                           staging) {
-  # Publish the rows of lake_path/source as table, unless it holds them
-  # already. _aorist.published records, per table, the marker of the file it
-  # was loaded from: a table made from an older file is replaced, in the
-  # same transaction that updates the record, so readers see the old rows or
-  # the new, never a mix.
+  # Publish the rows of lake_path/source as table (a view over the file),
+  # unless it holds them already; see publish_parquet_view().
   if (!identical(source_format, "parquet")) {
     stop("unknown source format '", source_format, "': the R recipe ",
          "reads parquet (use the Python recipe for orc)", call. = FALSE)
   }
-  parts <- as.character(unlist(table))
-  if (length(parts) != 2) {
-    stop("table must be c(schema, name), got ", deparse(table), call. = FALSE)
-  }
-  path <- file.path(lake_path, source)
-  if (!file.exists(path)) {
-    stop("no file ", path, " to publish", call. = FALSE)
-  }
-  absolute <- file.path(normalizePath(dirname(path)), basename(path))
-  # The file's place is part of the version: a moved lake points its views anew.
-  version <- step_key(list("publish_table", source_format, marker_text(path),
-                           absolute))
-  database <- file.path(lake_path, "lake.duckdb")
-  sql <- function(...) {
-    done <- duckdb_cli(database, paste0(...))
-    if (done$status != 0) {
-      stop("duckdb failed on ", database, ":\n", done$errors, call. = FALSE)
-    }
-    done$rows
-  }
-  named <- function(column) {
-    paste0("lower(", column, ") = lower(", sql_literal(parts), ")")
-  }
-
-  found <- sql(
-    "CREATE SCHEMA IF NOT EXISTS _aorist;\n",
-    "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR, ",
-    "table_name VARCHAR, version VARCHAR, ",
-    "PRIMARY KEY (table_schema, table_name));\n",
-    "SELECT t.table_type || '|' || coalesce(p.version, '')",
-    " FROM information_schema.tables t LEFT JOIN _aorist.published p",
-    " ON lower(t.table_schema) = lower(p.table_schema)",
-    " AND lower(t.table_name) = lower(p.table_name)",
-    " WHERE ", named("t.table_schema")[[1]],
-    " AND ", named("t.table_name")[[2]], ";"
-  )
-  if (identical(found, paste0("VIEW|", version))) {
-    return(invisible(FALSE))
-  }
-  # DuckDB replaces an object only by one of its kind: an older table goes.
-  drop <- if (length(found) == 1 && startsWith(found, "VIEW|")) {
-    paste0("DROP VIEW ", sql_identifier(parts), ";\n")
-  } else if (length(found) == 1 && nzchar(found)) {
-    paste0("DROP TABLE ", sql_identifier(parts), ";\n")
-  } else {
-    ""
-  }
-  # -bail stops at the first error: the transaction is never committed, and
-  # a failed step leaves no staging view behind.
-  on.exit(if (!published) {
-    duckdb_cli(database, paste0(
-      "DROP VIEW IF EXISTS ", sql_identifier(as.character(unlist(staging))), ";"
-    ))
-  })
-  published <- FALSE
-  sql(
-    "BEGIN TRANSACTION;\n",
-    "CREATE SCHEMA IF NOT EXISTS ", sql_identifier(parts[[1]]), ";\n",
-    drop,
-    "CREATE VIEW ", sql_identifier(parts), " AS ",
-    "SELECT * FROM read_parquet(", sql_literal(absolute), ");\n",
-    "INSERT OR REPLACE INTO _aorist.published VALUES (",
-    paste(sql_literal(c(parts, version)), collapse = ", "), ");\n",
-    "COMMIT;"
-  )
-  published <- TRUE
-  invisible(TRUE)
+  publish_parquet_view(lake_path, source, table, staging)
 }

@@ -5,7 +5,7 @@
 # entry = "remove_header"
 # summary = "The leading header lines of the source file are dropped."
 # libraries = []
-# uses = ["markers"]
+# uses = ["markers", "header_lines"]
 # when = { engine = ["lake", "spark", "postgres"] }
 #
 # [recipe.parameters]
@@ -20,36 +20,14 @@ remove_header <- function(source, destination, num_lines, source_format,
                           columns) {
   # Copy source to destination without its first num_lines lines. The file is
   # streamed in chunks of bytes, so the lines kept are copied byte for byte.
-  # A dropped line that reads as a row of the schema (every typed field
-  # converts) is probably data: that is reported, since the file may have no
-  # header at all.
+  # A dropped line that reads as a row of the schema is reported
+  # (warn_if_data()).
   valid <- is.numeric(num_lines) && length(num_lines) == 1 &&
     isTRUE(num_lines >= 0 && num_lines == round(num_lines))
   if (!valid) {
     stop("num_lines must be a non-negative integer, got ",
          deparse(num_lines), call. = FALSE)
   }
-  patterns <- c(
-    BIGINT = "^\\s*[+-]?[0-9]+\\s*$",
-    DOUBLE = "^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$",
-    BOOLEAN = "^\\s*(?i:true|false|t|f|yes|no|y|n|1|0)\\s*$"
-  )
-  types <- vapply(columns, function(column) as.character(column[[2]]), "")
-
-  looks_like_data <- function(line) {
-    text <- sub("\r$", "", line, useBytes = TRUE)
-    fields <- if (identical(source_format, "tsv")) {
-      strsplit(paste0(text, "\t"), "\t", fixed = TRUE, useBytes = TRUE)[[1]]
-    } else {
-      scan(text = text, what = "", sep = ",", quote = "\"", quiet = TRUE,
-           na.strings = character(0), strip.white = FALSE)
-    }
-    typed <- types %in% names(patterns)
-    length(fields) == length(types) && any(typed) &&
-      all(mapply(grepl, patterns[types[typed]], fields[typed],
-                 MoreArgs = list(perl = TRUE, useBytes = TRUE)))
-  }
-
   # Copies source without its first num_lines lines; returns up to 1 MiB of
   # the lines it dropped, as text lines.
   copy_body <- function(part) {
@@ -79,16 +57,7 @@ remove_header <- function(source, destination, num_lines, source_format,
   copy <- function(part) {
     check_plain_text(source, paste("uncompressed", source_format))
     dropped <- copy_body(part)
-    data <- Filter(function(line) {
-      tryCatch(looks_like_data(line), error = function(error) FALSE,
-               warning = function(warning) FALSE)
-    }, dropped)
-    if (length(data) > 0) {
-      message("warning: ", source, ": ", length(data), " of the ", num_lines,
-              " header line(s) removed read as data rows, e.g. ",
-              deparse(substr(data[[1]], 1, 200)), "; fix: if the source has ",
-              "no header, declare header=None (or fewer header lines)")
-    }
+    warn_if_data(dropped, source, num_lines, source_format, columns)
     NULL
   }
 

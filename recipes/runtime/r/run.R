@@ -122,11 +122,16 @@ run_step <- function(run, task, upstream, fun = NULL, ...) {
   if (is.null(fun)) {
     return(invisible(TRUE))
   }
+  start <- Sys.time()
   error <- tryCatch({
     fun(...)
     NULL
   }, error = function(error) error)
   if (is.null(error)) {
+    seconds <- as.numeric(difftime(Sys.time(), start, units = "secs"))
+    if (seconds >= 1) {
+      message("finished ", task, " in ", sprintf("%.1f", seconds), " s")
+    }
     return(invisible(TRUE))
   }
   run$failed[[task]] <- conditionMessage(error)

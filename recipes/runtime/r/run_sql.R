@@ -5,6 +5,7 @@
 # runs = "sql"
 # summary = "Runs a DuckDB SQL recipe on the lake with the duckdb command-line shell, quoting each parameter by its role."
 # libraries = []
+# uses = ["checked_columns"]
 # # nolint end
 
 run_sql <- function(lake_path, template, ...) {
@@ -64,43 +65,13 @@ run_sql <- function(lake_path, template, ...) {
     paste0("{", paste(fields, collapse = ", "), "}")
   }
 
-  checked_column <- function(spec) {
-    name <- as.character(spec[[1]])
-    kind <- as.character(spec[[2]])
-    # A type name is the one part spliced in as it is: only a type name.
-    stopifnot("a checked column's type must be a DuckDB type name" =
-                grepl("^[A-Z][A-Z0-9_ ]*(\\([0-9, ]+\\))?$", kind))
-    column <- identifier(name)
-    where <- paste0("__aorist_table || ': column ' || ", literal(column),
-                    " || ', line ' || __aorist_line || ': '")
-    quote <- literal("'")
-    value <- paste0(quote, " || left(", column, ", 80) || ", quote)
-    # One cast per value; a value that does not convert fails the query.
-    # DuckDB's cast rounds '3.5' to 4 and reads '1e3': a BIGINT is digits.
-    whats <- c(BIGINT = "a whole number", other = paste0("a ", tolower(kind)))
-    what <- whats[[c(intersect(kind, names(whats)), "other")[[1]]]]
-    wrong <- paste0("error(", where, " || ", value, " || ",
-                    literal(paste0(" is not ", what, " (", kind, ")")), ")")
-    cast <- paste0("coalesce(TRY_CAST(", column, " AS ", kind, "), ",
-                   wrong, ")")
-    rules <- list(
-      BIGINT = paste0("CASE WHEN regexp_full_match(", column,
-                      ", '\\s*[+-]?[0-9]+\\s*') THEN ", cast,
-                      " ELSE ", wrong, " END"),
-      VARCHAR = column,
-      other = cast
-    )
-    converted <- rules[[c(intersect(kind, names(rules)), "other")[[1]]]]
-    empty <- c(
-      paste0("error(", where, " || 'empty value in a non-nullable column')"),
-      "NULL"
-    )[[1 + isTRUE(as.logical(spec[[3]]))]]
-    paste0("CASE WHEN ", column, " IS NULL THEN ", empty,
-           " ELSE ", converted, " END AS ", column)
-  }
-
   checked <- function(columns) {
-    paste(vapply(columns, checked_column, ""), collapse = ",\n    ")
+    paste(vapply(columns, function(spec) {
+      column <- identifier(as.character(spec[[1]]))
+      checked_column(spec, paste0("__aorist_table || ': column ' || ",
+                                  literal(column),
+                                  " || ', line ' || __aorist_line || ': '"))
+    }, ""), collapse = ",\n    ")
   }
 
   render <- function(token) {

@@ -1,0 +1,45 @@
+# [helper]
+# # nolint start
+# name = "header_lines"
+# language = "r"
+# summary = "A header line that reads as a row of the schema is reported: the file may have no header at all."
+# libraries = []
+# # nolint end
+
+warn_if_data <- function(dropped, source, num_lines, source_format,
+                         columns) {
+  # Report the dropped header lines (text lines) of source that read as rows
+  # of columns (list(name, type) pairs): every typed field converts.
+  patterns <- c(
+    BIGINT = "^\\s*[+-]?[0-9]+\\s*$",
+    DOUBLE = "^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$",
+    BOOLEAN = "^\\s*(?i:true|false|t|f|yes|no|y|n|1|0)\\s*$"
+  )
+  types <- vapply(columns, function(column) as.character(column[[2]]), "")
+
+  looks_like_data <- function(line) {
+    text <- sub("\r$", "", line, useBytes = TRUE)
+    fields <- if (identical(source_format, "tsv")) {
+      strsplit(paste0(text, "\t"), "\t", fixed = TRUE, useBytes = TRUE)[[1]]
+    } else {
+      scan(text = text, what = "", sep = ",", quote = "\"", quiet = TRUE,
+           na.strings = character(0), strip.white = FALSE)
+    }
+    typed <- types %in% names(patterns)
+    length(fields) == length(types) && any(typed) &&
+      all(mapply(grepl, patterns[types[typed]], fields[typed],
+                 MoreArgs = list(perl = TRUE, useBytes = TRUE)))
+  }
+
+  data <- Filter(function(line) {
+    tryCatch(looks_like_data(line), error = function(error) FALSE,
+             warning = function(warning) FALSE)
+  }, dropped)
+  if (length(data) > 0) {
+    message("warning: ", source, ": ", length(data), " of the ", num_lines,
+            " header line(s) removed read as data rows, e.g. ",
+            deparse(substr(data[[1]], 1, 200)), "; fix: if the source has ",
+            "no header, declare header=None (or fewer header lines)")
+  }
+  invisible(length(data))
+}
