@@ -86,8 +86,13 @@ def encode(data: list[tuple], kind: str, header: int) -> bytes:
             for row in data
         ]
         return ("\n".join(lines + body) + "\n").encode()
-    if kind == "tsv":
+    if kind in ("tsv", "tsv_crlf"):
         body = ["\t".join(str(v).replace("\t", " ") for v in row) for row in data]
+        if kind == "tsv_crlf":
+            # Lines ending in CRLF and LF in one file (DuckDB reads one kind per file).
+            return "".join(
+                line + ("\r\n" if n % 2 else "\n") for n, line in enumerate(lines + body)
+            ).encode()
         return ("\n".join(lines + body) + "\n").encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -111,7 +116,7 @@ def encoding(kind: str, codec: str, header: int):
         return NewlineDelimitedJSONEncoding(**options)
     if header:
         options["header"] = CSVHeader(num_lines=header)
-    return (TSVEncoding if kind == "tsv" else CSVEncoding)(**options)
+    return (CSVEncoding if kind == "csv" else TSVEncoding)(**options)
 
 
 SOURCES = [
@@ -119,7 +124,7 @@ SOURCES = [
     for kind in ("csv", "tsv", "jsonl")
     for codec in CODECS
     for header in ((0,) if kind == "jsonl" else (0, 2))
-]
+] + [("tsv_crlf", "plain", 0), ("tsv_crlf", "gzip", 2)]
 
 
 def fixture_universe(root: Path, base: str, n: int = 40) -> tuple[Universe, dict[str, list]]:

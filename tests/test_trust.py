@@ -332,16 +332,17 @@ def test_notebook_reports_failures_in_its_last_cell(scripted, tmp_path) -> None:
 
 
 def test_an_engine_read_error_says_what_the_file_looks_like(scripted, tmp_path) -> None:
-    scripted.serve("/edges", b"1,2,3\n4,5,6\n")
+    scripted.serve("/edges", b"7,8\n1,2,3\n4,5,6\n")
     declared = universe(scripted.base, {"edges": CSVEncoding()})
     # Read in one pass, the download's line and field count are named.
     fused = output_of(
         run_generated(dag(declared, ["AllAssetsComputed"]), tmp_path / "fused", expect_ok=False)
     )
     assert (
-        "FAILED edges_source_loaded: ValueError: tmp/g/g.edges.download:1: expected 2 "
+        "FAILED edges_source_loaded: ValueError: tmp/g/g.edges.download:2: expected 2 "
         "comma-separated fields, found 3; fix: check the source's declared encoding"
     ) in fused, fused
+    scripted.serve("/edges", b"1,2,3\n4,5,6\n")
     code = dag(declared, ["AllAssetsComputed"], fuse=False)
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     assert (
@@ -352,3 +353,26 @@ def test_an_engine_read_error_says_what_the_file_looks_like(scripted, tmp_path) 
     ) in out, out
     # The engine's own text follows, for whoever needs it.
     assert "Expected Number of Columns: 2 Found: 3" in out
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_a_csv_whose_lines_end_in_crlf_and_lf_is_never_published_empty(
+    scripted, tmp_path, fuse
+) -> None:
+    # DuckDB reads no rows at all from some such files, and fails on others.
+    lines = ["from,to"] + [f"{a},{b}" for a, b in EDGES]
+    scripted.serve(
+        "/bad", "".join(line + ("\r\n" if n % 2 else "\n") for n, line in enumerate(lines)).encode()
+    )
+    scripted.serve("/good", TSV)
+    declared = universe(
+        scripted.base,
+        {"good": TSVEncoding(), "bad": CSVEncoding(header=CSVHeader(num_lines=1))},
+    )
+    out = output_of(
+        run_generated(dag(declared, ["AllAssetsComputed"], fuse=fuse), tmp_path, expect_ok=False)
+    )
+    assert "FAILED bad_" in out
+    if fuse:
+        assert "tmp/g/g.bad.download" in out and "both CRLF and LF" in out, out
+    assert lake_tables(tmp_path) == {"g.good": len(EDGES)}

@@ -69,14 +69,15 @@ def load_source(
     def read(with_lines: bool) -> str:
         """The query converting the source; with source line numbers for errors (a
         window over the whole file: only to explain a failure)."""
+        path, codec = reading
         text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _, _ in columns)
         delimiter = "\t" if source_format == "tsv" else ","
         quote = "" if source_format == "tsv" else '"'
         scan = (
-            f"read_csv({literal(source)}, header = false, skip = {int(header_lines)},"
+            f"read_csv({literal(path)}, header = false, skip = {int(header_lines)},"
             f" delim = {literal(delimiter)}, quote = {literal(quote)},"
             f" escape = {literal(quote)}, auto_detect = false,"
-            f" compression = {literal(compression)}, columns = {{{text}}})"
+            f" compression = {literal(codec)}, columns = {{{text}}})"
         )
         line = "', line ' || __aorist_line || ': '" if with_lines else "': '"
         selects = ",\n    ".join(
@@ -109,8 +110,15 @@ def load_source(
             except duckdb.Error as located:
                 text = str(located)
             return ValueError(text.removeprefix("Invalid Input Error: "))
+        if "invalid state" in text and source_format == "csv":
+            return ValueError(
+                f"could not parse {source} as CSV: a quote that never closes, or "
+                "lines ending in both CRLF and LF (DuckDB reads one kind per file); "
+                "fix: check the source, or read it without fusing (fuse=False)"
+                f"\n{text}"
+            )
         fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
-        line = re.search(r"Original Line: (\d+)", text)
+        line = re.search(r"CSV Error on Line: (\d+)", text)
         if fields and line:
             kind = "tab-separated" if source_format == "tsv" else "comma-separated"
             return ValueError(
@@ -125,6 +133,73 @@ def load_source(
             f"({', '.join(c[0] for c in columns)}); fix: check the source's declared "
             f"encoding (CSV or TSV, header lines, compression) and its schema\n{text}"
         )
+
+    def has_data(opener) -> bool:
+        """Whether the file being read has a non-blank line after its header."""
+        with opener(reading[0], "rb") as reader:
+            for number, line in enumerate(reader):
+                if number >= int(header_lines) and line.strip():
+                    return True
+        return False
+
+    class MixedLineEndings(Exception):
+        """DuckDB reads one line ending per file."""
+
+    def convert(part: str, progress: Progress) -> int:
+        """Write part from the file being read; the number of rows."""
+        # A bound on DuckDB's buffers keeps memory flat however large the source:
+        # without it, ordered writing holds more the more rows pass.
+        con = duckdb.connect(config={"memory_limit": "256MB"})
+        try:
+            if target_format == "parquet":
+                result: dict = {}
+
+                def copy() -> None:
+                    try:
+                        result["rows"] = con.execute(
+                            f"COPY ({read(False)}) TO {literal(part)}"
+                            " (FORMAT parquet)"
+                        ).fetchall()[0][0]
+                    except BaseException as error:  # reported by the caller
+                        result["error"] = error
+
+                worker = threading.Thread(target=copy, daemon=True)
+                worker.start()
+                while worker.is_alive():
+                    worker.join(1.0)
+                    done = con.query_progress() if worker.is_alive() else -1
+                    if done >= 0:
+                        progress.set(size * done / 100)
+                if "error" in result:
+                    raise result["error"]
+                rows = result["rows"]
+            else:
+                rows = 0
+                progress = Progress(f"load {label}", "rows")
+                reader = con.sql(read(False)).to_arrow_reader()
+                # Stripes of about 2 MB: readers (publishing loads the table) hold one
+                # stripe at a time, so memory stays flat however many rows there are.
+                writer = pyarrow.orc.ORCWriter(
+                    part, compression="snappy", stripe_size=2 << 20
+                )
+                try:
+                    for batch in reader:
+                        writer.write(pyarrow.Table.from_batches([batch]))
+                        rows += batch.num_rows
+                        progress.set(rows)
+                    if not rows:
+                        writer.write(reader.schema.empty_table())
+                finally:
+                    writer.close()
+                    reader.close()
+        except duckdb.Error as error:
+            mixed = "invalid state" in str(error) and source_format == "tsv"
+            if mixed and reading[0] == source:
+                raise MixedLineEndings from None
+            raise explain(con, error) from None
+        finally:
+            con.close()
+        return rows
 
     parts = ["load_source", compression, source_format, header_lines, columns]
     with producing(target, [*parts, target_format], source) as out:
@@ -150,50 +225,46 @@ def load_source(
             )
             size = os.path.getsize(source)
             progress = Progress(f"load {label}", "bytes", size)
-            # A bound on DuckDB's buffers keeps memory flat however large the source:
-            # without it, ordered writing holds more the more rows pass.
-            con = duckdb.connect(config={"memory_limit": "256MB"})
+            reading = (source, compression)
             try:
-                if target_format == "parquet":
-                    result: dict = {}
-
-                    def copy() -> None:
-                        try:
-                            result["rows"] = con.execute(
-                                f"COPY ({read(False)}) TO {literal(out.part)}"
-                                " (FORMAT parquet)"
-                            ).fetchall()[0][0]
-                        except BaseException as error:  # reported by the caller
-                            result["error"] = error
-
-                    worker = threading.Thread(target=copy, daemon=True)
-                    worker.start()
-                    while worker.is_alive():
-                        worker.join(1.0)
-                        done = con.query_progress() if worker.is_alive() else -1
-                        if done >= 0:
-                            progress.set(size * done / 100)
-                    if "error" in result:
-                        raise result["error"]
-                    rows = result["rows"]
-                else:
-                    rows = 0
-                    progress = Progress(f"load {label}", "rows")
-                    reader = con.sql(read(False)).to_arrow_reader()
-                    writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
-                    try:
-                        for batch in reader:
-                            writer.write(pyarrow.Table.from_batches([batch]))
-                            rows += batch.num_rows
-                            progress.set(rows)
-                        if not rows:
-                            writer.write(reader.schema.empty_table())
-                    finally:
-                        writer.close()
-                        reader.close()
-            except duckdb.Error as error:
-                raise explain(con, error) from None
-            finally:
-                con.close()
+                rows = convert(out.part, progress)
+                if rows == 0 and has_data(opener):
+                    # DuckDB reads no rows at all from some files whose lines end
+                    # in both CRLF and LF: never publish that as an empty table.
+                    if source_format == "csv":
+                        raise ValueError(
+                            f"DuckDB read no rows from {source}, which has data after "
+                            f"its {header_lines} header line(s): do its lines end in "
+                            "both CRLF and LF? fix: check the source, or read it "
+                            "without fusing (fuse=False)"
+                        )
+                    raise MixedLineEndings
+            except MixedLineEndings:
+                # DuckDB reads one line ending per file; a TSV has no quoting, so its
+                # lines can be cut at LF and a CR before it dropped, as the separate
+                # steps do, in one more pass.
+                print(
+                    f"load {label}: lines end in both CRLF and LF; rewriting them "
+                    "with LF first",
+                    flush=True,
+                )
+                lines = f"{source}.lines"
+                remove_abandoned_parts(lines)
+                normalized = unique_part(lines)
+                try:
+                    with opener(source, "rb") as reader, open(normalized, "wb") as lf:
+                        for line in reader:
+                            lf.write(line.removesuffix(b"\n").removesuffix(b"\r"))
+                            lf.write(b"\n")
+                    reading = (normalized, "none")
+                    rows = convert(out.part, progress)
+                    if rows == 0 and has_data(open):
+                        raise ValueError(
+                            f"DuckDB read no rows from {source}, which has data "
+                            f"after its {header_lines} header line(s); fix: check "
+                            "the source, or read it without fusing (fuse=False)"
+                        )
+                finally:
+                    os.remove(normalized)
             progress.finish(f"{rows:,} rows")
     publish_lake_table(lake_path, destination, target_format, table, staging)
