@@ -78,7 +78,11 @@ def convert_to_target(
                     ).fetchall()
                 else:
                     reader = con.sql(query).to_arrow_reader()
-                    writer = pyarrow.orc.ORCWriter(out.part, compression="snappy")
+                    # Stripes of about 2 MB: readers (publishing loads the table) hold one
+                    # stripe at a time, so memory stays flat however many rows there are.
+                    writer = pyarrow.orc.ORCWriter(
+                        out.part, compression="snappy", stripe_size=2 << 20
+                    )
                     try:
                         empty = True
                         for batch in reader:

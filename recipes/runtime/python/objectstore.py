@@ -2,6 +2,7 @@
 # name = "objectstore"
 # language = "python"
 # summary = "Steps read their inputs from an S3-compatible bucket and write their outputs there, published by one server-side copy, with markers as objects."
+# uses = ["checked_columns"]
 
 import contextlib
 import os
@@ -274,40 +275,17 @@ def s3_checked_select(table: str, columns: list) -> str:
     def literal(value) -> str:
         return "'" + str(value).replace("'", "''") + "'"
 
-    def quote(identifier: str) -> str:
-        return '"' + str(identifier).replace('"', '""') + '"'
-
-    selects = []
-    for name, kind, nullable in columns:
-        column = quote(name)
-        where = (
-            f"{literal(table)} || ': column ' || {literal(column)}"
-            " || ', line ' || __aorist_line || ': '"
+    return ",\n    ".join(
+        checked_column(
+            name,
+            kind,
+            nullable,
+            f"{literal(table)} || ': column ' || "
+            f"{literal(chr(34) + str(name).replace(chr(34), chr(34) * 2) + chr(34))}"
+            " || ', line ' || __aorist_line || ': '",
         )
-        value = f"'''' || left({column}, 80) || ''''"
-        if kind == "BIGINT":
-            bad = (
-                f"NOT regexp_full_match({column}, '\\s*[+-]?[0-9]+\\s*')"
-                f" OR TRY_CAST(trim({column}) AS BIGINT) IS NULL"
-            )
-            converted, what = f"CAST(trim({column}) AS BIGINT)", "a whole number"
-        elif kind == "VARCHAR":
-            bad, converted, what = "FALSE", column, "text"
-        else:
-            bad = f"TRY_CAST({column} AS {kind}) IS NULL"
-            converted, what = f"CAST({column} AS {kind})", f"a {kind.lower()}"
-        empty = (
-            "NULL"
-            if nullable
-            else f"error({where} || 'empty value in a non-nullable column')"
-        )
-        selects.append(
-            f"CASE WHEN {column} IS NULL THEN {empty}"
-            f" WHEN {bad} THEN error({where} || {value} || "
-            f"{literal(f' is not {what} ({kind}); fix: correct the source value')})"
-            f" ELSE {converted} END AS {column}"
-        )
-    return ",\n    ".join(selects)
+        for name, kind, nullable in columns
+    )
 
 
 def s3_table_chain(config: dict, staged: str, columns, target_format: str, target: str):
