@@ -132,13 +132,14 @@ def test_the_keep_variable_keeps_every_copy_until_it_is_unset_or_zero(
     check_graph_lake(tmp_path)
 
 
-def test_an_r_script_removes_every_copy(http_server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_an_r_script_removes_every_copy(http_server, tmp_path: Path, fuse: bool) -> None:
     names = R_NAMES
     counts = snap_edge_counts(names)
     for name in names:
         snap_like_gz(http_server.root / f"{name}.txt.gz", counts[name], seed=len(name))
     universe = Universe(name="my_cluster", datasets=[parquet_snap(http_server.base_url)])
-    code = dag(universe, ["AllAssetsComputed"], "r")
+    code = dag(universe, ["AllAssetsComputed"], "r", fuse=fuse)
     script = tmp_path / "main.R"
     script.write_text(code)
 
@@ -157,8 +158,9 @@ def test_an_r_script_removes_every_copy(http_server, tmp_path: Path) -> None:
     kept = run("yes")
     assert lake_tables(tmp_path) == {f"snap.{snap_key(n)}": c for n, c in counts.items()}
     left = copies(tmp_path)
-    # decompressed, noheader and csv copies and the staged CSV file, each with a marker.
-    assert len(left) == len(names) * 2 * 4, left
+    # decompressed, noheader and csv copies and the staged CSV file, each with a marker;
+    # a fused script reads each download into its table and makes none.
+    assert len(left) == len(names) * 2 * (0 if fuse else 4), left
     assert f"{KEEP} is set: keeping" in kept
 
     removing = run("")

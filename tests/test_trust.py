@@ -138,9 +138,19 @@ def staging_views(cwd: Path) -> list[str]:
 
 GZ = TSVEncoding(compression=GzipCompression())
 
+
+def flipped(data: bytes) -> bytes:
+    """data with one byte in the middle changed."""
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x55]) + data[middle + 1 :]
+
+
 BAD_SOURCES = {
     # A gzip body cut short, served with a Content-Length that matches what is sent.
     "truncated_gzip": (GZ, lambda s: s.serve("/bad", gzip.compress(TSV)[:-12]), "truncated"),
+    # One byte of the deflate stream flipped: DuckDB would read other values; the CRC
+    # tells.
+    "corrupt_gzip": (GZ, lambda s: s.serve("/bad", flipped(gzip.compress(TSV * 50))), "corrupt"),
     # An error page served with status 200.
     "html_with_200": (
         TSVEncoding(),
@@ -152,13 +162,18 @@ BAD_SOURCES = {
 }
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
 @pytest.mark.parametrize("case", sorted(BAD_SOURCES))
-def test_bad_source_fails_alone_and_a_fixed_source_is_enough(scripted, tmp_path, case) -> None:
+def test_bad_source_fails_alone_and_a_fixed_source_is_enough(
+    scripted, tmp_path, case, fuse
+) -> None:
     encoding, serve_bad, cause = BAD_SOURCES[case]
     scripted.serve("/good", TSV)
     serve_bad(scripted)
     code = dag(
-        universe(scripted.base, {"good": TSVEncoding(), "bad": encoding}), ["AllAssetsComputed"]
+        universe(scripted.base, {"good": TSVEncoding(), "bad": encoding}),
+        ["AllAssetsComputed"],
+        fuse=fuse,
     )
 
     failed = run_generated(code, tmp_path, expect_ok=False)

@@ -16,6 +16,7 @@ import bz2
 import gzip
 import shutil
 import zipfile
+import zlib
 
 
 def decompress(source: str, destination: str, compression: str) -> None:
@@ -52,10 +53,11 @@ def decompress(source: str, destination: str, compression: str) -> None:
                             )
                         with archive.open(members[0]) as reader:
                             shutil.copyfileobj(reader, out, chunk_size)
-        except (OSError, EOFError, zipfile.BadZipFile) as error:
+        except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
             if isinstance(error, FileNotFoundError):
                 raise
             raise ValueError(
-                f"{source} is not a whole {compression} file ({error}); fix: check "
-                "the source, or declare its real compression"
+                f"{source} is truncated or corrupt as {compression} ({error}); fix: "
+                "check the source (the next run downloads it again), or declare its "
+                "real compression"
             ) from error

@@ -26,6 +26,7 @@ import gzip
 import os
 import re
 import threading
+import zlib
 
 import duckdb
 import pyarrow
@@ -134,6 +135,38 @@ def load_source(
             f"encoding (CSV or TSV, header lines, compression) and its schema\n{text}"
         )
 
+    class StreamCheck(threading.Thread):
+        """Inflates the gzip source to prove it whole, CRC included, beside DuckDB's
+        read (which checks neither); zlib lets go of the GIL while it works."""
+
+        def __init__(self) -> None:
+            super().__init__(daemon=True)
+            self.error: Exception | None = None
+
+        def run(self) -> None:
+            try:
+                with open(source, "rb") as raw:
+                    inflate = zlib.decompressobj(wbits=31)
+                    for chunk in iter(lambda: raw.read(1 << 20), b""):
+                        while chunk:
+                            if inflate.eof:
+                                # Concatenated members are valid gzip: the next one.
+                                inflate = zlib.decompressobj(wbits=31)
+                            inflate.decompress(chunk)
+                            chunk = inflate.unused_data if inflate.eof else b""
+                if not inflate.eof:
+                    raise zlib.error("the stream ends early")
+            except (OSError, zlib.error) as error:
+                self.error = ValueError(
+                    f"{source} is truncated or corrupt as gzip ({error}); fix: check "
+                    "the source (the next run downloads it again)"
+                )
+
+        def verdict(self) -> None:
+            self.join()
+            if self.error is not None:
+                raise self.error
+
     def has_data(opener) -> bool:
         """Whether the file being read has a non-blank line after its header."""
         with opener(reading[0], "rb") as reader:
@@ -201,6 +234,52 @@ def load_source(
             con.close()
         return rows
 
+    def load(part: str, progress: Progress) -> int:
+        """Write part from the source (its line endings rewritten if DuckDB needs
+        that); the number of rows."""
+        nonlocal reading
+        try:
+            rows = convert(part, progress)
+            if rows == 0 and has_data(opener):
+                # DuckDB reads no rows at all from some files whose lines end
+                # in both CRLF and LF: never publish that as an empty table.
+                if source_format == "csv":
+                    raise ValueError(
+                        f"DuckDB read no rows from {source}, which has data after "
+                        f"its {header_lines} header line(s): do its lines end in "
+                        "both CRLF and LF? fix: check the source, or read it "
+                        "without fusing (fuse=False)"
+                    )
+                raise MixedLineEndings
+        except MixedLineEndings:
+            # DuckDB reads one line ending per file; a TSV has no quoting, so its
+            # lines can be cut at LF and a CR before it dropped, as the separate
+            # steps do, in one more pass.
+            print(
+                f"load {label}: lines end in both CRLF and LF; rewriting them "
+                "with LF first",
+                flush=True,
+            )
+            lines = f"{source}.lines"
+            remove_abandoned_parts(lines)
+            normalized = unique_part(lines)
+            try:
+                with opener(source, "rb") as reader, open(normalized, "wb") as lf:
+                    for line in reader:
+                        lf.write(line.removesuffix(b"\n").removesuffix(b"\r"))
+                        lf.write(b"\n")
+                reading = (normalized, "none")
+                rows = convert(part, progress)
+                if rows == 0 and has_data(open):
+                    raise ValueError(
+                        f"DuckDB read no rows from {source}, which has data "
+                        f"after its {header_lines} header line(s); fix: check "
+                        "the source, or read it without fusing (fuse=False)"
+                    )
+            finally:
+                os.remove(normalized)
+        return rows
+
     parts = ["load_source", compression, source_format, header_lines, columns]
     with producing(target, [*parts, target_format], source) as out:
         if out is not None:
@@ -226,45 +305,17 @@ def load_source(
             size = os.path.getsize(source)
             progress = Progress(f"load {label}", "bytes", size)
             reading = (source, compression)
+            check = StreamCheck() if compression == "gzip" else None
+            if check is not None:
+                check.start()
             try:
-                rows = convert(out.part, progress)
-                if rows == 0 and has_data(opener):
-                    # DuckDB reads no rows at all from some files whose lines end
-                    # in both CRLF and LF: never publish that as an empty table.
-                    if source_format == "csv":
-                        raise ValueError(
-                            f"DuckDB read no rows from {source}, which has data after "
-                            f"its {header_lines} header line(s): do its lines end in "
-                            "both CRLF and LF? fix: check the source, or read it "
-                            "without fusing (fuse=False)"
-                        )
-                    raise MixedLineEndings
-            except MixedLineEndings:
-                # DuckDB reads one line ending per file; a TSV has no quoting, so its
-                # lines can be cut at LF and a CR before it dropped, as the separate
-                # steps do, in one more pass.
-                print(
-                    f"load {label}: lines end in both CRLF and LF; rewriting them "
-                    "with LF first",
-                    flush=True,
-                )
-                lines = f"{source}.lines"
-                remove_abandoned_parts(lines)
-                normalized = unique_part(lines)
-                try:
-                    with opener(source, "rb") as reader, open(normalized, "wb") as lf:
-                        for line in reader:
-                            lf.write(line.removesuffix(b"\n").removesuffix(b"\r"))
-                            lf.write(b"\n")
-                    reading = (normalized, "none")
-                    rows = convert(out.part, progress)
-                    if rows == 0 and has_data(open):
-                        raise ValueError(
-                            f"DuckDB read no rows from {source}, which has data "
-                            f"after its {header_lines} header line(s); fix: check "
-                            "the source, or read it without fusing (fuse=False)"
-                        )
-                finally:
-                    os.remove(normalized)
+                rows = load(out.part, progress)
+            except Exception:
+                # A broken stream explains whatever DuckDB made of it.
+                if check is not None:
+                    check.verdict()
+                raise
+            if check is not None:
+                check.verdict()
             progress.finish(f"{rows:,} rows")
     publish_lake_table(lake_path, destination, target_format, table, staging)

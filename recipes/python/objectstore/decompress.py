@@ -17,6 +17,7 @@ import bz2
 import gzip
 import shutil
 import zipfile
+import zlib
 
 
 def objectstore_decompress(
@@ -55,8 +56,9 @@ def objectstore_decompress(
                             )
                         with archive.open(members[0]) as reader:
                             shutil.copyfileobj(reader, out, 1 << 20)
-        except (OSError, EOFError, zipfile.BadZipFile) as error:
+        except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
             raise ValueError(
-                f"{source} is not a whole {compression} file ({error}); fix: check "
-                "the source, or declare its real compression"
+                f"{source} is truncated or corrupt as {compression} ({error}); fix: "
+                "check the source (the next run downloads it again), or declare its "
+                "real compression"
             ) from None
