@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -19,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from test_r_dialect import rscript
+from test_r_dialect import run_r
 from test_trust import Scripted
 from test_trust import universe as trust_universe
 
@@ -100,16 +99,7 @@ def test_the_notebook_shows_progress_in_its_cell_output(slow, tmp_path):
 
 
 def test_the_r_script_reports_download_progress_and_closing_lines(slow, tmp_path: Path):
-    (tmp_path / "main.R").write_text(code_for(slow, "r"))
-    proc = subprocess.run(
-        [rscript(), "--vanilla", "main.R"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_r(code_for(slow, "r"), tmp_path)
     # download.file() does not say the length it was told: no total here.
     reported(proc.stdout, f"{slow.base}/edges", of_total=False)
     assert re.search(rf"^load g\.edges: {ROWS:,} rows in \d+\.\d s$", proc.stdout, re.M)
