@@ -1,15 +1,17 @@
 """Long work reports progress at most once a second, and one line when it ends.
 
 A source is served slowly (about 3 MB over 3 s) from the loopback server; the
-generated python program, the notebook and the R script must say, while it downloads,
-how many bytes are done (of how many, when the server said) and at what rate, then
-one closing line per step with its bytes or rows and seconds.
+generated python program, the Airflow task log, the notebook and the R script must say,
+while it downloads, how many bytes are done (of how many, when the server said) and at
+what rate, then one closing line per step with its bytes or rows and seconds.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -24,7 +26,7 @@ from test_trust import universe as trust_universe
 
 from aorist import TSVEncoding, dag
 
-from conftest import lake_tables, run_generated
+from conftest import AIRFLOW_RUNNER, airflow_env, lake_tables, run_generated
 
 ROWS = 300_000
 BODY = b"".join(b"%d\t%d\n" % (i, i + 1) for i in range(ROWS))
@@ -104,4 +106,27 @@ def test_the_r_script_reports_download_progress_and_closing_lines(slow, tmp_path
     reported(proc.stdout, f"{slow.base}/edges", of_total=False)
     assert re.search(rf"^load g\.edges: {ROWS:,} rows in \d+\.\d s$", proc.stdout, re.M)
     assert re.search(r"^finished edges_downloaded in \d+\.\d s$", proc.stderr, re.M)
+    assert lake_tables(tmp_path) == {"g.edges": ROWS}
+
+
+def test_the_airflow_task_log_shows_progress(slow, airflow_home: Path, tmp_path: Path):
+    (tmp_path / "trust.py").write_text(code_for(slow, "airflow"))
+    proc = subprocess.run(
+        [sys.executable, str(AIRFLOW_RUNNER), str(tmp_path / "trust.py"), "trust", "run"],
+        env={**airflow_env(airflow_home, tmp_path), "AORIST_RUN_CONF": "null"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["state"] == "success"
+    # dag.test() prints each task's log: what the task printed is in it, line by line.
+    log = "\n".join(
+        line[line.index("download ") :] if "download http" in line else line
+        for line in (proc.stdout + proc.stderr).splitlines()
+    )
+    reported(log, f"{slow.base}/edges", of_total=True)
+    assert f"load g.edges: {ROWS:,} rows in " in log
     assert lake_tables(tmp_path) == {"g.edges": ROWS}
