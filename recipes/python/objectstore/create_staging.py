@@ -83,7 +83,8 @@ def objectstore_create_staging(
         except duckdb.Error as error:
             raise ValueError(
                 str(error).removeprefix("Invalid Input Error: ")
-                + f"; the staged file is {staged}"
+                + f"; the staged file is {staged}; fix: correct the source value, "
+                "or declare the type it holds"
             ) from None
         finally:
             con.close()
