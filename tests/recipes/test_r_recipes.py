@@ -35,11 +35,20 @@ RECIPES = ROOT / "recipes"
 R_RECIPES = sorted((RECIPES / "r").glob("*.R"))
 R_RUNTIME = RECIPES / "runtime" / "r" / "run_sql.R"
 R_HELPERS = {
-    name: RECIPES / "runtime" / "r" / f"{name}.R" for name in ("markers", "duckdb_cli", "run")
+    name: RECIPES / "runtime" / "r" / f"{name}.R"
+    for name in (
+        "markers",
+        "duckdb_cli",
+        "run",
+        "checked_columns",
+        "header_lines",
+        "lake_publish",
+        "progress",
+    )
 }
 R_FILES = [*R_RECIPES, R_RUNTIME]
 # Packages whose functions the recipes may call with pkg::fn (base R only).
-BASE_PACKAGES = {"base", "utils", "tools", "stats"}
+BASE_PACKAGES = {"base", "utils", "tools", "stats", "parallel"}
 TIMEOUT = 120
 
 
@@ -159,10 +168,16 @@ def call_r_after(
 
 
 def used_helpers(path: Path) -> list[Path]:
-    """The helper files a recipe uses, in the order a program defines them."""
+    """The helper files a recipe (or runtime, or helper) uses, each after the helpers
+    it uses itself, in the order a program defines them."""
     meta, _ = split_header(path)
-    uses = (meta.get("recipe") or meta.get("helper") or {}).get("uses", [])
-    return [R_HELPERS[name] for name in uses]
+    uses = (meta.get("recipe") or meta.get("runtime") or meta.get("helper") or {}).get("uses", [])
+    out: list[Path] = []
+    for name in uses:
+        for helper in [*used_helpers(R_HELPERS[name]), R_HELPERS[name]]:
+            if helper not in out:
+                out.append(helper)
+    return out
 
 
 def call_recipe(
@@ -218,7 +233,16 @@ def run_sql(
     locale: str | None = None,
     **params: object,
 ):
-    return call_r(R_RUNTIME, "run_sql", lake, template, check=check, locale=locale, **params)
+    return call_r_after(
+        used_helpers(R_RUNTIME),
+        R_RUNTIME,
+        "run_sql",
+        lake,
+        template,
+        check=check,
+        locale=locale,
+        **params,
+    )
 
 
 def query(lake: Path, sql: str) -> list[tuple]:
@@ -232,9 +256,9 @@ def query(lake: Path, sql: str) -> list[tuple]:
 # ------------------------------------------------------------------- header checks
 
 
-def r_functions() -> dict[str, tuple[int, str, list[str]]]:
+def r_functions() -> dict[str, tuple[int, str, list[str], list[str]]]:
     """For each R file: (number of top-level expressions, name assigned by the first
-    one, formal argument names of the function it assigns)."""
+    one, formal argument names of the function it assigns, every name assigned)."""
     files = ", ".join(r_literal(str(p)) for p in R_FILES)
     code = (
         f"for (path in c({files})) {{\n"
@@ -245,30 +269,32 @@ def r_functions() -> dict[str, tuple[int, str, list[str]]]:
         "  name <- as.character(first[[2]])\n"
         "  fun <- get(name, env)\n"
         '  stopifnot(identical(first[[1]], as.name("<-")), is.function(fun))\n'
+        "  all <- vapply(exprs, function(e) as.character(e[[2]]), '')\n"
         "  cat(path, length(exprs), name, paste(names(formals(fun)), collapse = ','),\n"
-        "      sep = '\\t')\n"
+        "      paste(all, collapse = ','), sep = '\\t')\n"
         "  cat('\\n')\n"
         "}\n"
     )
     out = {}
     for line in run_r(code).stdout.splitlines():
-        path, count, name, formals = line.split("\t")
-        out[path] = (int(count), name, formals.split(",") if formals else [])
+        path, count, name, formals, names = line.split("\t")
+        out[path] = (int(count), name, formals.split(",") if formals else [], names.split(","))
     return out
 
 
 @pytest.fixture(scope="module")
-def functions() -> dict[str, tuple[int, str, list[str]]]:
+def functions() -> dict[str, tuple[int, str, list[str], list[str]]]:
     return r_functions()
 
 
-def python_recipes() -> dict[str, dict]:
+def python_recipes() -> dict[tuple[str, tuple[str, ...]], dict]:
     out = {}
     for path in (RECIPES / "python").glob("*.py"):
         meta, _ = split_header(path)
         # The embedded lake's recipe: R writes to no other engine.
         if "lake" in meta["recipe"].get("when", {}).get("engine", ["lake"]):
-            out[meta["recipe"]["constraint"]] = meta["recipe"]
+            recipe = meta["recipe"]
+            out[recipe["constraint"], tuple(recipe.get("covers", []))] = recipe
     return out
 
 
@@ -280,6 +306,7 @@ def test_every_r_recipe_is_tested() -> None:
         "convert_to_target",
         "decompress",
         "download",
+        "load_source",  # run by tests/test_r_dialect.py and tests/test_r_trust.py
         "publish_table",
         "remove_header",
         "remove_temporary_files",  # tested in tests/test_cleanup.py
@@ -320,6 +347,9 @@ def test_r_header(path: Path, functions) -> None:
         "parameters",
         "when",
         "uses",
+        "covers",
+        "cost",
+        "step",
     }
     assert set(recipe.get("uses", [])) <= set(R_HELPERS)
     assert recipe["language"] == "r"
@@ -335,16 +365,21 @@ def test_r_header(path: Path, functions) -> None:
         assert isinstance(spec["doc"], str) and spec["doc"] and "\n" not in spec["doc"]
 
     # Same constraint, parameters and facts as the Python recipe.
-    python = python_recipes()[recipe["constraint"]]
+    python = python_recipes()[recipe["constraint"], tuple(recipe.get("covers", []))]
+    for key in ("covers", "cost", "step"):
+        assert recipe.get(key) == python.get(key)
     assert recipe.get("also", []) == python.get("also", [])
     assert {k: v["from"] for k, v in params.items()} == {
         k: v["from"] for k, v in python["parameters"].items()
     }
     assert list(params) == list(python["parameters"])
 
-    # One top-level function, named by entry, whose formals are the parameters.
-    count, name, formals = functions[str(path)]
-    assert count == 1
+    # Top-level functions only: the first named by entry, whose formals are the
+    # parameters; the others (parts of it) prefixed with its name, so that no program
+    # name collides with them.
+    count, name, formals, names = functions[str(path)]
+    assert count == len(names) and names[0] == name
+    assert all(other.startswith(f"{name}_") for other in names[1:]), names
     assert name == recipe["entry"]
     assert re.fullmatch(r"[a-z][a-z0-9_]*", name)
     assert formals == list(params)
@@ -372,9 +407,10 @@ def test_r_runtime_header(functions) -> None:
         "runs": "sql",
         "summary": runtime["summary"],
         "libraries": [],
+        "uses": ["checked_columns"],
     }
     assert runtime["summary"] and "\n" not in runtime["summary"]
-    count, name, formals = functions[str(R_RUNTIME)]
+    count, name, formals, _ = functions[str(R_RUNTIME)]
     assert (count, name, formals) == (1, "run_sql", ["lake_path", "template", "..."])
     assert not re.search(r"\b(library|require|requireNamespace)\s*\(", body)
     assert set(re.findall(r"\b(\w+):::?", body)) <= BASE_PACKAGES
@@ -421,7 +457,7 @@ def test_new_sql_headers(name: str, constraint: str) -> None:
     assert recipe["entry"] == name
     assert recipe["when"] == {"engine": ["lake"], "target.format": ["parquet"]}
     params = recipe["parameters"]
-    python = python_recipes()[constraint]["parameters"]
+    python = python_recipes()[constraint, ()]["parameters"]
     for spec in params.values():
         assert spec["sql"] in ("identifier", "literal", "lake_path", "struct")
         assert spec["from"] in {p["from"] for p in python.values()} | {"target.schema"}
@@ -989,7 +1025,8 @@ def test_run_sql_quotes_each_role(tmp_path) -> None:
 def test_run_sql_returns_rows_as_csv(tmp_path) -> None:
     template = "SELECT {a:literal} AS a, 'x,y' AS b UNION ALL SELECT 2, 'z' ORDER BY a;"
     out = run_r(
-        f"source({r_literal(str(R_RUNTIME))}); "
+        "".join(f"source({r_literal(str(p))}); " for p in used_helpers(R_RUNTIME))
+        + f"source({r_literal(str(R_RUNTIME))}); "
         f"writeLines(run_sql({r_literal(str(tmp_path / 'lake'))}, "
         f"{r_literal(template)}, a = 1))"
     ).stdout
@@ -1218,7 +1255,8 @@ def r_checked_sql(tmp_path: Path, template: str, **params: object) -> str:
     values = ", ".join(f"{k} = {r_literal(v)}" for k, v in params.items())
     code = (
         f'Sys.setenv(PATH = paste({r_literal(str(bin_dir))}, Sys.getenv("PATH"), sep = ":"))\n'
-        f"source({r_literal(str(R_RUNTIME))})\n"
+        + "".join(f"source({r_literal(str(p))})\n" for p in used_helpers(R_RUNTIME))
+        + f"source({r_literal(str(R_RUNTIME))})\n"
         f"run_sql({r_literal(str(tmp_path / 'lake'))}, {r_literal(template)}, {values})\n"
     )
     run_r(code)
