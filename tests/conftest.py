@@ -84,10 +84,16 @@ class _Handler(SimpleHTTPRequestHandler):
     """Serves ``directory`` (bound with functools.partial), records paths, logs nothing."""
 
     request_log: _RequestLog  # set on the per-server subclass
+    body_log: _RequestLog  # the GET requests answered with a body (200)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self.request_log.append(self.path)
         super().do_GET()
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        if self.command == "GET" and code == 200:
+            self.body_log.append(self.path)
+        super().send_response(code, message)
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
         self.request_log.append(self.path)
@@ -109,13 +115,18 @@ class HttpServer:
     """What the ``http_server`` fixture yields.
 
     ``root``: write fixture files here; ``base_url``: ``http://127.0.0.1:<port>`` (no
-    trailing slash); ``requests``: a copy of the paths requested so far, in order.
+    trailing slash); ``requests``: a copy of the paths requested so far, in order;
+    ``fetched``: those answered with a body (a conditional request answered "not
+    modified" is not one).
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._log = _RequestLog()
-        handler = type("_BoundHandler", (_Handler,), {"request_log": self._log})
+        self._bodies = _RequestLog()
+        handler = type(
+            "_BoundHandler", (_Handler,), {"request_log": self._log, "body_log": self._bodies}
+        )
         self._server = _QuietServer(
             ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
         )
@@ -130,8 +141,13 @@ class HttpServer:
     def requests(self) -> list[str]:
         return self._log.snapshot()
 
+    @property
+    def fetched(self) -> list[str]:
+        return self._bodies.snapshot()
+
     def clear_requests(self) -> None:
         self._log.clear()
+        self._bodies.clear()
 
     def url(self, relative: str) -> str:
         return f"{self.base_url}/{relative.lstrip('/')}"

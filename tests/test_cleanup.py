@@ -50,8 +50,9 @@ def downloads(cwd: Path) -> list[str]:
 
 
 def copies(cwd: Path) -> list[str]:
-    """The temporary files that are not a download or its marker."""
-    return [f for f in temporary_files(cwd) if f not in downloads(cwd)]
+    """The temporary files that are not a download, its marker or its validators."""
+    kept = (".download", ".download.done", ".download.source")
+    return [f for f in temporary_files(cwd) if not f.endswith(kept)]
 
 
 def removed_by(output: str) -> set[str]:
@@ -98,7 +99,7 @@ def test_a_python_run_removes_every_copy_and_a_rerun_rebuilds_them_from_the_down
 
     again = run_generated(code, tmp_path)
     # Rebuilt from the kept downloads: nothing fetched, every published table current.
-    assert http_server.requests == []
+    assert http_server.fetched == []
     assert lake_files(tmp_path) == files
     assert lake_contents(tmp_path) == contents
     # No table file was written again (modification times) nor republished.
@@ -167,9 +168,9 @@ def test_an_r_script_removes_every_copy(http_server, tmp_path: Path, fuse: bool)
     assert removed_by(removing) == {f for f in left if not f.endswith(".done")}
     assert copies(tmp_path) == []
     assert len(downloads(tmp_path)) == 2 * len(names)
-    files, requests = lake_files(tmp_path), len(http_server.requests)
+    files, fetched = lake_files(tmp_path), len(http_server.fetched)
     assert removed_by(run("")) == removed_by(removing)
-    assert lake_files(tmp_path) == files and len(http_server.requests) == requests
+    assert lake_files(tmp_path) == files and len(http_server.fetched) == fetched
 
 
 def test_an_airflow_run_removes_every_copy(airflow_home: Path, http_server, tmp_path: Path) -> None:

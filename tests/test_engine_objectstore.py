@@ -157,6 +157,21 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     run(code, tmp_path, bucket)
     assert snapshot(bucket) == before
 
+    # One source changes upstream: its objects are made again, the other's are not.
+    changed = snap_like_edges(333, seed=7)
+    snap_like_gz(http_server.root / "ca-GrQc.txt.gz", 333, seed=7)
+    later = (http_server.root / "ca-GrQc.txt.gz").stat().st_mtime + 5
+    os.utime(http_server.root / "ca-GrQc.txt.gz", (later, later))
+    out = run(code, tmp_path, bucket).stdout
+    assert "ca-GrQc.txt.gz: changed upstream" in out and "up to date (not modified)" in out
+    after = snapshot(bucket)
+    moved = {key for key in after if before.get(key) != after[key]}
+    assert moved and all("ca_grqc" in key or "_aorist" in key for key in moved), moved
+    assert table(bucket, f"snap/ca_grqc/ca_grqc.{encoding}") == [tuple(r) for r in changed]
+    assert table(bucket, f"snap/ca_hepth/ca_hepth.{encoding}") == [
+        tuple(r) for r in edges["ca_hepth"]
+    ]
+
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, bucket, tmp_path) -> None:
     universe, edges = snap_universe(http_server, bucket, ORCEncoding())

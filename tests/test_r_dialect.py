@@ -104,11 +104,11 @@ def test_snap_like_graphs_replicate_and_rerun_changes_nothing(http_server, tmp_p
     expected = {f"snap.{snap_key(n)}": c for n, c in counts.items()}
     assert lake_tables(tmp_path) == expected
     assert [c for c, _ in lake_columns(tmp_path, "snap.ca_grqc")] == ["from_id", "to_id"]
-    files, requests = lake_files(tmp_path), len(http_server.requests)
+    files, fetched = lake_files(tmp_path), len(http_server.fetched)
     run_r(code, tmp_path)
     assert lake_tables(tmp_path) == expected
     assert lake_files(tmp_path) == files
-    assert len(http_server.requests) == requests
+    assert len(http_server.fetched) == fetched
 
 
 def test_csv_with_header_to_parquet(http_server, tmp_path: Path) -> None:

@@ -373,7 +373,7 @@ def test_r_recipes_in_a_python_program_keep_the_protocol(scripted, tmp_path, fus
         (tmp_path / "tmp" / "g" / "g.good.download.done")
         .read_text()
         .split("\n")[2]
-        .startswith("md5 ")
+        .startswith("sha256 ")
     )
 
     scripted.serve("/bad", TSV)

@@ -163,7 +163,7 @@ def test_snap_all_graphs_replicated_and_rerun_is_a_no_op(http_server, tmp_path):
 
     http_server.clear_requests()
     run_generated(code, tmp_path)
-    assert http_server.requests == [], "a second run must not download anything again"
+    assert http_server.fetched == [], "a second run must not download anything again"
     assert lake_tables(tmp_path) == expected
     assert_no_staging(tmp_path)
     assert magic_files(tmp_path, b"ORC") == orc_before, (

@@ -14,7 +14,9 @@
 # compression = { from = "source.compression", doc = "gzip, bz2, zip or None: its magic bytes are checked" }
 # source_format = { from = "source.format", doc = "csv, tsv or jsonl: an HTML page is refused" }
 
+import contextlib
 import hashlib
+import json
 import http.client
 import os
 import time
@@ -92,8 +94,16 @@ def download(
         progress.finish(f"{verifier.size:,} bytes")
         return verifier
 
-    def fetch(path: str) -> Verifier:
-        request = urllib.request.Request(url, headers={"User-Agent": "aorist"})
+    def fetch(path: str, conditional: dict) -> tuple[Verifier, dict] | None:
+        """The body of url in path, verified as it arrives, and the validators the
+        server sent with it (ETag, Last-Modified); None when the server says the
+        copy described by `conditional` is still current (304)."""
+        headers = {"User-Agent": "aorist"}
+        if conditional.get("etag"):
+            headers["If-None-Match"] = conditional["etag"]
+        if conditional.get("last_modified"):
+            headers["If-Modified-Since"] = conditional["last_modified"]
+        request = urllib.request.Request(url, headers=headers)
         delay = 0.5
         for attempt in range(1, attempts + 1):
             try:
@@ -114,9 +124,15 @@ def download(
                         raise http.client.IncompleteRead(
                             b"", int(length) - verifier.size
                         )
-                return verifier
+                    sent = {
+                        "etag": response.headers.get("ETag"),
+                        "last_modified": response.headers.get("Last-Modified"),
+                    }
+                return verifier, {k: v for k, v in sent.items() if v}
             except urllib.error.HTTPError as error:
                 error.close()
+                if error.code == 304 and conditional:
+                    return None
                 retryable = error.code >= 500 or error.code == 429
                 if not retryable or attempt == attempts:
                     raise
@@ -143,19 +159,76 @@ def download(
     else:
         raise ValueError(f"unsupported URL scheme {parsed.scheme!r} in {url!r}")
 
-    parts = ["download", url, expected, compression, source_format]
-    with producing(destination, parts) as output:
-        if output is None:
-            return
+    def fetched(path: str, conditional: dict) -> tuple[str, dict] | None:
+        """Fetch (or copy) the source into path: its sha256 and validators, or None
+        when it is unchanged since `conditional`, checked before it is trusted."""
         if local is None:
-            verifier = fetch(output.part)
+            got = fetch(path, conditional)
+            if got is None:
+                return None
+            verifier, validators = got
         else:
+            status = os.stat(local)
+            validators = {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+            if conditional and validators == conditional:
+                return None
             with open(local, "rb") as reader:
-                verifier = copy_stream(reader, output.part, os.path.getsize(local))
-        verifier.check(output.part)
+                verifier = copy_stream(reader, path, status.st_size)
+        verifier.check(path)
         actual = verifier.digest.hexdigest()
         if expected is not None and actual != expected:
             raise ValueError(
                 f"sha256 mismatch for {url}: expected {expected}, got {actual}"
             )
+        return actual, validators
+
+    def keep(validators: dict) -> None:
+        if validators:
+            write_atomically(validators_path, json.dumps(validators, sort_keys=True))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(validators_path)
+
+    parts = ["download", url, expected, compression, source_format]
+    # What the server said of the copy we hold (ETag, Last-Modified), beside it: not
+    # in its marker, so that new validators for the same bytes rerun nothing.
+    validators_path = destination + ".source"
+    key = step_key(*parts, "")
+    lines = marker_text(destination).split("\n")
+    if os.path.exists(destination) and lines[0] == key:
+        if expected is not None:
+            # A declared sha256 pins the content: nothing to ask the server.
+            print(f"download {url}: up to date (sha256 declared)", flush=True)
+            return
+        try:
+            with open(validators_path, encoding="utf-8") as handle:
+                held = json.load(handle)
+        except (OSError, ValueError):
+            held = {}
+        remove_abandoned_parts(destination)
+        part = unique_part(destination)
+        try:
+            got = fetched(part, held)
+            if got is None:
+                print(f"download {url}: up to date (not modified)", flush=True)
+                return
+            actual, validators = got
+            if f"sha256 {actual}" in lines[2:]:
+                # The same bytes: keep the file and its marker, so nothing after reruns.
+                print(f"download {url}: up to date (same sha256)", flush=True)
+                os.remove(part)
+            else:
+                print(f"download {url}: changed upstream", flush=True)
+                replace_made(destination, part, [key, "", f"sha256 {actual}"])
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(part)
+            raise
+        keep(validators)
+        return
+    with producing(destination, parts) as output:
+        if output is None:
+            return
+        actual, validators = fetched(output.part, {})
         output.facts.append(f"sha256 {actual}")
+    keep(validators)

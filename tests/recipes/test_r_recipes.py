@@ -506,7 +506,7 @@ def test_download_ok_and_idempotent(server, tmp_path) -> None:
     assert Handler.agents == ["aorist"]
     key, source, fact = marker(destination)
     assert re.fullmatch(r"[0-9a-f]{32}", key) and source == ""
-    assert fact == "md5 " + hashlib.md5(PAYLOAD).hexdigest()
+    assert fact == "sha256 " + hashlib.sha256(PAYLOAD).hexdigest()
     download(server + "/data", destination, sha(PAYLOAD).upper())
     assert Handler.hits["/data"] == 1
     assert listing(destination.parent) == ["data.tsv", "data.tsv.done"]
@@ -618,7 +618,7 @@ def test_download_verifies_the_declared_compression(server, tmp_path, case) -> N
     if whole is not None:
         Handler.routes["/data"] = [(200, whole(PAYLOAD), None)]
         download(url, tmp_path / "data", None, compression)
-        assert marker(tmp_path / "data")[2].startswith("md5 ")
+        assert marker(tmp_path / "data")[2].startswith("sha256 ")
 
 
 def test_download_accepts_a_multi_member_gzip_and_a_zip(server, archives, tmp_path) -> None:

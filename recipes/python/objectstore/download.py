@@ -18,7 +18,10 @@
 import bz2
 import gzip
 import hashlib
+import json
+import os
 import shutil
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -43,13 +46,24 @@ def objectstore_download(
     # The bucket is checked first: wrong keys fail before anything is fetched.
     s3_connect(config)
 
-    def fetch(path: str) -> None:
+    def fetch(path: str, held: dict) -> dict | None:
+        """The source in path and what identifies its content (ETag, Last-Modified;
+        a local file's size and time); None when `held` still describes it."""
         scheme = urllib.parse.urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
             local = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
-            shutil.copyfile(local if scheme == "file" else url, path)
-            return
-        request = urllib.request.Request(url, headers={"User-Agent": "aorist"})
+            local = local if scheme == "file" else url
+            status = os.stat(local)
+            now = {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+            if held and now == held:
+                return None
+            shutil.copyfile(local, path)
+            return now
+        asks = {"etag": "If-None-Match", "last_modified": "If-Modified-Since"}
+        headers = {asks[k]: v for k, v in held.items() if k in asks and v}
+        request = urllib.request.Request(
+            url, headers={"User-Agent": "aorist", **headers}
+        )
         delay = 0.5
         for attempt in range(1, 6):
             try:
@@ -62,9 +76,15 @@ def objectstore_download(
                     size = out.tell()
                     if length is not None and size != int(length):
                         raise ConnectionError(f"got {size} of {length} bytes")
-                return
+                    sent = {
+                        "etag": response.headers.get("ETag"),
+                        "last_modified": response.headers.get("Last-Modified"),
+                    }
+                return {k: v for k, v in sent.items() if v}
             except urllib.error.HTTPError as error:
                 error.close()
+                if error.code == 304 and held:
+                    return None
                 if error.code < 500 and error.code != 429 or attempt == 5:
                     raise
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -72,6 +92,7 @@ def objectstore_download(
                     raise
             time.sleep(delay)
             delay *= 2
+        raise AssertionError("unreachable")
 
     def check(path: str) -> str:
         digest = hashlib.sha256()
@@ -105,15 +126,57 @@ def objectstore_download(
             ) from None
         return digest.hexdigest()
 
-    parts = ["objectstore_download", url, expected, compression, source_format]
-    with s3_producing(config, destination, parts) as output:
-        if output is None:
-            return
-        fetch(output.part)
-        actual = check(output.part)
+    def verified(path: str) -> str:
+        actual = check(path)
         if expected is not None and actual != expected:
             raise ValueError(
                 f"sha256 mismatch for {url}: expected {expected}, got {actual}; fix: "
                 "declare the digest of the file the source serves"
             )
-        output.facts.append(f"sha256 {actual}")
+        return actual
+
+    parts = ["objectstore_download", url, expected, compression, source_format]
+    # What the server said of the object we hold, beside it: not in its marker, so
+    # that new validators for the same bytes rerun nothing after it.
+    validators_key = s3_key(destination) + ".source"
+    step = step_key(*parts, "")
+
+    def keep(validators: dict | None) -> None:
+        if validators:
+            s3_put_text(config, validators_key, json.dumps(validators, sort_keys=True))
+        else:
+            s3_delete(config, validators_key)
+
+    lines = s3_marker(config, destination).split("\n")
+    if lines[0] == step and s3_exists(config, s3_key(destination)):
+        if expected is not None:
+            print(f"download {url}: up to date (sha256 declared)", flush=True)
+            return
+        try:
+            held = json.loads(s3_read_text(config, validators_key) or "{}")
+        except ValueError:
+            held = {}
+        with tempfile.TemporaryDirectory(prefix="aorist-") as scratch:
+            part = os.path.join(scratch, "part")
+            now = fetch(part, held)
+            if now is None:
+                print(f"download {url}: up to date (not modified)", flush=True)
+                return
+            actual = verified(part)
+            if f"sha256 {actual}" in lines[2:]:
+                print(f"download {url}: up to date (same sha256)", flush=True)
+            else:
+                print(f"download {url}: changed upstream", flush=True)
+                # Untrusted while it is replaced: a kill here downloads it again.
+                s3_delete(config, s3_key(destination) + ".done")
+                s3_put(config, part, s3_key(destination))
+                marker = "\n".join([step, "", f"sha256 {actual}"]) + "\n"
+                s3_put_text(config, s3_key(destination) + ".done", marker)
+        keep(now)
+        return
+    with s3_producing(config, destination, parts) as output:
+        if output is None:
+            return
+        now = fetch(output.part, {})
+        output.facts.append(f"sha256 {verified(output.part)}")
+    keep(now)

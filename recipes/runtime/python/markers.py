@@ -69,6 +69,15 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
+def replace_made(destination: str, part: str, lines: list[str]) -> None:
+    """Put the file `part` in place of `destination`, a made file whose input changed,
+    with the marker `lines`: untrusted meanwhile, so that a kill makes it again."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(destination + ".done")
+    os.replace(part, destination)
+    write_atomically(destination + ".done", "\n".join(lines) + "\n")
+
+
 def remove_abandoned_parts(path: str) -> None:
     """Remove the parts of `path` that killed runs left (their process is gone), so
     that kills and reruns do not fill the disk."""

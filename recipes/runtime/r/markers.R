@@ -93,6 +93,17 @@ write_atomically <- function(path, lines) {
   }
 }
 
+replace_made <- function(destination, part, lines) {
+  # Put the file part in place of destination, a made file whose input
+  # changed, with the marker lines: untrusted meanwhile, so that a kill makes
+  # it again.
+  unlink(paste0(destination, ".done"))
+  if (!file.rename(part, destination)) {
+    stop("cannot rename ", part, " to ", destination, call. = FALSE)
+  }
+  write_atomically(paste0(destination, ".done"), lines)
+}
+
 produce <- function(destination, parts, source, make) {
   # Make destination unless an earlier run made it for the same key.
   # parts: what decides the content besides the input (recipe name,
