@@ -210,10 +210,14 @@ def _minimal_env() -> dict[str, str]:
 
 
 def run_generated(
-    code: str, cwd: Path, expect_ok: bool = True, env: dict[str, str] | None = None
+    code: str,
+    cwd: Path,
+    expect_ok: bool = True,
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Write ``code`` to ``cwd/main.py``, run it there with a minimal environment (plus
-    ``env``: an engine's credentials, say).
+    ``env``: an engine's credentials, say) and command-line ``args``.
 
     Asserts the return code is 0 when ``expect_ok``, non-zero otherwise; the assertion
     message carries the script's output.
@@ -225,7 +229,7 @@ def run_generated(
     (cwd / "main.py").write_text(code, encoding="utf-8")
     try:
         proc = subprocess.run(
-            [sys.executable, "main.py"],
+            [sys.executable, "main.py", *(args or [])],
             cwd=cwd,
             env={**_minimal_env(), **(env or {})},
             stdin=subprocess.DEVNULL,

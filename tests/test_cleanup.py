@@ -50,8 +50,9 @@ def downloads(cwd: Path) -> list[str]:
 
 
 def copies(cwd: Path) -> list[str]:
-    """The temporary files that are not a download, its marker or its validators."""
-    kept = (".download", ".download.done", ".download.source")
+    """The temporary files that are not a download, its marker or its validators (nor
+    the marker of a removed copy, kept as `.removed` for `aorist status`)."""
+    kept = (".download", ".download.done", ".download.source", ".removed")
     return [f for f in temporary_files(cwd) if not f.endswith(kept)]
 
 

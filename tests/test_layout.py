@@ -125,7 +125,8 @@ def test_code_before_the_data_section_does_not_grow_with_the_universe(dialect, b
     assert all("task" in a or ".expand(row=list(range(" in a for a, _ in differing), differing
     # An R script also carries its runner and step markers (recipes/runtime/r/); a DAG
     # its task functions and groups.
-    assert len(small) < (1400 if dialect == "python" else 1500)
+    # The fixed part holds the freshness machinery too (versions, dry run).
+    assert len(small) < 1700
 
 
 @pytest.mark.parametrize("dialect", ["python", "airflow"])

@@ -194,11 +194,21 @@ def download(
     # in its marker, so that new validators for the same bytes rerun nothing.
     validators_path = destination + ".source"
     key = step_key(*parts, "")
+    facts = version_facts(parts, [])
     lines = marker_text(destination).split("\n")
+    task = TASK.get()
+
+    def found(state: str, why: str) -> None:
+        if task is not None:
+            task.found(state, why)
+        if task is None or state == "made":
+            # A task says it skipped in its own line (see Run).
+            print(f"download {url}: {why}", flush=True)
+
     if os.path.exists(destination) and lines[0] == key:
         if expected is not None:
             # A declared sha256 pins the content: nothing to ask the server.
-            print(f"download {url}: up to date (sha256 declared)", flush=True)
+            found("fresh", "up to date (sha256 declared)")
             return
         try:
             with open(validators_path, encoding="utf-8") as handle:
@@ -210,16 +220,23 @@ def download(
         try:
             got = fetched(part, held)
             if got is None:
-                print(f"download {url}: up to date (not modified)", flush=True)
+                found("fresh", "up to date (not modified)")
                 return
             actual, validators = got
             if f"sha256 {actual}" in lines[2:]:
                 # The same bytes: keep the file and its marker, so nothing after reruns.
-                print(f"download {url}: up to date (same sha256)", flush=True)
+                found("fresh", "up to date (same sha256)")
                 os.remove(part)
+            elif task is not None and task.dry_run:
+                found("stale", "source changed upstream")
+                os.remove(part)
+                marker = [key, "", *facts, f"sha256 {actual}", ""]
+                PREDICTED[os.path.abspath(destination)] = "\n".join(marker)
+                MADE_BY[os.path.abspath(destination)] = task.name
+                return
             else:
-                print(f"download {url}: changed upstream", flush=True)
-                replace_made(destination, part, [key, "", f"sha256 {actual}"])
+                found("made", "changed upstream")
+                replace_made(destination, part, [key, "", *facts, f"sha256 {actual}"])
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(part)

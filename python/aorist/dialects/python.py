@@ -352,13 +352,16 @@ class PythonDialect(Dialect):
         lines += [
             "",
             "",
-            "def main() -> None:",
-            '    """Run every step, dependencies first; a failed step stops only what needs it."""',
-            f"    with Run({lake_path(module)}) as run:",
+            "def main(arguments: list[str] | None = None) -> None:",
+            '    """Run every step, dependencies first; a failed step stops only what needs it.',
+            "",
+            "    With --dry-run, only say which steps are fresh, stale (and why) or missing.",
+            '    """',
+            f"    with Run({lake_path(module)}, arguments) as run:",
         ]
         for index, step in enumerate(module["steps"]):
             lines += [*([""] if index else []), *printer.step(step, "        ")]
         if data:
             lines += ["", "", *data]
-        lines += ["", "", 'if __name__ == "__main__":', "    main()", ""]
+        lines += ["", "", 'if __name__ == "__main__":', "    main(sys.argv[1:])", ""]
         return black_format("\n".join(lines), printer.tables)

@@ -36,9 +36,13 @@ def publish_lake_table(
     if len(parts) != 2:
         raise ValueError(f"table must be [schema, name], got {table!r}")
     path = os.path.abspath(os.path.join(lake_path, source))
+    version = step_key("publish_table", source_format, marker_text(path), path)
+    task = TASK.get()
+    if task is not None and task.dry_run:
+        plan_publish(lake_path, parts, version, path)
+        return
     if not os.path.exists(path):
         raise FileNotFoundError(path)
-    version = step_key("publish_table", source_format, marker_text(path), path)
 
     def quote(identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
@@ -68,6 +72,8 @@ def publish_lake_table(
                 parts,
             ).fetchall()
             if found and found[0][1] == version:
+                if task is not None:
+                    task.found("fresh")
                 return
             registered = False
             con.begin()
@@ -98,6 +104,8 @@ def publish_lake_table(
                     [*parts, version],
                 ).fetchall()
                 con.commit()
+                if task is not None:
+                    task.found("made")
             except BaseException:
                 con.rollback()
                 # A failed step leaves no staging view behind.
@@ -109,3 +117,35 @@ def publish_lake_table(
                     con.unregister(view)
         finally:
             con.close()
+
+
+def plan_publish(lake_path: str, parts: list[str], version: str, path: str) -> None:
+    """In a dry run: report whether the table is published from this version."""
+    task = TASK.get()
+    assert task is not None
+    published = None
+    database = os.path.join(lake_path, "lake.duckdb")
+    if os.path.exists(database):
+        with lake_lock(lake_path):
+            con = duckdb.connect(database, read_only=True)
+            try:
+                if con.execute(
+                    "SELECT count(*) FROM duckdb_tables()"
+                    " WHERE schema_name = '_aorist' AND table_name = 'published'"
+                ).fetchall()[0][0]:
+                    rows = con.execute(
+                        "SELECT version FROM _aorist.published WHERE"
+                        " lower(table_schema) = lower(?) AND lower(table_name) = lower(?)",
+                        parts,
+                    ).fetchall()
+                    published = rows[0][0] if rows else None
+            finally:
+                con.close()
+    if published == version:
+        task.found("fresh")
+    elif published is None:
+        task.found("missing")
+    elif path in MADE_BY:
+        task.found("stale", f"upstream {MADE_BY[path]} changed")
+    else:
+        task.found("stale", "recipe code changed, or the lake moved")

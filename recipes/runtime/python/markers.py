@@ -4,21 +4,68 @@
 # summary = "A step's output is trusted only if the step finished, for the inputs and parameters that made it."
 
 import contextlib
+import contextvars
 import hashlib
+import inspect
 import json
 import os
 import uuid
 
 # Each output file OUT of a step has a marker OUT.done, written after OUT is in place:
-#   line 1: the step's key: a digest of its recipe, parameters and its input's marker
+#   line 1: the step's key (its version): a digest of its recipe's code, its parameters
+#     and its inputs' markers;
 #   line 2: the input file it read (empty for none; several are tab-separated);
-#   later lines: facts (digests).
+#   later lines: facts, each "name value": the parts of the key ("code", "parameters",
+#     one "input" per input file) and what the step found (a download's "sha256").
 # A step is skipped only when OUT exists and its marker holds the key the step has now,
-# so a changed parameter reruns the step and, through the keys, every step after it.
+# so a changed recipe or parameter reruns the step and, through the keys, every step
+# after it; the parts say which of them changed.
+
+
+class Task:
+    """The task a recipe runs as: its name, the digest of its recipe's code, whether
+    this is a dry run (decide, report, change nothing), and what each of its outputs
+    was found to be: ("fresh" | "stale" | "missing", why)."""
+
+    def __init__(self, name: str, function=None, dry_run: bool = False) -> None:
+        self.name, self.dry_run = name, dry_run
+        self.code = code_version(function) if function is not None else ""
+        self.outcomes: list[tuple[str, str]] = []
+
+    def found(self, state: str, why: str = "") -> None:
+        self.outcomes.append((state, why))
+
+
+TASK: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
+    "aorist_task", default=None
+)
+# In a dry run: the marker each output would get (by path), and the task making it.
+PREDICTED: dict[str, str] = {}
+MADE_BY: dict[str, str] = {}
+CODE_VERSIONS: dict[object, str] = {}
+
+
+def code_version(function) -> str:
+    """A digest of a recipe's code as generated (its source text)."""
+    if function not in CODE_VERSIONS:
+        try:
+            text = inspect.getsource(function)
+        except (OSError, TypeError):
+            text = repr(getattr(function, "__code__", function))
+        CODE_VERSIONS[function] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return CODE_VERSIONS[function]
+
+
+def dry_run() -> bool:
+    task = TASK.get()
+    return task is not None and task.dry_run
 
 
 def marker_text(path: str) -> str:
-    """The marker of `path`, or "" when there is none (the file is not trusted)."""
+    """The marker of `path`, or "" when there is none (the file is not trusted); in
+    a dry run, the marker a step before would have given it."""
+    if PREDICTED and os.path.abspath(path) in PREDICTED:
+        return PREDICTED[os.path.abspath(path)]
     try:
         with open(path + ".done", encoding="utf-8") as handle:
             return handle.read()
@@ -26,10 +73,87 @@ def marker_text(path: str) -> str:
         return ""
 
 
-def step_key(*parts: object) -> str:
+def digest(*parts: object) -> str:
     """A digest of `parts`; their JSON encoding keeps their boundaries."""
     text = json.dumps(list(parts), ensure_ascii=True, sort_keys=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def step_key(*parts: object) -> str:
+    """The version of what the running task makes from `parts`: a digest of them and
+    of its recipe's code."""
+    task = TASK.get()
+    return digest(task.code if task else "", *parts)
+
+
+def version_facts(parts: list, sources: list[str]) -> list[str]:
+    """The parts of a key, as marker facts: what a stale step names as changed."""
+    task = TASK.get()
+    return [
+        f"code {task.code if task else ''}",
+        f"parameters {digest(*parts)}",
+        *(f"input {digest(marker_text(path))}" for path in sources),
+    ]
+
+
+def why_stale(marker: str, facts: list[str], sources: list[str]) -> str:
+    """Why an output whose marker is `marker` (its facts now `facts`) must be made again."""
+    recorded = marker.split("\n")
+    if not recorded[0]:
+        return "not finished"
+    held = [
+        line
+        for line in recorded[2:]
+        if line.split(" ")[0] in ("code", "parameters", "input")
+    ]
+    for source in sources:
+        if os.path.abspath(source) in MADE_BY:
+            return f"upstream {MADE_BY[os.path.abspath(source)]} changed"
+    if not held:
+        return "made by an older program"
+    for name, label in (
+        ("code", "recipe code changed"),
+        ("parameters", "parameters changed"),
+    ):
+        now = [line for line in facts if line.startswith(name + " ")]
+        before = [line for line in held if line.startswith(name + " ")]
+        if now != before:
+            return label
+    now = [line for line in facts if line.startswith("input ")]
+    before = [line for line in held if line.startswith("input ")]
+    for index, source in enumerate(sources):
+        if index >= len(before) or before[index] != now[index]:
+            return f"upstream {MADE_BY.get(os.path.abspath(source), source)} changed"
+    return "inputs changed"
+
+
+def plan(destination: str, key: str, lines: list[str], sources: list[str]) -> None:
+    """In a dry run: report what the output `destination` is (fresh, stale or missing)
+    and, unless fresh, the marker the step would give it."""
+    task = TASK.get()
+    assert task is not None
+    if os.path.exists(destination) and marker_text(destination).split("\n")[0] == key:
+        task.found("fresh")
+        return
+    if os.path.exists(destination):
+        task.found("stale", why_stale(marker_text(destination), lines[2:], sources))
+    else:
+        try:
+            with open(destination + ".removed", encoding="utf-8") as handle:
+                removed = handle.read()
+        except FileNotFoundError:
+            removed = ""
+        if removed.split("\n")[0] == key:
+            # A temporary copy removed after use: what was made from it is as fresh.
+            task.found("fresh")
+            PREDICTED[os.path.abspath(destination)] = removed
+            return
+        if removed:
+            task.found("stale", why_stale(removed, lines[2:], sources))
+        else:
+            task.found("missing")
+    PREDICTED[os.path.abspath(destination)] = "\n".join(lines) + "\n"
+    MADE_BY[os.path.abspath(destination)] = task.name
 
 
 def unique_part(path: str) -> str:
@@ -119,11 +243,19 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
     """
     if isinstance(source, list):
         key = step_key(*parts, [marker_text(path) for path in source])
-        recorded = "\t".join(source)
+        recorded, sources = "\t".join(source), source
     else:
         key = step_key(*parts, marker_text(source) if source else "")
-        recorded = source or ""
+        recorded, sources = source or "", [source] if source else []
+    facts = version_facts(parts, sources)
+    task = TASK.get()
+    if task is not None and task.dry_run:
+        plan(destination, key, [key, recorded, *facts], sources)
+        yield None
+        return
     if os.path.exists(destination) and marker_text(destination).split("\n")[0] == key:
+        if task is not None:
+            task.found("fresh")
         yield None
         return
     with contextlib.suppress(FileNotFoundError):
@@ -140,8 +272,10 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
         if isinstance(error, Exception):
             invalidate(source)
         raise
-    lines = [key, recorded, *output.facts]
+    lines = [key, recorded, *facts, *output.facts]
     write_atomically(destination + ".done", "\n".join(lines) + "\n")
+    if task is not None:
+        task.found("made")
 
 
 def check_plain_text(path: str, declared: str) -> None:

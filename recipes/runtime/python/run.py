@@ -3,6 +3,7 @@
 # language = "python"
 # summary = "One run of a program: it holds the lake's lock, runs each step after its upstream steps, and goes on past a failed step with every step that does not need it."
 # program = true
+# uses = ["markers"]
 
 import concurrent.futures
 import os
@@ -30,7 +31,15 @@ class Run:
     # Tasks run in the background at once, at most (downloads wait on the network).
     WORKERS = 4
 
-    def __init__(self, lake_path: str) -> None:
+    def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
+        unknown = [a for a in arguments or [] if a != "--dry-run"]
+        if unknown:
+            raise SystemExit(
+                f"unknown argument {unknown[0]!r}; usage: [--dry-run] (say which "
+                "steps are fresh, stale or missing, and change nothing)"
+            )
+        self.dry_run = "--dry-run" in (arguments or [])
+        self.states: dict[str, tuple[str, str]] = {}
         self.lake_path = lake_path
         self.lock = os.path.join(lake_path, ".lock")
         self.owner = f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
@@ -48,6 +57,8 @@ class Run:
         self.finish(interrupted=error is not None)
 
     def start(self) -> "Run":
+        if self.dry_run:
+            return self
         os.makedirs(self.lake_path, exist_ok=True)
         for _ in range(3):
             try:
@@ -119,18 +130,23 @@ class Run:
 
     def step(self, task: str, upstream: list[str], function=None, /, *args, **kwargs):
         """Run `function(*args, **kwargs)` as `task`, unless an upstream task did not finish."""
-        if self.ready(task, upstream) and function is not None:
-            self.call(task, function, args, kwargs)
+        if self.ready(task, upstream):
+            self.call(task, function, args, kwargs, upstream)
 
     def background(
         self, task: str, upstream: list[str], function=None, /, *args, **kwargs
     ):
         """`step()` in a background thread: the next tasks start meanwhile."""
-        if not self.ready(task, upstream) or function is None:
+        if not self.ready(task, upstream):
+            return
+        if function is None:
+            self.call(task, function, args, kwargs, upstream)
             return
         if self.pool is None:
             self.pool = concurrent.futures.ThreadPoolExecutor(self.WORKERS)
-        self.pending[task] = self.pool.submit(self.call, task, function, args, kwargs)
+        self.pending[task] = self.pool.submit(
+            self.call, task, function, args, kwargs, upstream
+        )
 
     def ready(self, task: str, upstream: list[str]) -> bool:
         """Whether `task` may run: its upstream tasks (waited for) all finished."""
@@ -145,21 +161,75 @@ class Run:
             self.skipped.append(task)
             print(f"skipped {task}: upstream {blocked[0]} did not finish", flush=True)
             return False
-        print("running", task, flush=True)
+        if not self.dry_run:
+            print("running", task, flush=True)
         return True
 
-    def call(self, task: str, function, args: tuple, kwargs: dict) -> None:
+    def call(
+        self, task: str, function, args: tuple, kwargs: dict, upstream: list[str]
+    ) -> None:
         start = time.monotonic()
-        try:
-            function(*args, **kwargs)
-        except Exception as error:
+        current = Task(task, function, self.dry_run)
+        if function is not None and (not self.dry_run or self.plannable(function)):
+            token = TASK.set(current)
+            try:
+                function(*args, **kwargs)
+            except Exception as error:
+                with self.mutex:
+                    self.failed[task] = f"{type(error).__name__}: {error}"
+                print(
+                    f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True
+                )
+                return
+            finally:
+                TASK.reset(token)
+        states = [state for state, _ in current.outcomes]
+        why = next((why for _, why in current.outcomes if why), "")
+        if self.dry_run:
+            if "missing" in states:
+                state = ("missing", "")
+            elif "stale" in states:
+                state = ("stale", next(w for s, w in current.outcomes if s == "stale"))
+            elif states:
+                state = ("fresh", "")
+            else:
+                state = self.derived(upstream)
             with self.mutex:
-                self.failed[task] = f"{type(error).__name__}: {error}"
-            print(f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True)
+                self.states[task] = state
+            print(
+                f"{task}: {state[0]}{f' ({state[1]})' if state[1] else ''}", flush=True
+            )
+            return
+        if states and all(state == "fresh" for state in states):
+            said = why if why.startswith("up to date") else "up to date"
+            print(f"skipped {task}: {said}", flush=True)
             return
         seconds = time.monotonic() - start
         if seconds >= 1.0:
             print(f"finished {task} in {seconds:.1f} s", flush=True)
+
+    @staticmethod
+    def plannable(function) -> bool:
+        """Whether a dry run may call `function`: it decides from versions what to
+        make (and makes nothing in a dry run). Other engines than the lake are
+        refused; other tasks (checks, clean-up) are as fresh as their upstream."""
+        names = set(function.__code__.co_names)
+        engine = sorted(n for n in names if n.startswith(("s3_", "pg_", "spark_")))
+        if engine:
+            raise SystemExit(
+                f"--dry-run covers the embedded lake; {function.__name__} runs on "
+                f"another engine ({engine[0]}): run the program to bring it up to date"
+            )
+        return bool(names & {"producing", "publish_lake_table"})
+
+    def derived(self, upstream: list[str]) -> tuple[str, str]:
+        """The state of a task that makes no file: that of its upstream tasks."""
+        with self.mutex:
+            states = [(name, self.states.get(name, ("fresh", ""))) for name in upstream]
+        if any(state == "missing" for _, (state, _) in states):
+            return ("missing", "")
+        stale = [name for name, (state, _) in states if state == "stale"]
+        return ("stale", f"upstream {stale[0]} changed") if stale else ("fresh", "")
 
     def finish(self, interrupted: bool = False) -> None:
         """Release the lock; exit with status 1, listing them, if tasks failed."""
@@ -172,6 +242,18 @@ class Run:
         if self.held:
             shutil.rmtree(self.lock, ignore_errors=True)
             self.held = False
+        if self.dry_run and not interrupted:
+            counts = {
+                state: sum(1 for s, _ in self.states.values() if s == state)
+                for state in ("fresh", "stale", "missing")
+            }
+            summary = ", ".join(f"{n} {state}" for state, n in counts.items())
+            if self.failed:
+                summary += f", {len(self.failed)} failed"
+            if counts["stale"] or counts["missing"] or self.failed:
+                raise SystemExit(f"not up to date: {summary}")
+            print(f"up to date: {summary}", flush=True)
+            return
         if self.failed and not interrupted:
             # The first line of each error; the whole of it was printed when it failed.
             lines = [

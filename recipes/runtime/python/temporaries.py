@@ -19,6 +19,10 @@ def remove_temporaries(paths: list[str], remove) -> None:
         return
     removed = []
     for path in paths:
+        if remove is remove_local_file and os.path.exists(path + ".done"):
+            # The marker is kept as X.removed: a dry run tells a copy removed after
+            # use (its tables still fresh) from one never made.
+            os.replace(path + ".done", path + ".removed")
         remove(path + ".done")
         if remove(path):
             removed.append(path)
