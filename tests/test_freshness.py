@@ -11,16 +11,21 @@ sends no validator is asked again each run, and its body compared by hash.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from test_derived import graph_universe, serve_graphs
 from test_r_dialect import run_r
 from test_trust import EDGES, TSV, Scripted
 from test_trust import universe as trust_universe
 
-from aorist import TSVEncoding, dag
+from aorist import CSVHeader, TSVEncoding, dag
 
 from conftest import lake_query, output_of, run_generated
+
+TESTS = Path(__file__).resolve().parent
 
 NEW = b"".join(b"%d\t%d\n" % (a * 10, b * 10) for a, b in EDGES)
 
@@ -48,6 +53,13 @@ def touch_later(path: Path) -> None:
     os.utime(path, (later, later))
 
 
+def up_to_date(dialect: str, url: str, why: str) -> str:
+    """The line saying a download was skipped: the task's own line in a python program."""
+    if dialect == "r":
+        return f"download {url}: up to date ({why})"
+    return f"skipped {url.rsplit('/', 1)[1]}_downloaded: up to date ({why})"
+
+
 def run(dialect: str, code: str, cwd: Path) -> str:
     if dialect == "r":
         proc = run_r(code, cwd)
@@ -71,7 +83,7 @@ def test_a_changed_source_reruns_its_chain_and_nothing_else(http_server, tmp_pat
     http_server.clear_requests()
     out = run(dialect, code, tmp_path)
     assert sorted(http_server.requests) == ["/a", "/b"] and http_server.fetched == []
-    assert f"download {http_server.base_url}/a: up to date (not modified)" in out, out
+    assert up_to_date(dialect, f"{http_server.base_url}/a", "not modified") in out, out
     assert changed(before, mtimes(tmp_path)) == set()
 
     # a changes upstream: its download and table are made again, b's are not.
@@ -92,7 +104,7 @@ def test_a_changed_source_reruns_its_chain_and_nothing_else(http_server, tmp_pat
     http_server.clear_requests()
     out = run(dialect, code, tmp_path)
     assert http_server.fetched == ["/a"]
-    assert f"download {http_server.base_url}/a: up to date (same sha256)" in out, out
+    assert up_to_date(dialect, f"{http_server.base_url}/a", "same sha256") in out, out
     assert changed(before, mtimes(tmp_path)) == set()
 
 
@@ -107,7 +119,7 @@ def test_a_source_without_validators_is_compared_by_hash(tmp_path, dialect):
         run(dialect, code, tmp_path)
         before = mtimes(tmp_path)
         out = run(dialect, code, tmp_path)
-        assert f"download {server.base}/a: up to date (same sha256)" in out, out
+        assert up_to_date(dialect, f"{server.base}/a", "same sha256") in out, out
         assert changed(before, mtimes(tmp_path)) == set()
 
         server.serve("/a", NEW)
@@ -118,3 +130,118 @@ def test_a_source_without_validators_is_compared_by_hash(tmp_path, dialect):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def statuses(out: str) -> dict[str, str]:
+    """`task: state` lines of a dry run, by task."""
+    found = {}
+    for line in out.splitlines():
+        task, sep, state = line.partition(": ")
+        if sep and state.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
+            found[task] = state
+    return found
+
+
+def status(universe_file: Path, cwd: Path) -> tuple[int, dict[str, str], str]:
+    """`aorist status` run where the program runs: its exit status and lines."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "aorist", "status", str(universe_file)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    return proc.returncode, statuses(out), out
+
+
+def test_status_names_what_is_missing_fresh_and_stale_and_why(http_server, tmp_path):
+    """`aorist status` before a run, after it, and after one source changed; then a run
+    makes exactly the stale steps, and skips the others in one line each."""
+    serve_graphs(http_server.root)
+    declaration = tmp_path / "graphs.py"
+    declaration.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(TESTS)!r})\n"
+        "from test_derived import graph_universe\n"
+        f"universe = graph_universe({http_server.base_url!r})\n",
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    code, states, out = status(declaration, work)
+    assert code == 1, out
+    assert states and set(states.values()) == {"missing"}, out
+    assert not (work / "lake").exists() and not (work / "tmp").exists(), "a dry run made files"
+
+    program = dag(graph_universe(http_server.base_url), ["AllAssetsComputed"], "python")
+    run_generated(program, work)
+    code, states, out = status(declaration, work)
+    assert code == 0, out
+    assert set(states.values()) == {"fresh"}, out
+    assert out.strip().endswith(f"up to date: {len(states)} fresh, 0 stale, 0 missing"), out
+
+    # measures changes upstream: its chain and the table joining it are stale, and say why.
+    (http_server.root / "measures.csv").write_text(
+        "node,weight,size\n1,9.5,2.0\n2,1.5,4.0\n3,2.5,6.5\n4,3.5,7.0\n", encoding="utf-8"
+    )
+    touch_later(http_server.root / "measures.csv")
+    code, states, out = status(declaration, work)
+    assert code == 1, out
+    stale = {task: state for task, state in states.items() if state != "fresh"}
+    assert stale["measures_downloaded"] == "stale (source changed upstream)", out
+    assert stale["measures_source_loaded"] == "stale (upstream measures_downloaded changed)"
+    assert stale.get("hub_measures_query_computed", "").startswith("stale (upstream "), out
+    assert states["edges_downloaded"] == "fresh" and states["degrees_query_computed"] == "fresh"
+    assert not [task for task in stale if task.startswith(("edges", "degrees", "hubs"))], out
+
+    # The run makes what was stale and skips each fresh step in one line.
+    before = mtimes(work)
+    out = output_of(run_generated(program, work))
+    assert "skipped edges_downloaded: up to date (not modified)" in out, out
+    assert "skipped degrees_converted_to_target_encoding: up to date" in out, out
+    assert changed(before, mtimes(work)) == {
+        "tmp/nodes/nodes.measures.download",
+        "lake/nodes/measures/measures.parquet",
+        "lake/derived/hub_measures/hub_measures.parquet",
+    }
+    assert lake_query(work, "SELECT * FROM nodes.hub_measures") == [(1, 9.5)]
+    code, states, out = status(declaration, work)
+    assert code == 0, out
+
+
+def test_a_changed_recipe_or_parameter_reruns_exactly_the_steps_it_changes(http_server, tmp_path):
+    for name in ("a", "b"):
+        (http_server.root / name).write_bytes(TSV)
+    sources = {"a": TSVEncoding(), "b": TSVEncoding()}
+    code = dag(trust_universe(http_server.base_url, sources), ["AllAssetsComputed"], "python")
+    run_generated(code, tmp_path)
+    before = mtimes(tmp_path)
+
+    # A new version of the loading recipe (as a new aorist would generate): both
+    # tables are loaded again, and nothing is downloaded.
+    changed_code = code.replace("def load_source(", "def load_source(  # version 2\n", 1)
+    assert changed_code != code
+    dry = run_generated(changed_code, tmp_path, expect_ok=False, args=["--dry-run"])
+    states = statuses(output_of(dry))
+    assert states["a_source_loaded"] == "stale (recipe code changed)", output_of(dry)
+    assert states["a_downloaded"] == "fresh"
+    http_server.clear_requests()
+    out = output_of(run_generated(changed_code, tmp_path))
+    assert http_server.fetched == [], out
+    assert changed(before, mtimes(tmp_path)) == {"lake/g/a/a.parquet", "lake/g/b/b.parquet"}
+
+    # One header line for a only: a's table is loaded again without its first row.
+    before = mtimes(tmp_path)
+    sources["a"] = TSVEncoding(header=CSVHeader(num_lines=1))
+    regenerated = dag(
+        trust_universe(http_server.base_url, sources), ["AllAssetsComputed"], "python"
+    ).replace("def load_source(", "def load_source(  # version 2\n", 1)
+    dry = run_generated(regenerated, tmp_path, expect_ok=False, args=["--dry-run"])
+    states = statuses(output_of(dry))
+    assert states["a_source_loaded"] == "stale (parameters changed)", output_of(dry)
+    assert states["b_source_loaded"] == "fresh", output_of(dry)
+    run_generated(regenerated, tmp_path)
+    assert changed(before, mtimes(tmp_path)) == {"lake/g/a/a.parquet"}
+    assert rows(tmp_path, "g.a") == sorted(EDGES[1:])

@@ -1,10 +1,14 @@
-"""The `aorist` command line: `generate` code for a universe, `explain` its constraint DAG."""
+"""The `aorist` command line: `generate` code for a universe, `explain` its constraint DAG,
+say its `status` (which steps are fresh, stale or missing)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import runpy
+import subprocess
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import Any
@@ -195,6 +199,25 @@ def parser() -> argparse.ArgumentParser:
         help="print the asset lineage (sources -> derived -> models -> predictions) instead",
     )
 
+    status_cmd = commands.add_parser(
+        "status",
+        help="say which steps are fresh, stale (and why) or missing",
+        description="Print each step of the universe's plan as fresh, stale (<why>) or "
+        "missing, changing nothing; exit 0 only when every step is fresh. Run it where the "
+        "program runs (its temporary files are relative to that directory). It runs the "
+        "python program with --dry-run, which asks each source whether it changed.",
+    )
+    status_cmd.add_argument("universe", metavar="FILE.py[:VARIABLE]", help="where the Universe is")
+    status_cmd.add_argument(
+        "--constraint", "-c", action="append", help="a constraint (default AllAssetsComputed)"
+    )
+    status_cmd.add_argument(
+        "--lake", help="the lake's directory (default: the declared path, or LAKE_PATH)"
+    )
+    status_cmd.add_argument(
+        "--no-fuse", action="store_true", help="as the program was generated with --no-fuse"
+    )
+
     dataset_cmd = commands.add_parser(
         "dataset",
         help="work on the scienz dataset catalog",
@@ -235,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             view = "assets" if args.assets else "constraints"
             sys.stdout.write(explain(universe, constraints, args.format, view))
             return 0
+        if args.command == "status":
+            return status(universe, constraints, args.lake, fuse=not args.no_fuse)
         preferences = args.preferences.split(",") if args.preferences else None
         if args.split and args.output is None:
             raise DeclarationError(
@@ -269,3 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     except AoristError as error:
         print(f"aorist: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
+
+
+def status(universe: Universe, constraints: list[str], lake: str | None, fuse: bool) -> int:
+    """Run the universe's python program with --dry-run here; its exit status."""
+    files = dag_files(universe, constraints, "python", fuse=fuse)
+    env = dict(os.environ)
+    if lake is not None:
+        env["LAKE_PATH"] = lake
+    with tempfile.TemporaryDirectory(prefix="aorist-status-") as folder:
+        program = Path(folder) / next(iter(files))
+        program.write_text(next(iter(files.values())))
+        done = subprocess.run([sys.executable, str(program), "--dry-run"], env=env, check=False)
+    return 0 if done.returncode == 0 else 1
