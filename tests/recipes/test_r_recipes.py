@@ -505,7 +505,7 @@ def test_download_ok_and_idempotent(server, tmp_path) -> None:
     assert Handler.hits["/data"] == 1
     assert Handler.agents == ["aorist"]
     key, source, fact = marker(destination)
-    assert re.fullmatch(r"[0-9a-f]{32}", key) and source == ""
+    assert re.fullmatch(r"[0-9a-f]{64}", key) and source == ""
     assert fact == "sha256 " + hashlib.sha256(PAYLOAD).hexdigest()
     download(server + "/data", destination, sha(PAYLOAD).upper())
     assert Handler.hits["/data"] == 1
@@ -1473,3 +1473,24 @@ def test_python_lake_readable_by_cli_with_pinned_storage_version(tmp_path) -> No
     result = call_recipe("check_table", lake, ["d", "t"], ["a", "b"])
     assert result.stdout == "d.t: 2 rows, columns a, b\n"
     assert query(lake, "SELECT * FROM d.t ORDER BY a") == [(1, "x"), (2, "y")]
+
+
+def test_r_version_parts_are_kept_apart_and_cover_the_recipe_code() -> None:
+    """The R step key: sha256 over length-prefixed parts and the running recipe's code."""
+    code = (
+        f"source({r_literal(str(R_HELPERS['markers']))})\n"
+        "keys <- c(\n"
+        '  step_key(list("a,b", "c")), step_key(list("a", "b,c")),\n'
+        '  step_key(list("a\\n", "b")), step_key(list("a", "\\nb")),\n'
+        '  step_key(list("ab", list("c"))), step_key(list("ab", "c")),\n'
+        '  step_key(list(NULL)), step_key(list("N")),\n'
+        '  step_key(list(1L)), step_key(list("1"))\n'
+        ")\n"
+        "task <- markers_task()\n"
+        'task$code <- code_version(function() "edited")\n'
+        'keys <- c(keys, step_key(list("a,b", "c")))\n'
+        "cat(keys, sep = '\\n')\n"
+    )
+    keys = run_r(code).stdout.split()
+    assert len(keys) == 11 and all(re.fullmatch(r"[0-9a-f]{64}", k) for k in keys), keys
+    assert len(set(keys)) == 11, keys

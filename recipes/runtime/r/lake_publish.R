@@ -43,6 +43,8 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR, ",
     "table_name VARCHAR, version VARCHAR, ",
     "PRIMARY KEY (table_schema, table_name));\n",
+    "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY, ",
+    "version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ);\n",
     "SELECT t.table_type || '|' || coalesce(p.version, '')",
     " FROM information_schema.tables t LEFT JOIN _aorist.published p",
     " ON lower(t.table_schema) = lower(p.table_schema)",
@@ -51,6 +53,8 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     " AND ", named("t.table_name")[[2]], ";"
   )
   if (identical(found, paste0("VIEW|", version))) {
+    task <- markers_task()
+    task$outcomes <- c(task$outcomes, "fresh")
     return(invisible(FALSE))
   }
   # DuckDB replaces an object only by one of its kind: an older table goes.
@@ -69,6 +73,7 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     ))
   })
   published <- FALSE
+  task_name <- markers_task_name(paste(parts, collapse = "."))
   sql(
     "BEGIN TRANSACTION;\n",
     "CREATE SCHEMA IF NOT EXISTS ", sql_identifier(parts[[1]]), ";\n",
@@ -77,8 +82,14 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     "SELECT * FROM read_parquet(", sql_literal(absolute), ");\n",
     "INSERT OR REPLACE INTO _aorist.published VALUES (",
     paste(sql_literal(c(parts, version)), collapse = ", "), ");\n",
+    # The step's version and outcome, in the transaction that publishes.
+    "INSERT OR REPLACE INTO _aorist.steps VALUES (",
+    paste(sql_literal(c(task_name, version)), collapse = ", "),
+    ", 'published', current_timestamp);\n",
     "COMMIT;"
   )
   published <- TRUE
+  task <- markers_task()
+  task$outcomes <- c(task$outcomes, "made")
   invisible(TRUE)
 }

@@ -13,8 +13,24 @@
 #   line 2: the input file it read (empty for none; several are
 #           tab-separated); later lines: facts.
 # A step is skipped only when OUT exists and its marker holds the key the step
-# has now, so a changed parameter reruns the step and, through the keys, every
-# step after it.
+# has now, so a changed recipe or parameter reruns the step and, through the
+# keys, every step after it.
+
+
+markers_task <- function() {
+  # The task a recipe runs as (set by run_step()), an environment kept in
+  # the option aorist.task: the digest of its recipe's code ($code), which
+  # joins every key it makes, and what each of its outputs was found to be
+  # ($outcomes: "fresh" or "made").
+  task <- getOption("aorist.task")
+  if (is.null(task)) {
+    task <- new.env()
+    task$code <- ""
+    task$outcomes <- character(0)
+    options(aorist.task = task)
+  }
+  task
+}
 
 marker_text <- function(path) {
   # The marker of path, or "" when there is none (the file is not trusted).
@@ -31,7 +47,8 @@ marker_text <- function(path) {
 
 key_text <- function(value) {
   # value as text that keeps its structure: vectors and lists are bracketed
-  # lists of their items, each prefixed with its length in bytes.
+  # lists of their items, each prefixed with its length in bytes; a scalar
+  # is prefixed with its type.
   if (is.null(value)) {
     return("N")
   }
@@ -43,15 +60,38 @@ key_text <- function(value) {
     sizes <- nchar(items, type = "bytes")
     return(paste0("[", paste0(sizes, ":", items, "\n", collapse = ""), "]"))
   }
-  if (is.na(value)) "NA" else enc2utf8(as.character(value))
+  # A scalar is prefixed with its type: the string "N" is not NULL, nor "1" 1.
+  if (is.na(value)) "NA" else paste0(typeof(value), ":",
+                                      enc2utf8(as.character(value)))
+}
+
+markers_task_name <- function(default) {
+  # The name of the running task, or default outside one.
+  name <- markers_task()$name
+  if (is.null(name) || !nzchar(name)) default else name
+}
+
+sha256_text <- function(text) {
+  # The sha256 digest of text (coreutils' sha256sum; base R has none).
+  file <- tempfile("aorist-key-")
+  on.exit(unlink(file), add = TRUE)
+  writeBin(charToRaw(enc2utf8(text)), file)
+  out <- system2("sha256sum", stdout = TRUE, stdin = file)
+  if (!is.null(attr(out, "status"))) {
+    stop("sha256sum failed", call. = FALSE)
+  }
+  strsplit(out[[1]], " ", fixed = TRUE)[[1]][[1]]
+}
+
+code_version <- function(fun) {
+  # The digest of a recipe's code as generated (deparsed).
+  if (is.null(fun)) "" else sha256_text(paste(deparse(fun), collapse = "\n"))
 }
 
 step_key <- function(parts) {
-  # The md5 digest of parts (a list), each part length-prefixed.
-  file <- tempfile("aorist-key-")
-  on.exit(unlink(file), add = TRUE)
-  writeBin(charToRaw(key_text(parts)), file)
-  unname(tools::md5sum(file))
+  # The sha256 digest of the running recipe's code and parts (a list), each
+  # part length-prefixed.
+  sha256_text(key_text(c(list(markers_task()$code), parts)))
 }
 
 unique_part <- function(path) {
@@ -119,6 +159,8 @@ produce <- function(destination, parts, source, make) {
   key <- step_key(c(parts, list(input)))
   marker <- strsplit(marker_text(destination), "\n", fixed = TRUE)[[1]]
   if (file.exists(destination) && identical(marker[1], key)) {
+    task <- markers_task()
+    task$outcomes <- c(task$outcomes, "fresh")
     return(invisible(FALSE))
   }
   unlink(paste0(destination, ".done"))
@@ -136,6 +178,8 @@ produce <- function(destination, parts, source, make) {
   facts <- if (is.character(facts)) facts else character(0)
   input_path <- paste(source, collapse = "\t")
   write_atomically(paste0(destination, ".done"), c(key, input_path, facts))
+  task <- markers_task()
+  task$outcomes <- c(task$outcomes, "made")
   invisible(TRUE)
 }
 

@@ -5,6 +5,7 @@
 # summary = "One run of a program: it holds the lake's lock, runs each step after its upstream steps, and goes on past a failed step with every step that does not need it."
 # libraries = []
 # program = true
+# uses = ["markers"]
 # # nolint end
 
 # run_start() takes the lake's lock: the directory <lake>/.lock (mkdir is
@@ -123,10 +124,20 @@ run_step <- function(run, task, upstream, fun = NULL, ...) {
     return(invisible(TRUE))
   }
   start <- Sys.time()
+  current <- markers_task()
+  current$code <- code_version(fun)
+  current$name <- task
+  current$outcomes <- character(0)
+  on.exit(current$code <- current$name <- "", add = TRUE)
   error <- tryCatch({
     fun(...)
     NULL
   }, error = function(error) error)
+  outcomes <- current$outcomes
+  if (is.null(error) && length(outcomes) > 0 && all(outcomes == "fresh")) {
+    message("skipped ", task, ": up to date")
+    return(invisible(TRUE))
+  }
   if (is.null(error)) {
     seconds <- as.numeric(difftime(Sys.time(), start, units = "secs"))
     if (seconds >= 1) {
