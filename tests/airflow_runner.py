@@ -77,8 +77,14 @@ def main() -> int:
         run = dag.test(run_conf=conf)
         report["state"] = str(run.state)
         instances = run.get_task_instances()
+        # A step found up to date ends as a skipped task (and does not stop the rest).
         report["failed"] = sorted(
-            f"{ti.task_id}[{ti.map_index}]" for ti in instances if str(ti.state) != "success"
+            f"{ti.task_id}[{ti.map_index}]"
+            for ti in instances
+            if str(ti.state) not in ("success", "skipped")
+        )
+        report["skipped"] = sorted(
+            f"{ti.task_id}[{ti.map_index}]" for ti in instances if str(ti.state) == "skipped"
         )
         report["tasks"] = implied_graph(dag, instances)
         report["asset_events"] = asset_events(dag_id, run.run_id)

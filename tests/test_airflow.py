@@ -90,6 +90,13 @@ def test_dag_file_matches_the_constraint_dag_and_runs_twice(
     assert len(http_server.fetched) == fetched
     # Nothing changed, so nothing is announced: no DAG downstream runs again.
     assert again["asset_events"] == []
+    # The steps that make files are skipped tasks, each instance; the checks run.
+    assert report["skipped"] == []
+    assert again["skipped"] == sorted(
+        f"{group}.{step}[{index}]"
+        for step in ("downloaded", "source_loaded")
+        for index in range(len(NAMES))
+    )
 
     # One recipe per constraint: the DAG has a task for each, and makes the same tables.
     separate = dag(universe, ["AllAssetsComputed"], "airflow", fuse=False)
@@ -127,6 +134,7 @@ def test_module_top_level_imports_only_airflow_and_stdlib() -> None:
     # The standard library (a helper's decorator may need it at module level) and Airflow.
     assert {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names} <= {
         "airflow.sdk",
+        "airflow.sdk.exceptions",
         "airflow.providers.standard.operators.empty",
     }
     assert {"__future__", "datetime", "airflow.sdk"} <= modules

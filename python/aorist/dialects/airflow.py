@@ -176,19 +176,29 @@ def unpacking(columns: list[str], used: set[str]) -> str | None:
 # how a verified table is announced. `{lake}` parts are dropped for a DAG without a lake.
 RUN_DIRECTORY = '''
 @contextlib.contextmanager
-def run_directory():
+def run_directory(recipe=None):
     """Run a step where this run's relative paths point{lake_doc}.
 
     The run's `work_dir`{and_lake} parameter{s} (default{s}: the declared path{s}) {are} read
     against the folder of this file, the same on every worker, never against the
-    working directory a worker happens to start its tasks in.
-    """
-    params = get_current_context()["params"]
+    working directory a worker happens to start its tasks in. A step whose outputs are
+    all up to date (see `Task`) ends as a skipped task, which announces nothing.
+    """{markers_import}
+    context = get_current_context()
+    params = context["params"]
     folder = os.path.dirname(os.path.abspath(__file__))
     work_dir = os.path.join(folder, params["work_dir"])
     os.makedirs(work_dir, exist_ok=True)
-    with contextlib.chdir(work_dir):
-        yield{lake_value}
+    task = Task(context["ti"].task_id, recipe)
+    token = TASK.set(task)
+    try:
+        with contextlib.chdir(work_dir):
+            yield{lake_value}
+    finally:
+        TASK.reset(token)
+    if task.outcomes and all(state == "fresh" for state, _ in task.outcomes):
+        said = next((why for _, why in task.outcomes if why), "up to date")
+        raise AirflowSkipException(said if said.startswith("up to date") else "up to date")
 '''
 
 TABLE_ASSET = '''
@@ -376,7 +386,12 @@ class AirflowDialect(Dialect):
         lines.append("")
         if uses_empty:
             lines.append("from airflow.providers.standard.operators.empty import EmptyOperator")
-        lines += [f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}", "", ""]
+        lines += [
+            f"from airflow.sdk import {', '.join(sorted(sdk, key=str.lower))}",
+            "from airflow.sdk.exceptions import AirflowSkipException",
+            "",
+            "",
+        ]
         for setting in module["settings"]:
             # The lake's path is the default of the DAG's `lake_path` parameter.
             lines += printer.setting(setting, from_environment=False)
@@ -406,7 +421,7 @@ class AirflowDialect(Dialect):
                 top_imports += [i for i in needed if i not in top_imports]
             lines += ["", "", *printer.definition(definition)]
         lines += ["", "", *comment("Where tasks run (see the DAG's parameters).")]
-        lines += self.run_directory(has_lake).strip("\n").splitlines()
+        lines += self.run_directory(has_lake, library).strip("\n").splitlines()
         if verifying or reads:
             lines += ["", "", *TABLE_ASSET.strip("\n").splitlines()]
         if verifying:
@@ -479,6 +494,8 @@ class AirflowDialect(Dialect):
             f"        'retry_exponential_backoff': {BACKOFF},",
             f"        'max_retry_delay': {MAX_RETRY_DELAY},",
             f"        'execution_timeout': timedelta(minutes={timeout}),",
+            # A step skipped as up to date does not stop the steps after it.
+            "        'trigger_rule': 'none_failed',",
             "    },",
             "    params={",
             *params,
@@ -538,16 +555,19 @@ class AirflowDialect(Dialect):
         return found
 
     @staticmethod
-    def run_directory(has_lake: bool) -> str:
-        if has_lake:
-            return RUN_DIRECTORY.format(
-                lake_doc=", and give it the lake's path",
-                and_lake=" and `lake_path`",
-                s="s",
-                are="are",
-                lake_value=' os.path.join(folder, params["lake_path"])',
-            )
-        return RUN_DIRECTORY.format(lake_doc="", and_lake="", s="", are="is", lake_value="")
+    def run_directory(has_lake: bool, library: str | None) -> str:
+        # With a library, the markers (`Task`, `TASK`) are there, imported when a task runs.
+        markers_import = f"\n    from {library} import TASK, Task\n" if library else ""
+        parts = {
+            "lake_doc": ", and give it the lake's path",
+            "and_lake": " and `lake_path`",
+            "s": "s",
+            "are": "are",
+            "lake_value": ' os.path.join(folder, params["lake_path"])',
+        }
+        if not has_lake:
+            parts = {"lake_doc": "", "and_lake": "", "s": "", "are": "is", "lake_value": ""}
+        return RUN_DIRECTORY.format(markers_import=markers_import, **parts)
 
     def uses_shared(self, step: Node) -> bool:
         table = step["table"]
@@ -627,7 +647,8 @@ class AirflowDialect(Dialect):
                 lines.append(f"        {row} = {self.table_name(step)}[{index}]")
             lines.append(f'        get_current_context()["task_name"] = {name_expr}')
         uses_lake = "lake_path" in used
-        lines.append(f"        with run_directory(){' as lake_path' if uses_lake else ''}:")
+        recipe = call["func"]
+        lines.append(f"        with run_directory({recipe}){' as lake_path' if uses_lake else ''}:")
         expression = printer.expr(call)
         if verifies:
             kwargs = {k["name"]: k["value"] for k in call["kwargs"]}
