@@ -237,7 +237,12 @@ def scratch(cwd: Path) -> list[str]:
 
 
 def left(cwd: Path) -> list[str]:
-    return sorted(p.relative_to(cwd).as_posix() for p in cwd.rglob("*") if p.is_file())
+    """The files under `cwd` but the markers kept of removed copies (`.removed`)."""
+    return sorted(
+        p.relative_to(cwd).as_posix()
+        for p in cwd.rglob("*")
+        if p.is_file() and p.suffix != ".removed"
+    )
 
 
 def test_the_python_recipe_removes_files_and_markers_and_may_run_again(

@@ -78,12 +78,23 @@ def test_a_changed_source_reruns_its_chain_and_nothing_else(http_server, tmp_pat
     )
     run(dialect, code, tmp_path)
     before = mtimes(tmp_path)
+    # Each publishing step's version and outcome are in the lake, as published.
+    steps = "SELECT task, outcome, version FROM _aorist.steps ORDER BY 1"
+    published = "SELECT version FROM _aorist.published ORDER BY table_name"
+    recorded = lake_query(tmp_path, steps)
+    assert [(task, outcome) for task, outcome, _ in recorded] == [
+        ("a_source_loaded", "published"),
+        ("b_source_loaded", "published"),
+    ]
+    assert [(v,) for *_, v in recorded] == lake_query(tmp_path, published)
 
     # Nothing changed: each source is asked, answers "not modified", nothing is fetched.
     http_server.clear_requests()
     out = run(dialect, code, tmp_path)
     assert sorted(http_server.requests) == ["/a", "/b"] and http_server.fetched == []
     assert up_to_date(dialect, f"{http_server.base_url}/a", "not modified") in out, out
+    # Each step whose outputs are all up to date says so in one line.
+    assert "skipped a_source_loaded: up to date" in out, out
     assert changed(before, mtimes(tmp_path)) == set()
 
     # a changes upstream: its download and table are made again, b's are not.
@@ -96,6 +107,9 @@ def test_a_changed_source_reruns_its_chain_and_nothing_else(http_server, tmp_pat
     assert changed(before, mtimes(tmp_path)) == {"tmp/g/g.a.download", "lake/g/a/a.parquet"}
     assert rows(tmp_path, "g.a") == sorted((a * 10, b * 10) for a, b in EDGES)
     assert rows(tmp_path, "g.b") == sorted(EDGES)
+    now = lake_query(tmp_path, steps)
+    assert now[0][2] != recorded[0][2] and now[1] == recorded[1]
+    assert [(v,) for *_, v in now] == lake_query(tmp_path, published)
 
     # The same bytes again, with a new Last-Modified: fetched, found identical, and
     # nothing after the download reruns.
@@ -245,3 +259,53 @@ def test_a_changed_recipe_or_parameter_reruns_exactly_the_steps_it_changes(http_
     run_generated(regenerated, tmp_path)
     assert changed(before, mtimes(tmp_path)) == {"lake/g/a/a.parquet"}
     assert rows(tmp_path, "g.a") == sorted(EDGES[1:])
+
+
+def test_a_kill_during_republish_leaves_the_old_table_whole(http_server, tmp_path):
+    """Killed at several points while a changed source is loaded and published, the
+    program leaves the old rows or the new ones, never a mix or no table; a rerun
+    completes the new one."""
+    old = [(i, i + 1) for i in range(1_000_000)]
+    new = [(i, i + 2) for i in range(1_000_000)]
+    source = http_server.root / "a"
+    source.write_bytes(b"".join(b"%d\t%d\n" % row for row in old))
+    code = dag(
+        trust_universe(http_server.base_url, {"a": TSVEncoding()}), ["AllAssetsComputed"], "python"
+    )
+    run_generated(code, tmp_path)
+    (tmp_path / "main.py").write_text(code, encoding="utf-8")
+    source.write_bytes(b"".join(b"%d\t%d\n" % row for row in new))
+    touch_later(source)
+    expected = {
+        "old": (len(old), sum(b for _, b in old)),
+        "new": (len(new), sum(b for _, b in new)),
+    }
+    seen, kills = set(), 0
+    # Kills 50 ms apart over the whole run (start, download, load, publish), until a
+    # run is let finish.
+    for step in range(1, 200):
+        delay = 0.05 * step
+        proc = subprocess.Popen(
+            [sys.executable, "main.py"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            kills += 1
+        found = lake_query(tmp_path, "SELECT count(*), sum(to_id) FROM g.a")[0]
+        assert found in expected.values(), (delay, found)
+        seen.add("new" if found == expected["new"] else "old")
+        if proc.returncode == 0:
+            break
+    # Kills landed before the new table was published, and the last run finished.
+    assert kills >= 3 and "old" in seen and proc.returncode == 0, (kills, seen)
+    out = output_of(run_generated(code, tmp_path))
+    assert "skipped a_source_loaded: up to date" in out, out
+    assert lake_query(tmp_path, "SELECT count(*), sum(to_id) FROM g.a")[0] == expected["new"]
+    leftovers = [p.name for p in tmp_path.rglob("*.part")]
+    assert leftovers == [], leftovers

@@ -150,7 +150,10 @@ def test_python_program_with_a_data_section_runs(http_server, tmp_path: Path) ->
     serve(http_server.root, ASSETS)
     code = dag(graphs(http_server.base_url, ASSETS), ["AllAssetsComputed"], "python")
     lines = code.splitlines()
-    main, data = lines.index("def main() -> None:"), lines.index(f"# {DATA_BANNER}")
+    main, data = (
+        lines.index("def main(arguments: list[str] | None = None) -> None:"),
+        lines.index(f"# {DATA_BANNER}"),
+    )
     assert main < data < lines.index('if __name__ == "__main__":')
     # The download table has its own column of URLs; the other steps share one table.
     assert "DOWNLOADED_TASKS = [" in lines[data:] and "DATASET_ASSET_ROWS = [" in lines[data:]

@@ -577,3 +577,40 @@ def test_sql_bodies_fit_an_r_script(path: Path) -> None:
     _, body = split_recipe(path)
     long = [line for line in body.splitlines() if len(line) > 76]
     assert not long, f"{path.name}: lines longer than 76 characters: {long}"
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (["a,b", "c"], ["a", "b,c"]),
+        (['a", "b'], ["a", "b"]),
+        (["a\n", "b"], ["a", "\nb"]),
+        (["ab", ["c"]], ["ab", "c"]),
+        ([None], ["None"]),
+        ([1], ["1"]),
+    ],
+)
+def test_version_parts_are_kept_apart_where_a_delimiter_would_fall(one, other) -> None:
+    markers = load_runtime("markers")
+    assert markers["digest"](*one) != markers["digest"](*other)
+    assert markers["digest"](*one) == markers["digest"](*one)
+    assert re.fullmatch(r"[0-9a-f]{64}", markers["digest"](*one))
+
+
+def test_a_step_version_covers_its_recipe_code() -> None:
+    markers = load_runtime("markers")
+
+    def recipe() -> None: ...
+
+    def edited() -> None:
+        return None
+
+    task, token = markers["Task"]("t", recipe), None
+    keys = []
+    for function in (recipe, edited, None):
+        token = markers["TASK"].set(markers["Task"]("t", function))
+        try:
+            keys.append(markers["step_key"]("p", 1))
+        finally:
+            markers["TASK"].reset(token)
+    assert len(set(keys)) == 3 and task.code == markers["code_version"](recipe)

@@ -26,7 +26,8 @@ def publish_lake_table(
     records, per table, the marker of the file it was published from (and where that
     file is: a moved lake points its views at the new place): an older table is
     replaced in the same transaction that updates the record, so readers see the old
-    rows or the new, never a mix.
+    rows or the new, never a mix. `_aorist.steps` records, in that transaction, the
+    publishing task's version and outcome.
     """
     if source_format not in ("parquet", "orc"):
         raise ValueError(
@@ -61,7 +62,9 @@ def publish_lake_table(
             con.execute(
                 "CREATE SCHEMA IF NOT EXISTS _aorist;"
                 "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
-                " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name))"
+                " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name));"
+                "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY,"
+                " version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ)"
             ).fetchall()
             found = con.execute(
                 "SELECT t.table_type, p.version FROM information_schema.tables t"
@@ -102,6 +105,12 @@ def publish_lake_table(
                 con.execute(
                     "INSERT OR REPLACE INTO _aorist.published VALUES (?, ?, ?)",
                     [*parts, version],
+                ).fetchall()
+                # The step's version and outcome, in the transaction that publishes.
+                con.execute(
+                    "INSERT OR REPLACE INTO _aorist.steps"
+                    " VALUES (?, ?, 'published', current_timestamp)",
+                    [task.name if task else ".".join(parts), version],
                 ).fetchall()
                 con.commit()
                 if task is not None:

@@ -20,9 +20,18 @@ def remove_temporaries(paths: list[str], remove) -> None:
     removed = []
     for path in paths:
         if remove is remove_local_file and os.path.exists(path + ".done"):
-            # The marker is kept as X.removed: a dry run tells a copy removed after
-            # use (its tables still fresh) from one never made.
-            os.replace(path + ".done", path + ".removed")
+            # The marker is kept as X.removed (untouched when it says the same): a
+            # dry run tells a copy removed after use (its tables still fresh) from
+            # one never made.
+            with open(path + ".done", encoding="utf-8") as handle:
+                marker = handle.read()
+            try:
+                with open(path + ".removed", encoding="utf-8") as handle:
+                    kept = handle.read()
+            except FileNotFoundError:
+                kept = None
+            if kept != marker:
+                os.replace(path + ".done", path + ".removed")
         remove(path + ".done")
         if remove(path):
             removed.append(path)
