@@ -253,6 +253,16 @@ def run_generated(
     return proc
 
 
+def engine_steps_skipped(out: str) -> list[str]:
+    """The tasks a run skipped as up to date, but the downloads (which the lake's
+    steps share): on another engine, its own steps said they had nothing to do."""
+    return [
+        line
+        for line in out.splitlines()
+        if line.startswith("skipped ") and ": up to date" in line and "_downloaded:" not in line
+    ]
+
+
 def output_of(proc: subprocess.CompletedProcess[str]) -> str:
     return f"{proc.stdout}\n{proc.stderr}"
 

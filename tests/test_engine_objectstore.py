@@ -38,7 +38,7 @@ from aorist import (
     dag,
 )
 
-from conftest import _minimal_env, airflow
+from conftest import _minimal_env, airflow, engine_steps_skipped
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 DATA_SUFFIXES = (".csv", ".parquet", ".orc", ".onnx", ".download", ".gz", ".tsv", ".txt")
@@ -154,8 +154,10 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     assert kept and all(".download" in key for key in kept), kept
     assert bucket.keys("_staging/snap") == []
     before = snapshot(bucket)
-    run(code, tmp_path, bucket)
+    again = run(code, tmp_path, bucket).stdout
     assert snapshot(bucket) == before
+    # The steps on the bucket find their objects up to date, and say so.
+    assert engine_steps_skipped(again), again
 
     # One source changes upstream: its objects are made again, the other's are not.
     changed = snap_like_edges(333, seed=7)

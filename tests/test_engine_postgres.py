@@ -54,7 +54,7 @@ from aorist import (
     default_tabular_schema,
 )
 
-from conftest import _minimal_env, airflow, run_generated
+from conftest import _minimal_env, airflow, engine_steps_skipped, run_generated
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 
@@ -155,8 +155,10 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     # Of each table's local temporary files only the download (the rerun's cache) stays.
     kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
     assert kept and all(".download" in name for name in kept), kept
-    run(code, tmp_path, pg)
+    again = run(code, tmp_path, pg).stdout
     assert state(pg) == before
+    # The steps on the server find their tables up to date, and say so.
+    assert engine_steps_skipped(again), again
 
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, pg, tmp_path) -> None:

@@ -37,7 +37,7 @@ from aorist import (
     dag,
 )
 
-from conftest import run_generated
+from conftest import engine_steps_skipped, run_generated
 from fixtures_data import snap_dataset, snap_key, snap_like_edges, snap_like_gz
 
 NAMES = ["ca-AstroPh", "ca-GrQc"]
@@ -156,8 +156,9 @@ def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_pat
     kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
     assert kept and all(".download" in name for name in kept), kept
     files = warehouse_files(tmp_path)
-    # A rerun changes nothing: same versions, rows and files.
-    run_generated(code, tmp_path, env=spark_env.env)
+    # A rerun changes nothing: same versions, rows and files; the Spark steps say so.
+    again = run_generated(code, tmp_path, env=spark_env.env).stdout
+    assert engine_steps_skipped(again), again
     assert snap_state(spark_env, tmp_path, tuple(formats)) == state
     assert warehouse_files(tmp_path) == files
 

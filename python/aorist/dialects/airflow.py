@@ -189,7 +189,7 @@ def run_directory(recipe=None):
     folder = os.path.dirname(os.path.abspath(__file__))
     work_dir = os.path.join(folder, params["work_dir"])
     os.makedirs(work_dir, exist_ok=True)
-    task = Task(context["ti"].task_id, recipe)
+    task = Task(context.get("task_name") or context["ti"].task_id, recipe)
     token = TASK.set(task)
     try:
         with contextlib.chdir(work_dir):

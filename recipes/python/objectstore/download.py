@@ -147,10 +147,16 @@ def objectstore_download(
         else:
             s3_delete(config, validators_key)
 
+    def up_to_date(why: str) -> None:
+        # A task says it skipped in its own line (see Run).
+        if TASK.get() is None:
+            print(f"download {url}: up to date ({why})", flush=True)
+        report_output("fresh", f"up to date ({why})")
+
     lines = s3_marker(config, destination).split("\n")
     if lines[0] == step and s3_exists(config, s3_key(destination)):
         if expected is not None:
-            print(f"download {url}: up to date (sha256 declared)", flush=True)
+            up_to_date("sha256 declared")
             return
         try:
             held = json.loads(s3_read_text(config, validators_key) or "{}")
@@ -160,11 +166,11 @@ def objectstore_download(
             part = os.path.join(scratch, "part")
             now = fetch(part, held)
             if now is None:
-                print(f"download {url}: up to date (not modified)", flush=True)
+                up_to_date("not modified")
                 return
             actual = verified(part)
             if f"sha256 {actual}" in lines[2:]:
-                print(f"download {url}: up to date (same sha256)", flush=True)
+                up_to_date("same sha256")
             else:
                 print(f"download {url}: changed upstream", flush=True)
                 # Untrusted while it is replaced: a kill here downloads it again.
@@ -172,6 +178,7 @@ def objectstore_download(
                 s3_put(config, part, s3_key(destination))
                 marker = "\n".join([step, "", f"sha256 {actual}"]) + "\n"
                 s3_put_text(config, s3_key(destination) + ".done", marker)
+                report_output("made")
         keep(now)
         return
     with s3_producing(config, destination, parts) as output:

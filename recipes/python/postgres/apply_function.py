@@ -73,6 +73,7 @@ def postgres_apply_function(
             parts = ["postgres_apply_function", function, code, sources, versions]
             version = step_key(*parts)
             if pg_version(cursor, table) == version:
+                report_output("fresh")
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

@@ -85,6 +85,7 @@ def postgres_compute_query(
             versions = [pg_version(cursor, [s, t]) for _, s, t in sources]
             version = step_key("postgres_compute_query", translated, versions)
             if pg_version(cursor, table) == version:
+                report_output("fresh")
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

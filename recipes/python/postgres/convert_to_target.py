@@ -37,6 +37,7 @@ def postgres_convert_to_target(
                 )
             version = pg_target_version(columns, staged)
             if version in (pg_version(cursor, table), pg_version(cursor, fresh)):
+                report_output("fresh")
                 return
             name = pg_name(fresh)
             cursor.execute(

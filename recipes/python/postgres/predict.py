@@ -77,6 +77,7 @@ def postgres_predict(
                 )
             version = step_key(*parts, versions)
             if pg_version(cursor, staging) == version:
+                report_output("fresh")
                 return
             if pg_published_from(cursor, staging, target, target_columns, version):
                 return

@@ -32,9 +32,11 @@ def postgres_publish_table(postgres: dict, table: list[str]) -> None:
                         f"{pg_label(fresh)} exists; fix: run the asset's earlier "
                         "steps first"
                     )
+                report_output("fresh")
                 return
             if version == current:
                 cursor.execute(sql.SQL("DROP TABLE {}").format(pg_name(fresh)))
+                report_output("fresh")
                 return
             try:
                 cursor.execute(

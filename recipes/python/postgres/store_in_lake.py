@@ -41,6 +41,7 @@ def postgres_store_in_lake(
     with pg_connect(postgres, label) as connection:
         with connection.cursor() as cursor:
             if pg_version(cursor, table) == version:
+                report_output("fresh")
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

@@ -203,6 +203,7 @@ def postgres_train_model(
     with pg_connect(postgres, asset) as connection:
         with connection.cursor() as cursor:
             if pg_version(cursor, staging) == metrics_version:
+                report_output("fresh")
                 return
             if pg_published_from(
                 cursor, staging, target, target_columns, metrics_version

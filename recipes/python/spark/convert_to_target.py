@@ -105,6 +105,7 @@ def spark_convert_to_target(
     version = "v-" + key[:20]
     current = spark_marker(session, target).split("\n")
     if current[0] == key and spark_exists(session, f"{target}/{version}"):
+        report_output("fresh")
         return
     staged_dir = f"{target}/_tmp-{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -130,3 +131,4 @@ def spark_convert_to_target(
     spark_delete(session, f"{target}/{version}")
     spark_rename(session, staged_dir, f"{target}/{version}")
     spark_write_text(session, target + ".done", f"{key}\n{source}\n{version}\n")
+    report_output("made")

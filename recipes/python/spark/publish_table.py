@@ -67,6 +67,7 @@ def spark_publish_table(
             )
             same_format = source_format in serde.lower()
             if properties.get("aorist.version") == version:
+                report_output("fresh")
                 return
             if current != declared or not same_format:
                 # Other columns or format: the table is made again (two operations).

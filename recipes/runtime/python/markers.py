@@ -46,14 +46,29 @@ CODE_VERSIONS: dict[object, str] = {}
 
 
 def code_version(function) -> str:
-    """A digest of a recipe's code as generated (its source text)."""
+    """A digest of a recipe's code as generated (its source text, without blank lines
+    and imports, which an orchestrator's file may move into the function)."""
     if function not in CODE_VERSIONS:
         try:
             text = inspect.getsource(function)
         except (OSError, TypeError):
             text = repr(getattr(function, "__code__", function))
-        CODE_VERSIONS[function] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        kept = [
+            line
+            for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith(("import ", "from "))
+        ]
+        code = "\n".join(kept).encode("utf-8")
+        CODE_VERSIONS[function] = hashlib.sha256(code).hexdigest()
     return CODE_VERSIONS[function]
+
+
+def report_output(state: str, why: str = "") -> None:
+    """Tell the running task (if any) what one of its outputs was found to be:
+    "fresh" (up to date, left as it was) or "made"."""
+    task = TASK.get()
+    if task is not None:
+        task.found(state, why)
 
 
 def dry_run() -> bool:

@@ -2,7 +2,7 @@
 # name = "objectstore"
 # language = "python"
 # summary = "Steps read their inputs from an S3-compatible bucket and write their outputs there, published by one server-side copy, with markers as objects."
-# uses = ["checked_columns"]
+# uses = ["checked_columns", "markers"]
 
 import contextlib
 import os
@@ -197,6 +197,7 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
     if s3_marker(config, destination).split("\n")[0] == step and s3_exists(
         config, destination
     ):
+        report_output("fresh")
         yield None
         return
     s3_delete(config, destination + ".done")
@@ -210,6 +211,7 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
         s3_put(config, output.part, destination)
     lines = [step, recorded, *output.facts]
     s3_put_text(config, destination + ".done", "\n".join(lines) + "\n")
+    report_output("made")
 
 
 @contextlib.contextmanager
@@ -297,6 +299,8 @@ def s3_table_chain(config: dict, staged: str, columns, target_format: str, targe
     )
     lines = s3_marker(config, target).split("\n")
     published = f"chain {chain}" in lines[2:] and s3_exists(config, target)
+    if published:
+        report_output("fresh")
     return chain, published
 
 

@@ -3,6 +3,7 @@
 # language = "python"
 # summary = "Steps connect to the PostgreSQL server POSTGRES names (the password from the environment), quote every name with psycopg.sql, and record each table's version as its comment."
 # libraries = ["psycopg", "pyarrow"]
+# uses = ["markers"]
 
 import os
 
@@ -78,6 +79,7 @@ def pg_version(cursor, parts) -> str | None:
 
 
 def pg_set_version(cursor, parts, version: str) -> None:
+    report_output("made")
     cursor.execute(
         sql.SQL("COMMENT ON TABLE {} IS {}").format(
             pg_name(parts), sql.Literal(version)
@@ -161,4 +163,5 @@ def pg_published_from(cursor, staging, target, columns, staged: str) -> bool:
     if pg_version(cursor, target) != pg_target_version(columns, staged):
         return False
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(pg_name(staging)))
+    report_output("fresh")
     return True

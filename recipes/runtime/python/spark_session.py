@@ -3,6 +3,7 @@
 # language = "python"
 # summary = "One SparkSession per process, built from the program's SPARK settings, and the warehouse files every Spark step reads and writes through Hadoop's FileSystem API (local, HDFS or a mount alike)."
 # libraries = ["pyspark"]
+# uses = ["markers"]
 
 import atexit
 import os
@@ -145,11 +146,14 @@ def spark_marker(spark, location: str) -> str:
 
 
 def spark_is_current(spark, location: str, key: str) -> bool:
-    """True when the output exists and its marker holds `key`."""
-    return (
+    """True when the output exists and its marker holds `key` (it is up to date)."""
+    current = (
         spark_exists(spark, location)
         and spark_marker(spark, location).split("\n")[0] == key
     )
+    if current:
+        report_output("fresh")
+    return current
 
 
 def spark_put_directory(spark, staged: str, location: str, key: str, inputs) -> None:
@@ -160,6 +164,7 @@ def spark_put_directory(spark, staged: str, location: str, key: str, inputs) -> 
     spark_rename(spark, staged, location)
     recorded = "\t".join(inputs) if isinstance(inputs, list) else (inputs or "")
     spark_write_text(spark, location + ".done", f"{key}\n{recorded}\n")
+    report_output("made")
 
 
 def spark_temporary(location: str) -> str:
