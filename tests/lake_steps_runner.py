@@ -27,7 +27,7 @@ FUSED_STEPS = ("source_loaded", "asset_computed")
 class Recorder:
     steps: list[tuple] = []
 
-    def __init__(self, lake_path: str) -> None:
+    def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
         self.lake_path = lake_path
 
     def __enter__(self) -> Recorder:

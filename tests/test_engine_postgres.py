@@ -159,6 +159,11 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     assert state(pg) == before
     # The steps on the server find their tables up to date, and say so.
     assert engine_steps_skipped(again), again
+    # A dry run covers the embedded lake: here it stops at the first step on the server.
+    dry = run_generated(code, tmp_path, expect_ok=False, env=pg.env, args=["--dry-run"])
+    assert "--dry-run covers the embedded lake;" in dry.stderr, dry.stderr
+    assert "run the program to bring it up to date" in dry.stderr
+    assert state(pg) == before
 
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, pg, tmp_path) -> None:

@@ -20,4 +20,7 @@ def remove_temporary_files(lake_path: str, files: list[str], staged: str) -> Non
     file that stays must not stay trusted). A missing file is fine: a rerun removes
     what is left. When AORIST_KEEP_TEMPORARY_FILES is set (and not "0"), nothing is
     removed."""
-    remove_temporaries([*files, os.path.join(lake_path, staged)], remove_local_file)
+    # The lake keeps each removed copy's marker (X.removed) for `--dry-run`.
+    remove_temporaries(
+        [*files, os.path.join(lake_path, staged)], remove_local_file, keep_markers=True
+    )

@@ -26,7 +26,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
-from test_recipes import RECIPES, helper_files, split_recipe
+from test_recipes import RECIPES, define_helpers, split_recipe
 
 SPARK_RECIPES = RECIPES / "python" / "spark"
 
@@ -41,10 +41,7 @@ def load_spark(name: str, replace: dict | None = None):
     path = SPARK_RECIPES / f"{name}.py"
     meta, _ = split_recipe(path)
     namespace: dict = {"__name__": f"recipe_spark_{name}"}
-    helpers = helper_files()
-    for used in meta["recipe"].get("uses", []):
-        text = helpers[used].read_text(encoding="utf-8")
-        exec(compile(text, str(helpers[used]), "exec"), namespace)  # noqa: S102
+    define_helpers(meta["recipe"].get("uses", []), namespace)
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
     namespace.update(replace or {})
     return namespace[meta["recipe"]["entry"]]

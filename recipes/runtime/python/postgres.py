@@ -152,8 +152,9 @@ def pg_read_arrow(cursor, parts):
 
 
 def pg_target_version(columns, staged: str) -> str:
-    """The version of a table published from staging rows of version `staged`."""
-    return step_key("postgres_convert_to_target", columns, staged)
+    """The version of a table published from staging rows of version `staged` (several
+    steps compute it and compare: a digest of the data alone, not of a step's code)."""
+    return digest("postgres_convert_to_target", columns, staged)
 
 
 def pg_published_from(cursor, staging, target, columns, staged: str) -> bool:

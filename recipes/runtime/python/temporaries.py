@@ -6,11 +6,12 @@
 import os
 
 
-def remove_temporaries(paths: list[str], remove) -> None:
+def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> None:
     """Remove each temporary copy with `remove(path)`, its marker first (a copy that
     stays must not stay trusted). `remove` returns whether there was one to remove: a
-    missing copy is fine, a rerun removes what is left. When AORIST_KEEP_TEMPORARY_FILES
-    is set (and not "0"), nothing is removed."""
+    missing copy is fine, a rerun removes what is left. With `keep_markers`, each
+    marker stays as X.removed. When AORIST_KEEP_TEMPORARY_FILES is set (and not "0"),
+    nothing is removed."""
     if os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0"):
         print(
             "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths),
@@ -19,7 +20,7 @@ def remove_temporaries(paths: list[str], remove) -> None:
         return
     removed = []
     for path in paths:
-        if remove is remove_local_file and os.path.exists(path + ".done"):
+        if keep_markers and os.path.exists(path + ".done"):
             # The marker is kept as X.removed (untouched when it says the same): a
             # dry run tells a copy removed after use (its tables still fresh) from
             # one never made.
