@@ -200,7 +200,7 @@ def download(
 
     def found(state: str, why: str) -> None:
         if task is not None:
-            task.found(state, why)
+            task.found(state, why, digest(marker_text(destination)))
         if task is None or state == "made":
             # A task says it skipped in its own line (see Run).
             print(f"download {url}: {why}", flush=True)
@@ -235,8 +235,8 @@ def download(
                 MADE_BY[os.path.abspath(destination)] = task.name
                 return
             else:
-                found("made", "changed upstream")
                 replace_made(destination, part, [key, "", *facts, f"sha256 {actual}"])
+                found("made", "changed upstream")
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(part)

@@ -76,7 +76,7 @@ def publish_lake_table(
             ).fetchall()
             if found and found[0][1] == version:
                 if task is not None:
-                    task.found("fresh")
+                    task.found("fresh", version=version)
                 return
             registered = False
             con.begin()
@@ -114,7 +114,8 @@ def publish_lake_table(
                 ).fetchall()
                 con.commit()
                 if task is not None:
-                    task.found("made")
+                    task.found("made", version=version)
+                    task.published = True
             except BaseException:
                 con.rollback()
                 # A failed step leaves no staging view behind.
@@ -158,3 +159,27 @@ def plan_publish(lake_path: str, parts: list[str], version: str, path: str) -> N
         task.found("stale", f"upstream {MADE_BY[path]} changed")
     else:
         task.found("stale", "recipe code changed, or the lake moved")
+
+
+def lake_record_steps(lake_path: str, rows: list[tuple[str, str, str]]) -> None:
+    """Record (task, version, outcome) rows in `_aorist.steps`, in one transaction: the
+    steps a run made or that failed (a published table's step recorded itself)."""
+    with lake_lock(lake_path):
+        con = duckdb.connect(
+            os.path.join(lake_path, "lake.duckdb"),
+            config={"storage_compatibility_version": "v1.5.0", "memory_limit": "256MB"},
+        )
+        try:
+            con.begin()
+            con.execute(
+                "CREATE SCHEMA IF NOT EXISTS _aorist;"
+                "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY,"
+                " version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ)"
+            ).fetchall()
+            con.executemany(
+                "INSERT OR REPLACE INTO _aorist.steps VALUES (?, ?, ?, current_timestamp)",
+                [list(row) for row in rows],
+            )
+            con.commit()
+        finally:
+            con.close()

@@ -24,16 +24,26 @@ import uuid
 
 class Task:
     """The task a recipe runs as: its name, the digest of its recipe's code, whether
-    this is a dry run (decide, report, change nothing), and what each of its outputs
-    was found to be: ("fresh" | "stale" | "missing", why)."""
+    this is a dry run (decide, report, change nothing), what each of its outputs was
+    found to be ("fresh" | "made" | "stale" | "missing", why), the versions of those
+    it holds (their markers' digests), and whether it published a lake table (which
+    records its version in the publishing transaction)."""
 
     def __init__(self, name: str, function=None, dry_run: bool = False) -> None:
         self.name, self.dry_run = name, dry_run
         self.code = code_version(function) if function is not None else ""
         self.outcomes: list[tuple[str, str]] = []
+        self.versions: list[str] = []
+        self.published = False
 
-    def found(self, state: str, why: str = "") -> None:
+    def found(self, state: str, why: str = "", version: str = "") -> None:
         self.outcomes.append((state, why))
+        if version:
+            self.versions.append(version)
+
+    def version(self) -> str:
+        """The task's version: that of its one output, or a digest of them all."""
+        return self.versions[0] if len(self.versions) == 1 else digest(*self.versions)
 
 
 TASK: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
@@ -270,7 +280,7 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
         return
     if os.path.exists(destination) and marker_text(destination).split("\n")[0] == key:
         if task is not None:
-            task.found("fresh")
+            task.found("fresh", version=digest(marker_text(destination)))
         yield None
         return
     with contextlib.suppress(FileNotFoundError):
@@ -290,7 +300,7 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
     lines = [key, recorded, *facts, *output.facts]
     write_atomically(destination + ".done", "\n".join(lines) + "\n")
     if task is not None:
-        task.found("made")
+        task.found("made", version=digest("\n".join(lines) + "\n"))
 
 
 def check_plain_text(path: str, declared: str) -> None:

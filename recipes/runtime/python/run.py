@@ -40,6 +40,8 @@ class Run:
             )
         self.dry_run = "--dry-run" in (arguments or [])
         self.states: dict[str, tuple[str, str]] = {}
+        # (task, version, outcome) of each task that made or failed something.
+        self.records: list[tuple[str, str, str]] = []
         self.lake_path = lake_path
         self.lock = os.path.join(lake_path, ".lock")
         self.owner = f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
@@ -177,6 +179,8 @@ class Run:
             except Exception as error:
                 with self.mutex:
                     self.failed[task] = f"{type(error).__name__}: {error}"
+                    if not self.dry_run:
+                        self.records.append((task, current.version(), "failed"))
                 print(
                     f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True
                 )
@@ -196,13 +200,17 @@ class Run:
                 state = self.derived(upstream)
             with self.mutex:
                 self.states[task] = state
-            print(
-                f"{task}: {state[0]}{f' ({state[1]})' if state[1] else ''}", flush=True
-            )
+            # One write per line: tasks in threads print at once.
+            line = f"{task}: {state[0]}{f' ({state[1]})' if state[1] else ''}\n"
+            print(line, end="", flush=True)
             return
+        if "made" in states and not current.published:
+            # A published table's task was recorded in its publishing transaction.
+            with self.mutex:
+                self.records.append((task, current.version(), "made"))
         if states and all(state == "fresh" for state in states):
             said = why if why.startswith("up to date") else "up to date"
-            print(f"skipped {task}: {said}", flush=True)
+            print(f"skipped {task}: {said}\n", end="", flush=True)
             return
         seconds = time.monotonic() - start
         if seconds >= 1.0:
@@ -239,9 +247,16 @@ class Run:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
-        if self.held:
-            shutil.rmtree(self.lock, ignore_errors=True)
-            self.held = False
+        # The lake's state table (see lake_publish) takes what was made or failed.
+        writer = globals().get("lake_record_steps")
+        try:
+            if self.held and self.records and writer is not None:
+                writer(self.lake_path, self.records)
+                self.records = []
+        finally:
+            if self.held:
+                shutil.rmtree(self.lock, ignore_errors=True)
+                self.held = False
         if self.dry_run and not interrupted:
             counts = {
                 state: sum(1 for s, _ in self.states.values() if s == state)
