@@ -81,11 +81,6 @@ def report_output(state: str, why: str = "") -> None:
         task.found(state, why)
 
 
-def dry_run() -> bool:
-    task = TASK.get()
-    return task is not None and task.dry_run
-
-
 def marker_text(path: str) -> str:
     """The marker of `path`, or "" when there is none (the file is not trusted); in
     a dry run, the marker a step before would have given it."""
