@@ -75,7 +75,7 @@ def lake_contents(cwd: Path) -> tuple[dict[str, list], list]:
 
 
 @pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
-def test_a_python_run_removes_every_copy_and_a_rerun_rebuilds_them_from_the_download(
+def test_a_python_run_removes_every_copy_and_a_rerun_makes_none_of_them_again(
     http_server, tmp_path: Path, fuse: bool
 ) -> None:
     serve_graphs(http_server.root)
@@ -99,13 +99,16 @@ def test_a_python_run_removes_every_copy_and_a_rerun_rebuilds_them_from_the_down
     http_server.clear_requests()
 
     again = run_generated(code, tmp_path)
-    # Rebuilt from the kept downloads: nothing fetched, every published table current.
+    # Nothing fetched, every published table current, and no copy made again: each
+    # was removed after a run that made it from what it would be made from now (its
+    # marker kept as X.removed), and no step that is not fresh reads it.
     assert http_server.fetched == []
     assert lake_files(tmp_path) == files
     assert lake_contents(tmp_path) == contents
     # No table file was written again (modification times) nor republished.
     assert lake_state(tmp_path) == state
-    assert removed_by(output_of(again)) == removed
+    assert removed_by(output_of(again)) == set()
+    assert "making " not in output_of(again)
     assert copies(tmp_path) == []
 
 
@@ -199,6 +202,7 @@ def python_recipe():
     namespace: dict = {"__name__": "remove_temporary_files_recipe"}
     # Its helper first, as the program defines it.
     for path in (
+        RECIPES / "runtime" / "python" / "markers.py",
         RECIPES / "runtime" / "python" / "temporaries.py",
         RECIPES / "python" / "remove_temporary_files.py",
     ):

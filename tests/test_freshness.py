@@ -84,7 +84,7 @@ def test_a_changed_source_reruns_its_chain_and_nothing_else(http_server, tmp_pat
     published = "SELECT version FROM _aorist.published ORDER BY table_name"
     loaded = "SELECT version FROM _aorist.steps WHERE outcome = 'published' ORDER BY task"
     recorded = lake_query(tmp_path, steps)
-    made = [] if dialect == "r" else [("a_downloaded", "made"), ("b_downloaded", "made")]
+    made = [("a_downloaded", "made"), ("b_downloaded", "made")]
     assert [(task, outcome) for task, outcome, _ in recorded] == [
         *made[:1],
         ("a_source_loaded", "published"),
@@ -268,6 +268,66 @@ def test_a_changed_recipe_or_parameter_reruns_exactly_the_steps_it_changes(http_
     run_generated(regenerated, tmp_path)
     assert changed(before, mtimes(tmp_path)) == {"lake/g/a/a.parquet"}
     assert rows(tmp_path, "g.a") == sorted(EDGES[1:])
+
+
+def test_removed_temporary_copies_are_made_again_only_for_a_step_that_reads_them(
+    http_server, tmp_path
+):
+    """The separate steps' temporary copies (header-less, staged, computed) are removed
+    after use: a rerun finds them fresh from their kept markers and makes none of them,
+    until a step that is not fresh reads one; then it and what it came from are made
+    again, and removed again after use."""
+    serve_graphs(http_server.root)
+    program = dag(graph_universe(http_server.base_url), ["AllAssetsComputed"], "python", fuse=False)
+    run_generated(program, tmp_path)
+    tables = {
+        table: lake_query(tmp_path, f"SELECT * FROM {table} ORDER BY ALL")
+        for table in ("graphs.edges", "graphs.hub_count", "nodes.hub_measures")
+    }
+    before = mtimes(tmp_path)
+    staged = tmp_path / "lake" / "_staging"
+    assert sorted(p.name for p in staged.rglob("*.removed"))
+    assert not [p for p in staged.rglob("*") if p.is_file() and p.suffix != ".removed"]
+
+    out = output_of(run_generated(program, tmp_path))
+    assert "skipped edges_header_removed: up to date (removed after use)" in out, out
+    assert "skipped edges_stored_in_lake: up to date (removed after use)" in out, out
+    assert "skipped degrees_query_computed: up to date (removed after use)" in out, out
+    assert "skipped degrees_temporary_table_created: up to date (what it reads was " in out
+    assert "skipped edges_temporary_files_removed: up to date (nothing left to remove)" in out
+    assert "making " not in out and "\nremoved " not in out, out
+    assert changed(before, mtimes(tmp_path)) == set()
+    assert not (tmp_path / "tmp" / "graphs" / "graphs.edges.noheader").exists()
+
+    # A new version of the conversion reads every staged copy: each is made again,
+    # from the header-less copy made again before it, then all are removed.
+    changed_code = program.replace(
+        "def convert_to_target(", "def convert_to_target(  # version 2\n", 1
+    )
+    assert changed_code != program
+    out = output_of(run_generated(changed_code, tmp_path))
+    assert (
+        "making lake/_staging/graphs/edges.csv again for edges_converted_to_target_encoding" in out
+    ), out
+    assert "making tmp/graphs/graphs.edges.noheader again for edges_stored_in_lake" in out
+    # A derived table's computation reads the new conversion's file: it is made anew.
+    assert "skipped hubs_query_computed" not in out and "running hubs_query_computed" in out
+    assert "removed tmp/graphs/graphs.edges.noheader, lake/_staging/graphs/edges.csv" in out
+    assert not [p for p in staged.rglob("*") if p.is_file() and p.suffix != ".removed"]
+    for table, expected in tables.items():
+        assert lake_query(tmp_path, f"SELECT * FROM {table} ORDER BY ALL") == expected
+    made = lake_query(
+        tmp_path,
+        "SELECT task FROM _aorist.steps WHERE outcome = 'made' AND task LIKE 'edges%' ORDER BY 1",
+    )
+    assert ("edges_header_removed",) in made and ("edges_stored_in_lake",) in made
+
+    # Up to date again: nothing is made, and a dry run finds every step fresh.
+    before = mtimes(tmp_path)
+    out = output_of(run_generated(changed_code, tmp_path))
+    assert "making " not in out and changed(before, mtimes(tmp_path)) == set(), out
+    dry = output_of(run_generated(changed_code, tmp_path, args=["--dry-run"]))
+    assert dry.strip().endswith(" 0 stale, 0 missing"), dry
 
 
 def test_a_kill_during_republish_leaves_the_old_table_whole(http_server, tmp_path):

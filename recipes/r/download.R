@@ -178,6 +178,7 @@ download_refresh <- function(url, local, destination, pinned, marker, get) {
   } else {
     say("changed upstream")
     replace_made(destination, part, c(marker[1], "", fact))
+    markers_found("made", sha256_text(marker_text(destination)))
   }
   download_keep_validators(destination, now)
 }

@@ -1217,7 +1217,8 @@ def test_sql_convert_and_publish_recipes(tmp_path) -> None:
 def python_checked_sql(template: str, **params: object) -> str:
     """The SQL Python's run_sql.py runs for template (its engine replaced by a recorder)."""
     namespace: dict = {"__name__": "run_sql_py"}
-    for name in ("lake_lock", "checked_columns", "run_sql"):  # helpers first, as in a program
+    # Helpers first, as in a program.
+    for name in ("markers", "lake_lock", "checked_columns", "run_sql"):
         code = (RECIPES / "runtime" / "python" / f"{name}.py").read_text(encoding="utf-8")
         exec(compile(code, f"{name}.py", "exec"), namespace)  # noqa: S102 - runtime as pasted
     seen: list[str] = []

@@ -72,8 +72,7 @@ def postgres_apply_function(
             versions = [pg_version(cursor, [s, t]) for _, s, t in sources]
             parts = ["postgres_apply_function", function, code, sources, versions]
             version = step_key(*parts)
-            if pg_version(cursor, table) == version:
-                report_output("fresh")
+            if pg_is_current(cursor, table, version):
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

@@ -84,8 +84,7 @@ def postgres_compute_query(
         with connection.cursor() as cursor:
             versions = [pg_version(cursor, [s, t]) for _, s, t in sources]
             version = step_key("postgres_compute_query", translated, versions)
-            if pg_version(cursor, table) == version:
-                report_output("fresh")
+            if pg_is_current(cursor, table, version):
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

@@ -76,8 +76,7 @@ def postgres_predict(
                     "compute it first"
                 )
             version = step_key(*parts, versions)
-            if pg_version(cursor, staging) == version:
-                report_output("fresh")
+            if pg_is_current(cursor, staging, version):
                 return
             if pg_published_from(cursor, staging, target, target_columns, version):
                 return

@@ -40,8 +40,7 @@ def postgres_store_in_lake(
     name = pg_name(table)
     with pg_connect(postgres, label) as connection:
         with connection.cursor() as cursor:
-            if pg_version(cursor, table) == version:
-                report_output("fresh")
+            if pg_is_current(cursor, table, version):
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return

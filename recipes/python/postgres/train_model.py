@@ -202,8 +202,7 @@ def postgres_train_model(
     metrics_version = step_key("postgres_train_model_metrics", marker_text(model_path))
     with pg_connect(postgres, asset) as connection:
         with connection.cursor() as cursor:
-            if pg_version(cursor, staging) == metrics_version:
-                report_output("fresh")
+            if pg_is_current(cursor, staging, metrics_version):
                 return
             if pg_published_from(
                 cursor, staging, target, target_columns, metrics_version

@@ -43,6 +43,8 @@ def publish_lake_table(
         plan_publish(lake_path, parts, version, path)
         return
     if not os.path.exists(path):
+        restore([path])
+    if not os.path.exists(path):
         raise FileNotFoundError(path)
 
     def quote(identifier: str) -> str:
@@ -59,13 +61,7 @@ def publish_lake_table(
             config={"storage_compatibility_version": "v1.5.0", "memory_limit": "256MB"},
         )
         try:
-            con.execute(
-                "CREATE SCHEMA IF NOT EXISTS _aorist;"
-                "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
-                " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name));"
-                "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY,"
-                " version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ)"
-            ).fetchall()
+            create_state_tables(con)
             found = con.execute(
                 "SELECT t.table_type, p.version FROM information_schema.tables t"
                 " LEFT JOIN _aorist.published p"
@@ -129,6 +125,18 @@ def publish_lake_table(
             con.close()
 
 
+def create_state_tables(con) -> None:
+    """The lake's own tables, made if missing: `_aorist.published` (the version each
+    table was published from) and `_aorist.steps` (each step's version and outcome)."""
+    con.execute(
+        "CREATE SCHEMA IF NOT EXISTS _aorist;"
+        "CREATE TABLE IF NOT EXISTS _aorist.published (table_schema VARCHAR,"
+        " table_name VARCHAR, version VARCHAR, PRIMARY KEY (table_schema, table_name));"
+        "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY,"
+        " version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ)"
+    ).fetchall()
+
+
 def plan_publish(lake_path: str, parts: list[str], version: str, path: str) -> None:
     """In a dry run: report whether the table is published from this version."""
     task = TASK.get()
@@ -171,11 +179,7 @@ def lake_record_steps(lake_path: str, rows: list[tuple[str, str, str]]) -> None:
         )
         try:
             con.begin()
-            con.execute(
-                "CREATE SCHEMA IF NOT EXISTS _aorist;"
-                "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY,"
-                " version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ)"
-            ).fetchall()
+            create_state_tables(con)
             con.executemany(
                 "INSERT OR REPLACE INTO _aorist.steps VALUES (?, ?, ?, current_timestamp)",
                 [list(row) for row in rows],

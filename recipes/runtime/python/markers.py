@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import json
 import os
+import threading
 import uuid
 
 # Each output file OUT of a step has a marker OUT.done, written after OUT is in place:
@@ -27,14 +28,21 @@ class Task:
     this is a dry run (decide, report, change nothing), what each of its outputs was
     found to be ("fresh" | "made" | "stale" | "missing", why), the versions of those
     it holds (their markers' digests), and whether it published a lake table (which
-    records its version in the publishing transaction)."""
+    records its version in the publishing transaction).
 
-    def __init__(self, name: str, function=None, dry_run: bool = False) -> None:
-        self.name, self.dry_run = name, dry_run
+    `rerun`, when the runner gives one, runs the task again later in the run: a
+    temporary copy removed after an earlier run is then not made again unless a step
+    that is not fresh reads it (see `restore`). `restoring` marks that second run."""
+
+    def __init__(
+        self, name: str, function=None, dry_run: bool = False, rerun=None
+    ) -> None:
+        self.name, self.dry_run, self.rerun = name, dry_run, rerun
         self.code = code_version(function) if function is not None else ""
         self.outcomes: list[tuple[str, str]] = []
         self.versions: list[str] = []
         self.published = False
+        self.restoring = False
 
     def found(self, state: str, why: str = "", version: str = "") -> None:
         self.outcomes.append((state, why))
@@ -52,6 +60,12 @@ TASK: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
 # In a dry run: the marker each output would get (by path), and the task making it.
 PREDICTED: dict[str, str] = {}
 MADE_BY: dict[str, str] = {}
+# In a run: each temporary copy (by path) removed after an earlier run whose kept
+# marker (X.removed) holds the key its step has now, with the tasks to run again, in
+# order, to have it back (its step's, then those that read it and waited); its
+# marker is in PREDICTED until a step that reads it has it made again.
+DEFERRED: dict[str, list[Task]] = {}
+RESTORING = threading.RLock()
 CODE_VERSIONS: dict[object, str] = {}
 
 
@@ -147,6 +161,56 @@ def why_stale(marker: str, facts: list[str], sources: list[str]) -> str:
     return "inputs changed"
 
 
+def kept_marker(destination: str) -> str:
+    """The marker kept as X.removed when the temporary copy X was removed, or ""."""
+    try:
+        with open(destination + ".removed", encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+
+
+def restore(sources: list[str]) -> None:
+    """Make again each of `sources` that is a temporary copy removed after an earlier
+    run and left so by this one (its step was fresh): a step about to read it needs it.
+    """
+    for source in sources:
+        path = os.path.abspath(source)
+        with RESTORING:
+            tasks = DEFERRED.pop(path, [])
+            if not tasks or os.path.exists(path):
+                continue
+            reader = TASK.get()
+            name = reader.name if reader else "a step"
+            print(f"making {source} again for {name}\n", end="", flush=True)
+            PREDICTED.pop(path, None)
+            for task in tasks:
+                task.rerun()
+
+
+def waits_for_removed(paths: list[str]) -> bool:
+    """Whether the running task reads one of `paths` that is a temporary copy this
+    run left removed (see `producing`): then it is fresh, and runs when a later step
+    has the copy made again. When it runs again so, the copies are made first."""
+    task = TASK.get()
+    if task is None or task.rerun is None:
+        return False
+    if task.restoring:
+        restore(paths)
+        return False
+    with RESTORING:
+        waiting = [
+            os.path.abspath(path)
+            for path in paths
+            if os.path.abspath(path) in DEFERRED and not os.path.exists(path)
+        ]
+        for path in waiting:
+            DEFERRED[path].append(task)
+    if waiting:
+        task.found("fresh", "up to date (what it reads was removed after use)")
+    return bool(waiting)
+
+
 def plan(destination: str, key: str, lines: list[str], sources: list[str]) -> None:
     """In a dry run: report what the output `destination` is (fresh, stale or missing)
     and, unless fresh, the marker the step would give it."""
@@ -158,11 +222,7 @@ def plan(destination: str, key: str, lines: list[str], sources: list[str]) -> No
     if os.path.exists(destination):
         task.found("stale", why_stale(marker_text(destination), lines[2:], sources))
     else:
-        try:
-            with open(destination + ".removed", encoding="utf-8") as handle:
-                removed = handle.read()
-        except FileNotFoundError:
-            removed = ""
+        removed = kept_marker(destination)
         if removed.split("\n")[0] == key:
             # A temporary copy removed after use: what was made from it is as fresh.
             task.found("fresh")
@@ -278,6 +338,21 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
             task.found("fresh", version=digest(marker_text(destination)))
         yield None
         return
+    path = os.path.abspath(destination)
+    if task is not None and task.rerun is not None and not task.restoring:
+        removed = "" if os.path.exists(destination) else kept_marker(destination)
+        if removed.split("\n")[0] == key:
+            # Removed after an earlier run that made it from what it would be made
+            # from now: made again only if a step that is not fresh reads it.
+            with RESTORING:
+                PREDICTED[path], DEFERRED[path] = removed, [task]
+            task.found("fresh", "up to date (removed after use)", digest(removed))
+            yield None
+            return
+    with RESTORING:
+        PREDICTED.pop(path, None)
+        DEFERRED.pop(path, None)
+    restore(sources)
     with contextlib.suppress(FileNotFoundError):
         os.remove(destination + ".done")
     os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)

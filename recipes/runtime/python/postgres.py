@@ -78,6 +78,15 @@ def pg_version(cursor, parts) -> str | None:
     return None if row is None else row[0]
 
 
+def pg_is_current(cursor, parts, version: str) -> bool:
+    """Whether table `parts` holds version `version` (then the step is up to date,
+    and says so)."""
+    if pg_version(cursor, parts) != version:
+        return False
+    report_output("fresh")
+    return True
+
+
 def pg_set_version(cursor, parts, version: str) -> None:
     report_output("made")
     cursor.execute(

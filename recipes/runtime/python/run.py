@@ -47,6 +47,8 @@ class Run:
         self.owner = f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
         self.failed: dict[str, str] = {}
         self.skipped: list[str] = []
+        # Tasks run again to make a removed temporary copy a later step reads.
+        self.remade: set[str] = set()
         self.held = False
         self.pending: dict[str, concurrent.futures.Future] = {}
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -161,17 +163,24 @@ class Run:
         ]
         if blocked:
             self.skipped.append(task)
-            print(f"skipped {task}: upstream {blocked[0]} did not finish", flush=True)
+            said = f"skipped {task}: upstream {blocked[0]} did not finish\n"
+            print(said, end="", flush=True)
             return False
         if not self.dry_run:
-            print("running", task, flush=True)
+            # One write per line: tasks in threads print at once.
+            print(f"running {task}\n", end="", flush=True)
         return True
 
     def call(
         self, task: str, function, args: tuple, kwargs: dict, upstream: list[str]
     ) -> None:
         start = time.monotonic()
-        current = Task(task, function, self.dry_run)
+        current = Task(
+            task,
+            function,
+            self.dry_run,
+            lambda: self.remake(task, function, args, kwargs),
+        )
         if function is not None and (not self.dry_run or self.plannable(function)):
             token = TASK.set(current)
             try:
@@ -214,7 +223,25 @@ class Run:
             return
         seconds = time.monotonic() - start
         if seconds >= 1.0:
-            print(f"finished {task} in {seconds:.1f} s", flush=True)
+            print(f"finished {task} in {seconds:.1f} s\n", end="", flush=True)
+
+    def remake(self, task: str, function, args: tuple, kwargs: dict) -> None:
+        """Run `task` again, making what it left removed (see markers.restore): a
+        later step reads it. A failure is that step's."""
+        with self.mutex:
+            if task in self.remade:
+                return
+            self.remade.add(task)
+        current = Task(task, function)
+        current.restoring = True
+        token = TASK.set(current)
+        try:
+            function(*args, **kwargs)
+        finally:
+            TASK.reset(token)
+        if any(state == "made" for state, _ in current.outcomes):
+            with self.mutex:
+                self.records.append((task, current.version(), "made"))
 
     @staticmethod
     def plannable(function) -> bool:

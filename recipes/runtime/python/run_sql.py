@@ -4,7 +4,7 @@
 # runs = "sql"
 # summary = "Runs a DuckDB SQL recipe on the embedded lake, quoting each parameter by its role."
 # libraries = ["duckdb"]
-# uses = ["lake_lock", "checked_columns"]
+# uses = ["lake_lock", "checked_columns", "markers"]
 
 import os
 import string
@@ -50,6 +50,7 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
                 return literal(value)
             if format_spec == "lake_path":
                 path = os.path.abspath(os.path.join(lake_path, str(value)))
+                files.append(path)
                 # DuckDB's COPY does not create directories.
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 return literal(path)
@@ -60,7 +61,10 @@ def run_sql(lake_path: str, template: str, /, **params: object) -> None:
                 return ",\n    ".join(checked(*column) for column in value)  # type: ignore[attr-defined]
             raise ValueError(f"unknown SQL parameter role {format_spec!r}")
 
+    files: list[str] = []
     sql = Quoting().format(template, **params)
+    if waits_for_removed(files):
+        return
     os.makedirs(lake_path, exist_ok=True)
     with lake_lock(lake_path):
         # Lake files stay readable by the DuckDB 1.5 command-line program (the R

@@ -2,6 +2,7 @@
 # name = "temporaries"
 # language = "python"
 # summary = "Temporary copies are removed marker first, unless AORIST_KEEP_TEMPORARY_FILES is set."
+# uses = ["markers"]
 
 import os
 
@@ -36,10 +37,13 @@ def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> 
         remove(path + ".done")
         if remove(path):
             removed.append(path)
-    print(
-        "removed " + (", ".join(removed) if removed else "nothing (already removed)"),
-        flush=True,
-    )
+    if removed:
+        print("removed " + ", ".join(removed), flush=True)
+    elif TASK.get() is not None:
+        # Nothing was left to remove: the task says it was up to date.
+        report_output("fresh", "up to date (nothing left to remove)")
+    else:
+        print("removed nothing (already removed)", flush=True)
 
 
 def remove_local_file(path: str) -> bool:

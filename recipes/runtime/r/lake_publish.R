@@ -53,8 +53,7 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     " AND ", named("t.table_name")[[2]], ";"
   )
   if (identical(found, paste0("VIEW|", version))) {
-    task <- markers_task()
-    task$outcomes <- c(task$outcomes, "fresh")
+    markers_found("fresh", version)
     return(invisible(FALSE))
   }
   # DuckDB replaces an object only by one of its kind: an older table goes.
@@ -89,7 +88,31 @@ publish_parquet_view <- function(lake_path, source, table, staging) {
     "COMMIT;"
   )
   published <- TRUE
-  task <- markers_task()
-  task$outcomes <- c(task$outcomes, "made")
+  task <- markers_found("made", version)
+  task$published <- TRUE
+  invisible(TRUE)
+}
+
+lake_record_steps <- function(lake_path, records) {
+  # Record the rows of records (task, version, outcome: the steps a run made
+  # or that failed; a published table's step recorded itself) in
+  # _aorist.steps, in one transaction.
+  database <- file.path(lake_path, "lake.duckdb")
+  rows <- vapply(records, function(row) {
+    paste0("(", paste(sql_literal(row), collapse = ", "),
+           ", current_timestamp)")
+  }, "")
+  done <- duckdb_cli(database, paste0(
+    "BEGIN TRANSACTION;\n",
+    "CREATE SCHEMA IF NOT EXISTS _aorist;\n",
+    "CREATE TABLE IF NOT EXISTS _aorist.steps (task VARCHAR PRIMARY KEY, ",
+    "version VARCHAR, outcome VARCHAR, finished_at TIMESTAMPTZ);\n",
+    "INSERT OR REPLACE INTO _aorist.steps VALUES ",
+    paste(rows, collapse = ", "), ";\n",
+    "COMMIT;"
+  ))
+  if (done$status != 0) {
+    stop("duckdb failed on ", database, ":\n", done$errors, call. = FALSE)
+  }
   invisible(TRUE)
 }

@@ -20,16 +20,37 @@
 markers_task <- function() {
   # The task a recipe runs as (set by run_step()), an environment kept in
   # the option aorist.task: the digest of its recipe's code ($code), which
-  # joins every key it makes, and what each of its outputs was found to be
-  # ($outcomes: "fresh" or "made").
+  # joins every key it makes, what each of its outputs was found to be
+  # ($outcomes: "fresh" or "made"), the versions of those ($versions: their
+  # markers' digests) and whether it published a lake table ($published: the
+  # publishing transaction records its version).
   task <- getOption("aorist.task")
   if (is.null(task)) {
     task <- new.env()
     task$code <- ""
     task$outcomes <- character(0)
+    task$versions <- character(0)
+    task$published <- FALSE
     options(aorist.task = task)
   }
   task
+}
+
+markers_found <- function(state, version = "") {
+  # Tell the running task what one of its outputs was found to be, and its
+  # version.
+  task <- markers_task()
+  task$outcomes <- c(task$outcomes, state)
+  if (nzchar(version)) {
+    task$versions <- c(task$versions, version)
+  }
+  invisible(task)
+}
+
+markers_version <- function() {
+  # The running task's version: that of its one output, or a digest of all.
+  versions <- markers_task()$versions
+  if (length(versions) == 1) versions else sha256_text(key_text(versions))
 }
 
 marker_text <- function(path) {
@@ -159,8 +180,7 @@ produce <- function(destination, parts, source, make) {
   key <- step_key(c(parts, list(input)))
   marker <- strsplit(marker_text(destination), "\n", fixed = TRUE)[[1]]
   if (file.exists(destination) && identical(marker[1], key)) {
-    task <- markers_task()
-    task$outcomes <- c(task$outcomes, "fresh")
+    markers_found("fresh", sha256_text(marker_text(destination)))
     return(invisible(FALSE))
   }
   unlink(paste0(destination, ".done"))
@@ -178,8 +198,7 @@ produce <- function(destination, parts, source, make) {
   facts <- if (is.character(facts)) facts else character(0)
   input_path <- paste(source, collapse = "\t")
   write_atomically(paste0(destination, ".done"), c(key, input_path, facts))
-  task <- markers_task()
-  task$outcomes <- c(task$outcomes, "made")
+  markers_found("made", sha256_text(marker_text(destination)))
   invisible(TRUE)
 }
 

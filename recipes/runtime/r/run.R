@@ -25,6 +25,8 @@ run_start <- function(lake_path) {
                      format(Sys.time(), "%Y-%m-%dT%H:%M:%S%z"))
   run$failed <- character(0)
   run$skipped <- character(0)
+  # (task, version, outcome) of each task that made or failed something.
+  run$records <- list()
   run$held <- FALSE
   dir.create(lake_path, recursive = TRUE, showWarnings = FALSE)
   for (attempt in 1:3) {
@@ -127,13 +129,15 @@ run_step <- function(run, task, upstream, fun = NULL, ...) {
   current <- markers_task()
   current$code <- code_version(fun)
   current$name <- task
-  current$outcomes <- character(0)
+  current$outcomes <- current$versions <- character(0)
+  current$published <- FALSE
   on.exit(current$code <- current$name <- "", add = TRUE)
   error <- tryCatch({
     fun(...)
     NULL
   }, error = function(error) error)
   outcomes <- current$outcomes
+  run_record(run, task, current, error)
   if (is.null(error) && length(outcomes) > 0 && all(outcomes == "fresh")) {
     message("skipped ", task, ": up to date")
     return(invisible(TRUE))
@@ -150,11 +154,36 @@ run_step <- function(run, task, upstream, fun = NULL, ...) {
   invisible(FALSE)
 }
 
+run_record <- function(run, task, current, error) {
+  # Keep the task's version and outcome for the lake's state table when it
+  # failed, or made something it did not record as it published.
+  outcome <- if (!is.null(error)) {
+    "failed"
+  } else if ("made" %in% current$outcomes && !isTRUE(current$published)) {
+    "made"
+  } else {
+    return(invisible(run))
+  }
+  run$records[[length(run$records) + 1]] <- c(task, markers_version(), outcome)
+  invisible(run)
+}
+
 run_finish <- function(run, interrupted = FALSE) {
-  # Release the lock; exit with status 1, listing them, if tasks failed.
+  # Write the state table (see lake_publish, when the program publishes to
+  # the lake), release the lock; exit with status 1, listing them, if tasks
+  # failed.
   if (run$held) {
-    unlink(run$lock, recursive = TRUE)
-    run$held <- FALSE
+    tryCatch({
+      if (length(run$records) > 0 &&
+            exists("lake_record_steps", mode = "function")) {
+        writer <- get("lake_record_steps", mode = "function")
+        writer(run$lake_path, run$records)
+      }
+    }, finally = {
+      run$records <- list()
+      unlink(run$lock, recursive = TRUE)
+      run$held <- FALSE
+    })
   }
   if (length(run$failed) == 0 || interrupted) {
     return(invisible(run))
