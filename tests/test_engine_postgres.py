@@ -54,7 +54,7 @@ from aorist import (
     default_tabular_schema,
 )
 
-from conftest import _minimal_env, airflow, engine_steps_skipped, run_generated
+from conftest import _minimal_env, airflow, engine_steps_skipped, output_of, run_generated
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 
@@ -154,16 +154,77 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     assert [t[:2] for t in before] == [("snap", "ca_grqc"), ("snap", "ca_hepth")]
     # Of each table's local temporary files only the download (the rerun's cache) stays.
     kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
-    assert kept and all(".download" in name for name in kept), kept
+    # (and the markers of the removed copies, kept as X.removed for the next run).
+    assert kept and all(".download" in name or name.endswith(".removed") for name in kept), kept
     again = run(code, tmp_path, pg).stdout
     assert state(pg) == before
     # The steps on the server find their tables up to date, and say so.
     assert engine_steps_skipped(again), again
-    # A dry run covers the embedded lake: here it stops at the first step on the server.
-    dry = run_generated(code, tmp_path, expect_ok=False, env=pg.env, args=["--dry-run"])
-    assert "--dry-run covers the embedded lake;" in dry.stderr, dry.stderr
-    assert "run the program to bring it up to date" in dry.stderr
+    # A dry run asks the server (read-only) and finds every step fresh.
+    dry = output_of(run_generated(code, tmp_path, env=pg.env, args=["--dry-run"]))
+    assert dry.strip().endswith(" 0 stale, 0 missing"), dry
     assert state(pg) == before
+
+
+def dry_run(code: str, cwd: Path, pg, fresh: bool) -> tuple[dict[str, str], str]:
+    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
+    proc = run_generated(code, cwd, expect_ok=fresh, env=pg.env, args=["--dry-run"])
+    out = output_of(proc)
+    found = {}
+    for line in out.splitlines():
+        task, sep, said = line.partition(": ")
+        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
+            found[task] = said
+    return found, out
+
+
+def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_changes_nothing(
+    http_server, pg, tmp_path
+) -> None:
+    """The program's `--dry-run` on PostgreSQL: its connections are read-only, a step
+    that would write is not up to date. Before a run, after it, after a source
+    changed and after a recipe changed; the server's tables never change meanwhile."""
+    universe, _ = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    states, out = dry_run(code, tmp_path, pg, fresh=False)
+    assert states["ca_grqc_stored_in_lake"] == "missing", out
+    assert states["ca_grqc_table_published"] == "missing", out
+    assert state(pg) == [] and not (tmp_path / "tmp").exists(), out
+
+    run(code, tmp_path, pg)
+    before = state(pg)
+    states, out = dry_run(code, tmp_path, pg, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
+
+    # ca-GrQc changes upstream: its chain is stale, ca-HepTh's is not.
+    snap_like_gz(http_server.root / "ca-GrQc.txt.gz", 320, seed=7)
+    later = (http_server.root / "ca-GrQc.txt.gz").stat().st_mtime + 5
+    os.utime(http_server.root / "ca-GrQc.txt.gz", (later, later))
+    states, out = dry_run(code, tmp_path, pg, fresh=False)
+    assert states["ca_grqc_downloaded"] == "stale (source changed upstream)", out
+    assert states["ca_grqc_stored_in_lake"].startswith("stale (upstream ca_grqc_"), out
+    assert states["ca_grqc_table_published"].startswith("stale (upstream "), out
+    assert not [t for t, s in states.items() if t.startswith("ca_hepth") and s != "fresh"]
+    assert state(pg) == before
+
+    # A new version of the loading recipe: both tables' loads are stale, and say why.
+    changed = code.replace(
+        "def postgres_store_in_lake(", "def postgres_store_in_lake(  # version 2\n", 1
+    )
+    assert changed != code
+    states, out = dry_run(changed, tmp_path, pg, fresh=False)
+    assert states.get("ca_hepth_stored_in_lake") == (
+        "stale (its version differs: recipe code or parameters changed)"
+    ), out
+    assert states["ca_hepth_table_published"].startswith("stale (upstream ca_hepth_"), out
+    assert states["ca_hepth_downloaded"] == "fresh", out
+    assert state(pg) == before
+
+    # The run makes what was stale; then everything is fresh.
+    run(changed, tmp_path, pg)
+    assert state(pg) != before
+    states, out = dry_run(changed, tmp_path, pg, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
 
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, pg, tmp_path) -> None:

@@ -15,4 +15,6 @@ def remove_local_temporary_files(files: list[str]) -> None:
     """Remove each temporary file, its marker first. A missing file is fine: a rerun
     removes what is left. When AORIST_KEEP_TEMPORARY_FILES is set (and not "0"),
     nothing is removed."""
-    remove_temporaries(files, remove_local_file)
+    # Each removed copy's marker stays as X.removed: a rerun needs the copy only when
+    # the step reading it is not fresh (see markers.restore).
+    remove_temporaries(files, remove_local_file, keep_markers=True)

@@ -36,8 +36,9 @@ def postgres_convert_to_target(
                     "fix: run the asset's earlier steps first"
                 )
             version = pg_target_version(columns, staged)
-            if version in (pg_version(cursor, table), pg_version(cursor, fresh)):
-                report_output("fresh")
+            if pg_is_current(cursor, table, version) or pg_is_current(
+                cursor, fresh, version
+            ):
                 return
             name = pg_name(fresh)
             cursor.execute(

@@ -4,7 +4,7 @@
 # entry = "postgres_publish_table"
 # summary = "In one transaction the old PostgreSQL table is dropped and the new one renamed into its place, carrying its version as its comment."
 # libraries = ["psycopg"]
-# uses = ["postgres"]
+# uses = ["markers", "postgres"]
 # when = { engine = ["postgres"] }
 #
 # [recipe.parameters]
@@ -35,7 +35,7 @@ def postgres_publish_table(postgres: dict, table: list[str]) -> None:
                 report_output("fresh")
                 return
             if version == current:
-                cursor.execute(sql.SQL("DROP TABLE {}").format(pg_name(fresh)))
+                pg_drop_leftover(cursor, fresh)
                 report_output("fresh")
                 return
             try:

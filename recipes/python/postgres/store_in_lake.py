@@ -35,7 +35,6 @@ def postgres_store_in_lake(
             f"{label}: a replicated table needs a declared schema; fix: give the "
             "asset's schema its attributes"
         )
-    check_plain_text(source, "uncompressed CSV")
     version = step_key("postgres_store_in_lake", columns, marker_text(source))
     name = pg_name(table)
     with pg_connect(postgres, label) as connection:
@@ -44,6 +43,8 @@ def postgres_store_in_lake(
                 return
             if pg_published_from(cursor, table, target, columns, version):
                 return
+            restore([source])
+            check_plain_text(source, "uncompressed CSV")
             schema = pg_name(table[:1])
             cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))

@@ -26,6 +26,7 @@ def spark_store_in_lake(source: str, spark: dict, destination: str) -> None:
     key = step_key("spark_store_in_lake", marker_text(source))
     if spark_is_current(session, target, key):
         return
+    restore([source])
     try:
         check_plain_text(source, "uncompressed CSV")
     except Exception:

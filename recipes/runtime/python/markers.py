@@ -43,6 +43,9 @@ class Task:
         self.versions: list[str] = []
         self.published = False
         self.restoring = False
+        # In a dry run on an engine: what the output was found to be before the step
+        # would make it ("missing" or "stale"; see WouldMake).
+        self.hint = ""
 
     def found(self, state: str, why: str = "", version: str = "") -> None:
         self.outcomes.append((state, why))
@@ -52,6 +55,11 @@ class Task:
     def version(self) -> str:
         """The task's version: that of its one output, or a digest of them all."""
         return self.versions[0] if len(self.versions) == 1 else digest(*self.versions)
+
+
+class WouldMake(Exception):
+    """In a dry run: the step would change what it makes (the engine refused a write),
+    so it is not up to date."""
 
 
 TASK: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
@@ -173,14 +181,16 @@ def kept_marker(destination: str) -> str:
 def restore(sources: list[str]) -> None:
     """Make again each of `sources` that is a temporary copy removed after an earlier
     run and left so by this one (its step was fresh): a step about to read it needs it.
-    """
+    In a dry run, a step that got here would make its output: it is not up to date."""
+    reader = TASK.get()
+    if reader is not None and reader.dry_run:
+        raise WouldMake(f"would read {', '.join(sources)}")
     for source in sources:
         path = os.path.abspath(source)
         with RESTORING:
             tasks = DEFERRED.pop(path, [])
             if not tasks or os.path.exists(path):
                 continue
-            reader = TASK.get()
             name = reader.name if reader else "a step"
             print(f"making {source} again for {name}\n", end="", flush=True)
             PREDICTED.pop(path, None)

@@ -30,8 +30,10 @@ def pg_connect(config: dict, where: str):
             f"{variable} with the password of PostgreSQL role {config['user']} "
             "before running the program"
         )
+    task = TASK.get()
+    planning = task is not None and task.dry_run
     try:
-        return psycopg.connect(
+        connection = psycopg.connect(
             host=config["host"],
             port=int(config["port"]),
             user=config["user"],
@@ -39,7 +41,11 @@ def pg_connect(config: dict, where: str):
             password=password,
             connect_timeout=15,
             application_name="aorist",
+            cursor_factory=PlanningCursor if planning else psycopg.Cursor,
         )
+        # A dry run changes nothing: the server refuses every write (see PlanningCursor).
+        connection.read_only = planning
+        return connection
     except psycopg.OperationalError as error:
         cause = str(error).strip().splitlines()[-1] if str(error).strip() else "refused"
         raise RuntimeError(
@@ -47,6 +53,17 @@ def pg_connect(config: dict, where: str):
             f"that the server runs there and that {variable} holds the password of "
             f"role {config['user']}"
         ) from None
+
+
+class PlanningCursor(psycopg.Cursor):
+    """A dry run's cursor, in a read-only transaction: the first statement that would
+    write stops the step, which is then not up to date (WouldMake)."""
+
+    def execute(self, query, params=None, **kwargs):
+        try:
+            return super().execute(query, params, **kwargs)
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise WouldMake(str(query)) from None
 
 
 def pg_label(parts) -> str:
@@ -81,10 +98,22 @@ def pg_version(cursor, parts) -> str | None:
 def pg_is_current(cursor, parts, version: str) -> bool:
     """Whether table `parts` holds version `version` (then the step is up to date,
     and says so)."""
-    if pg_version(cursor, parts) != version:
+    found = pg_version(cursor, parts)
+    if found != version:
+        task = TASK.get()
+        if task is not None:
+            task.hint = task.hint or ("missing" if found is None else "stale")
         return False
     report_output("fresh")
     return True
+
+
+def pg_drop_leftover(cursor, parts) -> None:
+    """Drop table `parts`, left by a run that stopped after its rows were published
+    (a dry run leaves it)."""
+    task = TASK.get()
+    if task is None or not task.dry_run:
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(pg_name(parts)))
 
 
 def pg_set_version(cursor, parts, version: str) -> None:
@@ -170,8 +199,13 @@ def pg_published_from(cursor, staging, target, columns, staged: str) -> bool:
     """Whether table `target` already holds the rows of version `staged`: then the
     staging table need not be made again (a leftover one is dropped, so the later
     steps find none and skip too)."""
-    if pg_version(cursor, target) != pg_target_version(columns, staged):
+    published = pg_version(cursor, target)
+    if published != pg_target_version(columns, staged):
+        task = TASK.get()
+        if task is not None and published is not None:
+            # Its staging table is gone, its table holds older rows.
+            task.hint = "stale"
         return False
-    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(pg_name(staging)))
+    pg_drop_leftover(cursor, staging)
     report_output("fresh")
     return True

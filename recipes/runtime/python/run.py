@@ -30,6 +30,8 @@ class Run:
 
     # Tasks run in the background at once, at most (downloads wait on the network).
     WORKERS = 4
+    # Why a dry run's step on an engine, its inputs fresh, is stale.
+    CHANGED = "its version differs: recipe code or parameters changed"
 
     def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
         unknown = [a for a in arguments or [] if a != "--dry-run"]
@@ -181,10 +183,17 @@ class Run:
             self.dry_run,
             lambda: self.remake(task, function, args, kwargs),
         )
-        if function is not None and (not self.dry_run or self.plannable(function)):
+        if function is not None and (
+            not self.dry_run or self.plannable(function, upstream)
+        ):
             token = TASK.set(current)
             try:
                 function(*args, **kwargs)
+            except WouldMake:
+                # A dry run's step on an engine, up to date in nothing but its own
+                # version (its inputs are fresh): its code or parameters changed.
+                state = current.hint or "stale"
+                current.found(state, "" if state == "missing" else self.CHANGED)
             except Exception as error:
                 with self.mutex:
                     self.failed[task] = f"{type(error).__name__}: {error}"
@@ -243,18 +252,23 @@ class Run:
             with self.mutex:
                 self.records.append((task, current.version(), "made"))
 
-    @staticmethod
-    def plannable(function) -> bool:
-        """Whether a dry run may call `function`: it decides from versions what to
-        make (and makes nothing in a dry run). Other engines than the lake are
-        refused; other tasks (checks, clean-up) are as fresh as their upstream."""
+    def plannable(self, function, upstream: list[str]) -> bool:
+        """Whether a dry run calls `function`: it decides from versions what to make
+        (and makes nothing in a dry run; PostgreSQL refuses its writes). Other tasks
+        (checks, clean-up), and a step on PostgreSQL after one that is not fresh, are
+        as fresh as their upstream. The object store and Spark are refused."""
         names = set(function.__code__.co_names)
-        engine = sorted(n for n in names if n.startswith(("s3_", "pg_", "spark_")))
+        engine = sorted(n for n in names if n.startswith(("s3_", "spark_")))
         if engine:
             raise SystemExit(
-                f"--dry-run covers the embedded lake; {function.__name__} runs on "
-                f"another engine ({engine[0]}): run the program to bring it up to date"
+                f"--dry-run covers the embedded lake and PostgreSQL; "
+                f"{function.__name__} runs on another engine ({engine[0]}): run the "
+                "program to bring it up to date"
             )
+        if any(name.startswith("pg_") for name in names):
+            if self.derived(upstream)[0] != "fresh":
+                return False
+            return bool(names & {"pg_is_current", "producing"})
         return bool(names & {"producing", "publish_lake_table"})
 
     def derived(self, upstream: list[str]) -> tuple[str, str]:
