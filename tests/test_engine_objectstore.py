@@ -149,10 +149,11 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
         assert f"snap.{name}: {len(rows)} rows, columns from_id, to_id" in proc.stdout
     assert data_files(tmp_path) == []
     assert not [k for k in bucket.keys() if k.startswith("_tmp/")]
-    # Of each table's temporary objects only the download (the rerun's cache) stays.
+    # Of each table's temporary objects only the download (the rerun's cache) stays,
+    # and the markers of the removed ones (X.removed, for a dry run).
     kept = bucket.keys("tmp/snap")
-    assert kept and all(".download" in key for key in kept), kept
-    assert bucket.keys("_staging/snap") == []
+    assert kept and all(".download" in key or key.endswith(".removed") for key in kept), kept
+    assert all(key.endswith(".removed") for key in bucket.keys("_staging/snap"))
     before = snapshot(bucket)
     again = run(code, tmp_path, bucket).stdout
     assert snapshot(bucket) == before
@@ -173,6 +174,76 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     assert table(bucket, f"snap/ca_hepth/ca_hepth.{encoding}") == [
         tuple(r) for r in edges["ca_hepth"]
     ]
+
+
+def dry_run(code: str, cwd: Path, store, fresh: bool) -> tuple[dict[str, str], str]:
+    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "main.py").write_text(code, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--dry-run"],
+        cwd=cwd,
+        env={**_minimal_env(), **store.env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == fresh, out
+    found = {}
+    for line in proc.stdout.splitlines():
+        task, sep, said = line.partition(": ")
+        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
+            found[task] = said
+    return found, out
+
+
+def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
+    http_server, bucket, tmp_path
+) -> None:
+    """The program's `--dry-run` on the bucket: before a run, after it, after a source
+    changed and after a recipe changed; the bucket never changes meanwhile."""
+    universe, _ = snap_universe(http_server, bucket, ParquetEncoding())
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    empty = snapshot(bucket)
+    states, out = dry_run(code, tmp_path, bucket, fresh=False)
+    assert states["ca_grqc_downloaded"] == "missing", out
+    assert states["ca_grqc_table_published"] == "missing", out
+    assert snapshot(bucket) == empty
+
+    run(code, tmp_path, bucket)
+    before = snapshot(bucket)
+    states, out = dry_run(code, tmp_path, bucket, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
+    assert out.strip().endswith(f"up to date: {len(states)} fresh, 0 stale, 0 missing"), out
+
+    # ca-GrQc changes upstream: its chain is stale, ca-HepTh's is not.
+    snap_like_gz(http_server.root / "ca-GrQc.txt.gz", 320, seed=7)
+    later = (http_server.root / "ca-GrQc.txt.gz").stat().st_mtime + 5
+    os.utime(http_server.root / "ca-GrQc.txt.gz", (later, later))
+    states, out = dry_run(code, tmp_path, bucket, fresh=False)
+    assert states["ca_grqc_downloaded"] == "stale (source changed upstream)", out
+    assert states["ca_grqc_stored_in_lake"].startswith("stale (upstream ca_grqc_"), out
+    assert states["ca_grqc_table_published"].startswith("stale (upstream ca_grqc_"), out
+    assert not [t for t, s in states.items() if t.startswith("ca_hepth") and s != "fresh"]
+    assert snapshot(bucket) == before
+
+    # A new version of the staging recipe: both tables' chains are stale from there.
+    changed = code.replace("def objectstore_store(", "def objectstore_store(  # version 2\n", 1)
+    assert changed != code
+    states, out = dry_run(changed, tmp_path, bucket, fresh=False)
+    assert states.get("ca_hepth_stored_in_lake") == (
+        "stale (its version differs: recipe code or parameters changed)"
+    ), out
+    assert states["ca_hepth_table_published"].startswith("stale (upstream ca_hepth_"), out
+    assert states["ca_hepth_downloaded"] == "fresh", out
+    assert snapshot(bucket) == before
+
+    # The run makes what was stale; then everything is fresh.
+    run(changed, tmp_path, bucket)
+    states, out = dry_run(changed, tmp_path, bucket, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
 
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, bucket, tmp_path) -> None:

@@ -171,6 +171,12 @@ def objectstore_download(
             actual = verified(part)
             if f"sha256 {actual}" in lines[2:]:
                 up_to_date("same sha256")
+            elif TASK.get() is not None and TASK.get().dry_run:
+                marker = [step, "", f"sha256 {actual}"]
+                s3_predict(
+                    config, s3_key(destination), marker, [], "source changed upstream"
+                )
+                return
             else:
                 print(f"download {url}: changed upstream", flush=True)
                 # Untrusted while it is replaced: a kill here downloads it again.
@@ -179,7 +185,8 @@ def objectstore_download(
                 marker = "\n".join([step, "", f"sha256 {actual}"]) + "\n"
                 s3_put_text(config, s3_key(destination) + ".done", marker)
                 report_output("made")
-        keep(now)
+        if not TASK.get() or not TASK.get().dry_run:
+            keep(now)
         return
     with s3_producing(config, destination, parts) as output:
         if output is None:

@@ -35,6 +35,11 @@ def objectstore_publish(
         return
     _, converted = s3_temporary_keys(table, target)
     marker = s3_marker(config, converted).split("\n")
+    version = step_key("objectstore_publish", marker[0])
+    task = TASK.get()
+    if task is not None and task.dry_run:
+        s3_predict(config, target, [version, converted, f"chain {chain}"], [converted])
+        return
     if f"chain {chain}" not in marker[2:] or not s3_exists(config, converted):
         raise RuntimeError(
             f"{'.'.join(map(str, table))}: the converted table {converted} is missing "
@@ -44,5 +49,4 @@ def objectstore_publish(
     filesystem, bucket = s3_connect(config)
     s3_delete(config, target + ".done")
     filesystem.copy_file(f"{bucket}/{converted}", f"{bucket}/{s3_key(target)}")
-    version = step_key("objectstore_publish", marker[0])
     s3_put_text(config, target + ".done", f"{version}\n{converted}\nchain {chain}\n")

@@ -57,6 +57,11 @@ class Task:
         return self.versions[0] if len(self.versions) == 1 else digest(*self.versions)
 
 
+# Why a dry run finds a step stale whose inputs are fresh, on an engine whose versions
+# keep no parts (code, parameters) to tell which changed.
+CHANGED = "its version differs: recipe code or parameters changed"
+
+
 class WouldMake(Exception):
     """In a dry run: the step would change what it makes (the engine refused a write),
     so it is not up to date."""

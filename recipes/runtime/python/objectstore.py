@@ -149,8 +149,41 @@ def s3_get(config: dict, key: str, local: str) -> None:
 
 
 def s3_marker(config: dict, key: str) -> str:
-    """The marker of object `key`, or "" when there is none (not trusted)."""
+    """The marker of object `key`, or "" when there is none (not trusted); in a dry
+    run, the marker a step before would have given it."""
+    predicted = PREDICTED.get("s3:" + s3_key(key))
+    if predicted is not None:
+        return predicted
     return s3_read_text(config, s3_key(key) + ".done")
+
+
+def s3_predict(config: dict, key: str, lines: list, sources: list, why: str = ""):
+    """In a dry run: report the object `key`, which its step would make (with the
+    marker `lines`), as missing or stale and why; later steps read that marker."""
+    task = TASK.get()
+    made = [MADE_BY["s3:" + s] for s in sources if "s3:" + s in MADE_BY]
+    if why:
+        task.found("stale", why)
+    elif not (s3_exists(config, key) or s3_read_text(config, key + ".removed")):
+        task.found("missing")
+    else:
+        task.found("stale", f"upstream {made[0]} changed" if made else CHANGED)
+    PREDICTED["s3:" + key] = "\n".join(lines) + "\n"
+    MADE_BY["s3:" + key] = task.name
+
+
+def s3_plan(config: dict, key: str, lines: list, sources: list) -> None:
+    """In a dry run: as markers.plan, on the bucket (a temporary object removed after
+    use keeps its marker as X.removed: what was made from it is as fresh)."""
+    if s3_marker(config, key).split("\n")[0] == lines[0] and s3_exists(config, key):
+        report_output("fresh")
+        return
+    removed = s3_read_text(config, key + ".removed")
+    if removed.split("\n")[0] == lines[0] and not s3_exists(config, key):
+        report_output("fresh")
+        PREDICTED["s3:" + key] = removed
+        return
+    s3_predict(config, key, lines, sources)
 
 
 def s3_invalidate(config: dict, key) -> None:
@@ -192,8 +225,14 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
         recorded = "\t".join(sources)
     else:
         source = s3_key(source) if source else None
+        sources = [source] if source else []
         step = step_key(*parts, s3_marker(config, source) if source else "")
         recorded = source or ""
+    task = TASK.get()
+    if task is not None and task.dry_run:
+        s3_plan(config, destination, [step, recorded], sources)
+        yield None
+        return
     if s3_marker(config, destination).split("\n")[0] == step and s3_exists(
         config, destination
     ):

@@ -30,8 +30,6 @@ class Run:
 
     # Tasks run in the background at once, at most (downloads wait on the network).
     WORKERS = 4
-    # Why a dry run's step on an engine, its inputs fresh, is stale.
-    CHANGED = "its version differs: recipe code or parameters changed"
 
     def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
         unknown = [a for a in arguments or [] if a != "--dry-run"]
@@ -193,7 +191,7 @@ class Run:
                 # A dry run's step on an engine, up to date in nothing but its own
                 # version (its inputs are fresh): its code or parameters changed.
                 state = current.hint or "stale"
-                current.found(state, "" if state == "missing" else self.CHANGED)
+                current.found(state, "" if state == "missing" else CHANGED)
             except Exception as error:
                 with self.mutex:
                     self.failed[task] = f"{type(error).__name__}: {error}"
@@ -256,12 +254,12 @@ class Run:
         """Whether a dry run calls `function`: it decides from versions what to make
         (and makes nothing in a dry run; PostgreSQL refuses its writes). Other tasks
         (checks, clean-up), and a step on PostgreSQL after one that is not fresh, are
-        as fresh as their upstream. The object store and Spark are refused."""
+        as fresh as their upstream. Spark is refused."""
         names = set(function.__code__.co_names)
-        engine = sorted(n for n in names if n.startswith(("s3_", "spark_")))
+        engine = sorted(n for n in names if n.startswith("spark_"))
         if engine:
             raise SystemExit(
-                f"--dry-run covers the embedded lake and PostgreSQL; "
+                "--dry-run covers the embedded lake, PostgreSQL and the object store; "
                 f"{function.__name__} runs on another engine ({engine[0]}): run the "
                 "program to bring it up to date"
             )
@@ -269,7 +267,8 @@ class Run:
             if self.derived(upstream)[0] != "fresh":
                 return False
             return bool(names & {"pg_is_current", "producing"})
-        return bool(names & {"producing", "publish_lake_table"})
+        planners = {"producing", "publish_lake_table", "s3_producing", "s3_local_step"}
+        return bool(names & (planners | {"s3_table_chain"}))
 
     def derived(self, upstream: list[str]) -> tuple[str, str]:
         """The state of a task that makes no file: that of its upstream tasks."""
