@@ -164,6 +164,62 @@ def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_pat
     assert warehouse_files(tmp_path) == files
 
 
+def dry_run(code: str, cwd: Path, spark_env, fresh: bool) -> tuple[dict[str, str], str]:
+    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
+    proc = run_generated(code, cwd, expect_ok=fresh, env=spark_env.env, args=["--dry-run"])
+    found = {}
+    for line in proc.stdout.splitlines():
+        task, sep, said = line.partition(": ")
+        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
+            found[task] = said
+    return found, proc.stdout + proc.stderr
+
+
+def test_a_dry_run_on_spark_says_what_is_missing_fresh_and_stale(
+    http_server, spark_env, tmp_path: Path
+) -> None:
+    """The program's `--dry-run` with Spark: before a run, after it, after a source
+    changed and after a recipe changed; the warehouse never changes meanwhile."""
+    spark_env.stop()
+    serve_snap(http_server)
+    code = dag(snap_universe(http_server.base_url, ORCEncoding()), ["AllAssetsComputed"], "python")
+    first, second = (snap_key(name) for name in NAMES)
+    states, out = dry_run(code, tmp_path, spark_env, fresh=False)
+    assert states[f"{first}_stored_in_lake"] == "missing", out
+    assert states["buckets_table_published"] == "missing", out
+    assert not (tmp_path / "spark-warehouse").exists() or warehouse_files(tmp_path) == {}
+
+    run_generated(code, tmp_path, env=spark_env.env)
+    files = warehouse_files(tmp_path)
+    states, out = dry_run(code, tmp_path, spark_env, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
+
+    # The first graph changes upstream: its chain and the table computed from it are
+    # stale, the second graph's steps are not.
+    snap_like_gz(http_server.root / f"{NAMES[0]}.txt.gz", EDGES[NAMES[0]] + 17, seed=7)
+    later = (http_server.root / f"{NAMES[0]}.txt.gz").stat().st_mtime + 5
+    os.utime(http_server.root / f"{NAMES[0]}.txt.gz", (later, later))
+    states, out = dry_run(code, tmp_path, spark_env, fresh=False)
+    assert states[f"{first}_downloaded"] == "stale (source changed upstream)", out
+    assert states[f"{first}_stored_in_lake"].startswith(f"stale (upstream {first}_"), out
+    assert states["buckets_table_published"].startswith("stale (upstream "), out
+    assert not [t for t, s in states.items() if t.startswith(second) and s != "fresh"], out
+    assert warehouse_files(tmp_path) == files
+
+    # A new version of the conversion recipe: its steps are stale, and say why.
+    changed = code.replace(
+        "def spark_convert_to_target(", "def spark_convert_to_target(  # version 2\n", 1
+    )
+    assert changed != code
+    states, out = dry_run(changed, tmp_path, spark_env, fresh=False)
+    assert states.get(f"{second}_converted_to_target_encoding") == (
+        "stale (its version differs: recipe code or parameters changed)"
+    ), out
+    assert states[f"{second}_table_published"].startswith(f"stale (upstream {second}_"), out
+    assert states[f"{second}_stored_in_lake"] == "fresh", out
+    assert warehouse_files(tmp_path) == files
+
+
 def test_a_kill_mid_publish_then_a_rerun_leaves_one_copy_of_each_row(
     http_server, spark_env, tmp_path: Path
 ) -> None:

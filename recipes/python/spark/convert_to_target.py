@@ -107,6 +107,8 @@ def spark_convert_to_target(
     if current[0] == key and spark_exists(session, f"{target}/{version}"):
         report_output("fresh")
         return
+    if spark_planned(session, target):
+        return
     staged_dir = f"{target}/_tmp-{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         session.sql(query).write.format(target_format).save(staged_dir)

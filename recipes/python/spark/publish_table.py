@@ -4,7 +4,7 @@
 # entry = "spark_publish_table"
 # summary = "The table <dataset>.<asset> of Spark's Hive metastore, STORED AS ORC or Parquet, points at the newest version directory (created there, or moved there in one metastore operation); older versions are removed after."
 # libraries = ["pyspark"]
-# uses = ["spark_session"]
+# uses = ["markers", "spark_session"]
 # when = { engine = ["spark"] }
 #
 # [recipe.parameters]
@@ -33,6 +33,21 @@ def spark_publish_table(
     session = spark_session(spark)
     root = spark_location(spark, source)
     lines = spark_marker(session, root).split("\n")
+    task = TASK.get()
+    if task is not None and task.dry_run:
+        # Up to date when the table is at the version the conversion wrote.
+        quoted = spark_quote(schema, name)
+        found = None
+        if len(lines) > 2 and session.catalog.tableExists(quoted):
+            found = {
+                row[0]: row[1]
+                for row in session.sql(f"SHOW TBLPROPERTIES {quoted}").collect()
+            }.get("aorist.version")
+        if found is not None and found == lines[2]:
+            report_output("fresh")
+        else:
+            task.found("missing" if found is None else "stale", CHANGED)
+        return
     if (
         len(lines) < 3
         or not lines[2]

@@ -253,20 +253,14 @@ class Run:
     def plannable(self, function, upstream: list[str]) -> bool:
         """Whether a dry run calls `function`: it decides from versions what to make
         (and makes nothing in a dry run; PostgreSQL refuses its writes). Other tasks
-        (checks, clean-up), and a step on PostgreSQL after one that is not fresh, are
-        as fresh as their upstream. Spark is refused."""
+        (checks, clean-up), and a step on PostgreSQL or Spark after one that is not
+        fresh, are as fresh as their upstream."""
         names = set(function.__code__.co_names)
-        engine = sorted(n for n in names if n.startswith("spark_"))
-        if engine:
-            raise SystemExit(
-                "--dry-run covers the embedded lake, PostgreSQL and the object store; "
-                f"{function.__name__} runs on another engine ({engine[0]}): run the "
-                "program to bring it up to date"
-            )
-        if any(name.startswith("pg_") for name in names):
+        if any(name.startswith(("pg_", "spark_")) for name in names):
             if self.derived(upstream)[0] != "fresh":
                 return False
-            return bool(names & {"pg_is_current", "producing"})
+            asks = {"pg_is_current", "producing", "spark_is_current", "spark_marker"}
+            return bool(names & asks)
         planners = {"producing", "publish_lake_table", "s3_producing", "s3_local_step"}
         return bool(names & (planners | {"s3_table_chain"}))
 

@@ -146,14 +146,28 @@ def spark_marker(spark, location: str) -> str:
 
 
 def spark_is_current(spark, location: str, key: str) -> bool:
-    """True when the output exists and its marker holds `key` (it is up to date)."""
+    """True when the output exists and its marker holds `key` (it is up to date), or,
+    in a dry run, when the step has said it would make it (see spark_planned)."""
     current = (
         spark_exists(spark, location)
         and spark_marker(spark, location).split("\n")[0] == key
     )
     if current:
         report_output("fresh")
-    return current
+    return current or spark_planned(spark, location)
+
+
+def spark_planned(spark, location: str) -> bool:
+    """In a dry run: report the output `location`, which the step would make (what it
+    reads being fresh), as missing or stale; True then, and the step stops there."""
+    task = TASK.get()
+    if task is None or not task.dry_run:
+        return False
+    if spark_exists(spark, location) or spark_marker(spark, location):
+        task.found("stale", CHANGED)
+    else:
+        task.found("missing")
+    return True
 
 
 def spark_put_directory(spark, staged: str, location: str, key: str, inputs) -> None:

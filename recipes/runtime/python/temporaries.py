@@ -39,8 +39,13 @@ def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> 
             removed.append(path)
     if removed:
         print("removed " + ", ".join(removed), flush=True)
-    elif TASK.get() is not None:
-        # Nothing was left to remove: the task says it was up to date.
+    elif (
+        TASK.get() is not None
+        and keep_markers
+        and paths
+        and all(os.path.exists(path + ".removed") for path in paths)
+    ):
+        # Each copy was removed after an earlier run: the task was up to date.
         report_output("fresh", "up to date (nothing left to remove)")
     else:
         print("removed nothing (already removed)", flush=True)
