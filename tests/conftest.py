@@ -253,6 +253,32 @@ def run_generated(
     return proc
 
 
+def dry_run_states(out: str) -> dict[str, str]:
+    """The `task: state` lines of a program's `--dry-run` output, by task."""
+    found = {}
+    for line in out.splitlines():
+        task, sep, state = line.partition(": ")
+        if sep and state.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
+            found[task] = state
+    return found
+
+
+def dry_run(
+    code: str, cwd: Path, fresh: bool, env: dict[str, str] | None = None
+) -> tuple[dict[str, str], str]:
+    """Run the program with `--dry-run` (it must exit 0 exactly when `fresh`): its
+    `task: state` lines by task, and its output."""
+    proc = run_generated(code, cwd, expect_ok=fresh, env=env, args=["--dry-run"])
+    out = output_of(proc)
+    return dry_run_states(out), out
+
+
+def touch_later(path: Path) -> None:
+    """A new modification time, a few seconds on: HTTP dates count whole seconds."""
+    later = path.stat().st_mtime + 5
+    os.utime(path, (later, later))
+
+
 def engine_steps_skipped(out: str) -> list[str]:
     """The tasks a run skipped as up to date, but the downloads (which the lake's
     steps share): on another engine, its own steps said they had nothing to do."""

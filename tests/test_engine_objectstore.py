@@ -38,7 +38,7 @@ from aorist import (
     dag,
 )
 
-from conftest import _minimal_env, airflow, engine_steps_skipped
+from conftest import _minimal_env, airflow, dry_run, engine_steps_skipped, touch_later
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 DATA_SUFFIXES = (".csv", ".parquet", ".orc", ".onnx", ".download", ".gz", ".tsv", ".txt")
@@ -176,29 +176,6 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     ]
 
 
-def dry_run(code: str, cwd: Path, store, fresh: bool) -> tuple[dict[str, str], str]:
-    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
-    cwd.mkdir(parents=True, exist_ok=True)
-    (cwd / "main.py").write_text(code, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "main.py", "--dry-run"],
-        cwd=cwd,
-        env={**_minimal_env(), **store.env},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == fresh, out
-    found = {}
-    for line in proc.stdout.splitlines():
-        task, sep, said = line.partition(": ")
-        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
-            found[task] = said
-    return found, out
-
-
 def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
     http_server, bucket, tmp_path
 ) -> None:
@@ -207,22 +184,21 @@ def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
     universe, _ = snap_universe(http_server, bucket, ParquetEncoding())
     code = dag(universe, ["AllAssetsComputed"], "python")
     empty = snapshot(bucket)
-    states, out = dry_run(code, tmp_path, bucket, fresh=False)
+    states, out = dry_run(code, tmp_path, False, bucket.env)
     assert states["ca_grqc_downloaded"] == "missing", out
     assert states["ca_grqc_table_published"] == "missing", out
     assert snapshot(bucket) == empty
 
     run(code, tmp_path, bucket)
     before = snapshot(bucket)
-    states, out = dry_run(code, tmp_path, bucket, fresh=True)
+    states, out = dry_run(code, tmp_path, True, bucket.env)
     assert set(states.values()) == {"fresh"}, out
     assert out.strip().endswith(f"up to date: {len(states)} fresh, 0 stale, 0 missing"), out
 
     # ca-GrQc changes upstream: its chain is stale, ca-HepTh's is not.
     snap_like_gz(http_server.root / "ca-GrQc.txt.gz", 320, seed=7)
-    later = (http_server.root / "ca-GrQc.txt.gz").stat().st_mtime + 5
-    os.utime(http_server.root / "ca-GrQc.txt.gz", (later, later))
-    states, out = dry_run(code, tmp_path, bucket, fresh=False)
+    touch_later(http_server.root / "ca-GrQc.txt.gz")
+    states, out = dry_run(code, tmp_path, False, bucket.env)
     assert states["ca_grqc_downloaded"] == "stale (source changed upstream)", out
     assert states["ca_grqc_stored_in_lake"].startswith("stale (upstream ca_grqc_"), out
     assert states["ca_grqc_table_published"].startswith("stale (upstream ca_grqc_"), out
@@ -232,7 +208,7 @@ def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
     # A new version of the staging recipe: both tables' chains are stale from there.
     changed = code.replace("def objectstore_store(", "def objectstore_store(  # version 2\n", 1)
     assert changed != code
-    states, out = dry_run(changed, tmp_path, bucket, fresh=False)
+    states, out = dry_run(changed, tmp_path, False, bucket.env)
     assert states.get("ca_hepth_stored_in_lake") == (
         "stale (its version differs: recipe code or parameters changed)"
     ), out
@@ -242,7 +218,7 @@ def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
 
     # The run makes what was stale; then everything is fresh.
     run(changed, tmp_path, bucket)
-    states, out = dry_run(changed, tmp_path, bucket, fresh=True)
+    states, out = dry_run(changed, tmp_path, True, bucket.env)
     assert set(states.values()) == {"fresh"}, out
 
 

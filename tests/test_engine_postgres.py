@@ -54,7 +54,14 @@ from aorist import (
     default_tabular_schema,
 )
 
-from conftest import _minimal_env, airflow, engine_steps_skipped, output_of, run_generated
+from conftest import (
+    _minimal_env,
+    airflow,
+    dry_run,
+    engine_steps_skipped,
+    run_generated,
+    touch_later,
+)
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 
@@ -161,21 +168,9 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     # The steps on the server find their tables up to date, and say so.
     assert engine_steps_skipped(again), again
     # A dry run asks the server (read-only) and finds every step fresh.
-    dry = output_of(run_generated(code, tmp_path, env=pg.env, args=["--dry-run"]))
+    _, dry = dry_run(code, tmp_path, True, pg.env)
     assert dry.strip().endswith(" 0 stale, 0 missing"), dry
     assert state(pg) == before
-
-
-def dry_run(code: str, cwd: Path, pg, fresh: bool) -> tuple[dict[str, str], str]:
-    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
-    proc = run_generated(code, cwd, expect_ok=fresh, env=pg.env, args=["--dry-run"])
-    out = output_of(proc)
-    found = {}
-    for line in out.splitlines():
-        task, sep, said = line.partition(": ")
-        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
-            found[task] = said
-    return found, out
 
 
 def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_changes_nothing(
@@ -186,21 +181,20 @@ def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_change
     changed and after a recipe changed; the server's tables never change meanwhile."""
     universe, _ = snap_universe(http_server, pg)
     code = dag(universe, ["AllAssetsComputed"], "python")
-    states, out = dry_run(code, tmp_path, pg, fresh=False)
+    states, out = dry_run(code, tmp_path, False, pg.env)
     assert states["ca_grqc_stored_in_lake"] == "missing", out
     assert states["ca_grqc_table_published"] == "missing", out
     assert state(pg) == [] and not (tmp_path / "tmp").exists(), out
 
     run(code, tmp_path, pg)
     before = state(pg)
-    states, out = dry_run(code, tmp_path, pg, fresh=True)
+    states, out = dry_run(code, tmp_path, True, pg.env)
     assert set(states.values()) == {"fresh"}, out
 
     # ca-GrQc changes upstream: its chain is stale, ca-HepTh's is not.
     snap_like_gz(http_server.root / "ca-GrQc.txt.gz", 320, seed=7)
-    later = (http_server.root / "ca-GrQc.txt.gz").stat().st_mtime + 5
-    os.utime(http_server.root / "ca-GrQc.txt.gz", (later, later))
-    states, out = dry_run(code, tmp_path, pg, fresh=False)
+    touch_later(http_server.root / "ca-GrQc.txt.gz")
+    states, out = dry_run(code, tmp_path, False, pg.env)
     assert states["ca_grqc_downloaded"] == "stale (source changed upstream)", out
     assert states["ca_grqc_stored_in_lake"].startswith("stale (upstream ca_grqc_"), out
     assert states["ca_grqc_table_published"].startswith("stale (upstream "), out
@@ -212,7 +206,7 @@ def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_change
         "def postgres_store_in_lake(", "def postgres_store_in_lake(  # version 2\n", 1
     )
     assert changed != code
-    states, out = dry_run(changed, tmp_path, pg, fresh=False)
+    states, out = dry_run(changed, tmp_path, False, pg.env)
     assert states.get("ca_hepth_stored_in_lake") == (
         "stale (its version differs: recipe code or parameters changed)"
     ), out
@@ -223,7 +217,7 @@ def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_change
     # The run makes what was stale; then everything is fresh.
     run(changed, tmp_path, pg)
     assert state(pg) != before
-    states, out = dry_run(changed, tmp_path, pg, fresh=True)
+    states, out = dry_run(changed, tmp_path, True, pg.env)
     assert set(states.values()) == {"fresh"}, out
 
 

@@ -37,7 +37,7 @@ from aorist import (
     dag,
 )
 
-from conftest import engine_steps_skipped, run_generated
+from conftest import dry_run, engine_steps_skipped, run_generated, touch_later
 from fixtures_data import snap_dataset, snap_key, snap_like_edges, snap_like_gz
 
 NAMES = ["ca-AstroPh", "ca-GrQc"]
@@ -164,17 +164,6 @@ def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_pat
     assert warehouse_files(tmp_path) == files
 
 
-def dry_run(code: str, cwd: Path, spark_env, fresh: bool) -> tuple[dict[str, str], str]:
-    """The program's `--dry-run` (exit 0 only when `fresh`): `task: state` lines, output."""
-    proc = run_generated(code, cwd, expect_ok=fresh, env=spark_env.env, args=["--dry-run"])
-    found = {}
-    for line in proc.stdout.splitlines():
-        task, sep, said = line.partition(": ")
-        if sep and said.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
-            found[task] = said
-    return found, proc.stdout + proc.stderr
-
-
 def test_a_dry_run_on_spark_says_what_is_missing_fresh_and_stale(
     http_server, spark_env, tmp_path: Path
 ) -> None:
@@ -184,22 +173,21 @@ def test_a_dry_run_on_spark_says_what_is_missing_fresh_and_stale(
     serve_snap(http_server)
     code = dag(snap_universe(http_server.base_url, ORCEncoding()), ["AllAssetsComputed"], "python")
     first, second = (snap_key(name) for name in NAMES)
-    states, out = dry_run(code, tmp_path, spark_env, fresh=False)
+    states, out = dry_run(code, tmp_path, False, spark_env.env)
     assert states[f"{first}_stored_in_lake"] == "missing", out
     assert states["buckets_table_published"] == "missing", out
     assert not (tmp_path / "spark-warehouse").exists() or warehouse_files(tmp_path) == {}
 
     run_generated(code, tmp_path, env=spark_env.env)
     files = warehouse_files(tmp_path)
-    states, out = dry_run(code, tmp_path, spark_env, fresh=True)
+    states, out = dry_run(code, tmp_path, True, spark_env.env)
     assert set(states.values()) == {"fresh"}, out
 
     # The first graph changes upstream: its chain and the table computed from it are
     # stale, the second graph's steps are not.
     snap_like_gz(http_server.root / f"{NAMES[0]}.txt.gz", EDGES[NAMES[0]] + 17, seed=7)
-    later = (http_server.root / f"{NAMES[0]}.txt.gz").stat().st_mtime + 5
-    os.utime(http_server.root / f"{NAMES[0]}.txt.gz", (later, later))
-    states, out = dry_run(code, tmp_path, spark_env, fresh=False)
+    touch_later(http_server.root / f"{NAMES[0]}.txt.gz")
+    states, out = dry_run(code, tmp_path, False, spark_env.env)
     assert states[f"{first}_downloaded"] == "stale (source changed upstream)", out
     assert states[f"{first}_stored_in_lake"].startswith(f"stale (upstream {first}_"), out
     assert states["buckets_table_published"].startswith("stale (upstream "), out
@@ -211,7 +199,7 @@ def test_a_dry_run_on_spark_says_what_is_missing_fresh_and_stale(
         "def spark_convert_to_target(", "def spark_convert_to_target(  # version 2\n", 1
     )
     assert changed != code
-    states, out = dry_run(changed, tmp_path, spark_env, fresh=False)
+    states, out = dry_run(changed, tmp_path, False, spark_env.env)
     assert states.get(f"{second}_converted_to_target_encoding") == (
         "stale (its version differs: recipe code or parameters changed)"
     ), out

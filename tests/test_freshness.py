@@ -10,7 +10,6 @@ sends no validator is asked again each run, and its body compared by hash.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from test_trust import universe as trust_universe
 
 from aorist import CSVHeader, TSVEncoding, dag
 
-from conftest import lake_query, output_of, run_generated
+from conftest import dry_run_states, lake_query, output_of, run_generated, touch_later
 
 TESTS = Path(__file__).resolve().parent
 
@@ -45,12 +44,6 @@ def changed(before: dict[str, int], after: dict[str, int]) -> set[str]:
 
 def rows(cwd: Path, table: str) -> list[tuple]:
     return lake_query(cwd, f"SELECT * FROM {table} ORDER BY ALL")
-
-
-def touch_later(path: Path) -> None:
-    """A new modification time, a few seconds on: HTTP dates count whole seconds."""
-    later = path.stat().st_mtime + 5
-    os.utime(path, (later, later))
 
 
 def up_to_date(dialect: str, url: str, why: str) -> str:
@@ -155,16 +148,6 @@ def test_a_source_without_validators_is_compared_by_hash(tmp_path, dialect):
         server.server_close()
 
 
-def statuses(out: str) -> dict[str, str]:
-    """`task: state` lines of a dry run, by task."""
-    found = {}
-    for line in out.splitlines():
-        task, sep, state = line.partition(": ")
-        if sep and state.split(" ")[0] in ("fresh", "stale", "missing") and " " not in task:
-            found[task] = state
-    return found
-
-
 def status(universe_file: Path, cwd: Path) -> tuple[int, dict[str, str], str]:
     """`aorist status` run where the program runs: its exit status and lines."""
     proc = subprocess.run(
@@ -176,7 +159,7 @@ def status(universe_file: Path, cwd: Path) -> tuple[int, dict[str, str], str]:
         check=False,
     )
     out = proc.stdout + proc.stderr
-    return proc.returncode, statuses(out), out
+    return proc.returncode, dry_run_states(out), out
 
 
 def test_status_names_what_is_missing_fresh_and_stale_and_why(http_server, tmp_path):
@@ -247,7 +230,7 @@ def test_a_changed_recipe_or_parameter_reruns_exactly_the_steps_it_changes(http_
     changed_code = code.replace("def load_source(", "def load_source(  # version 2\n", 1)
     assert changed_code != code
     dry = run_generated(changed_code, tmp_path, expect_ok=False, args=["--dry-run"])
-    states = statuses(output_of(dry))
+    states = dry_run_states(output_of(dry))
     assert states["a_source_loaded"] == "stale (recipe code changed)", output_of(dry)
     assert states["a_downloaded"] == "fresh"
     http_server.clear_requests()
@@ -262,7 +245,7 @@ def test_a_changed_recipe_or_parameter_reruns_exactly_the_steps_it_changes(http_
         trust_universe(http_server.base_url, sources), ["AllAssetsComputed"], "python"
     ).replace("def load_source(", "def load_source(  # version 2\n", 1)
     dry = run_generated(regenerated, tmp_path, expect_ok=False, args=["--dry-run"])
-    states = statuses(output_of(dry))
+    states = dry_run_states(output_of(dry))
     assert states["a_source_loaded"] == "stale (parameters changed)", output_of(dry)
     assert states["b_source_loaded"] == "fresh", output_of(dry)
     run_generated(regenerated, tmp_path)
