@@ -61,6 +61,9 @@ class Run:
         self.finish(interrupted=error is not None)
 
     def start(self) -> "Run":
+        # A notebook's kernel may hold an earlier run's predictions and deferrals.
+        for held in (PREDICTED, MADE_BY, DEFERRED):
+            held.clear()
         if self.dry_run:
             return self
         os.makedirs(self.lake_path, exist_ok=True)
