@@ -597,6 +597,18 @@ def test_version_parts_are_kept_apart_where_a_delimiter_would_fall(one, other) -
     assert re.fullmatch(r"[0-9a-f]{64}", markers["digest"](*one))
 
 
+def test_parts_of_a_file_and_of_its_marker_left_by_a_dead_run_are_removed(tmp_path) -> None:
+    markers = load_runtime("markers")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = [f"t.parquet.{dead.pid}-0123abcd.part", f"t.parquet.done.{dead.pid}-4567cdef.part"]
+    alive = f"t.parquet.done.{os.getpid()}-89abcdef.part"
+    for name in [*left, alive, "other.parquet.1-0.part"]:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    markers["remove_abandoned_parts"](str(tmp_path / "t.parquet"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive, "other.parquet.1-0.part"])
+
+
 def test_a_step_version_covers_its_recipe_code() -> None:
     markers = load_runtime("markers")
 

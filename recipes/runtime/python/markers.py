@@ -306,7 +306,8 @@ def remove_abandoned_parts(path: str) -> None:
         for name in os.listdir(folder):
             if not (name.startswith(prefix) and name.endswith(".part")):
                 continue
-            pid = name[len(prefix) :].split("-", 1)[0]
+            # <path>.<pid>-<hex>.part, or a marker's <path>.done.<pid>-<hex>.part.
+            pid = name[: -len(".part")].rsplit(".", 1)[-1].split("-", 1)[0]
             if not pid.isdigit() or int(pid) == os.getpid():
                 continue
             try:
