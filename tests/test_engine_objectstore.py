@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import signal
 import subprocess
@@ -92,6 +93,16 @@ def snapshot(store) -> dict[str, bytes]:
     return {key: store.read(key) for key in store.keys()}
 
 
+def step_records(store) -> dict[str, dict]:
+    """The program's record of each step (version, outcome), an object per step."""
+    records = [
+        json.loads(text)
+        for key, text in snapshot(store).items()
+        if key.startswith("_aorist/steps/")
+    ]
+    return {record["task"]: record for record in records}
+
+
 def data_files(root: Path) -> list[str]:
     """Files under `root` that hold data (the run's working directory must have none)."""
     return sorted(
@@ -154,6 +165,12 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     kept = bucket.keys("tmp/snap")
     assert kept and all(".download" in key or key.endswith(".removed") for key in kept), kept
     assert all(key.endswith(".removed") for key in bucket.keys("_staging/snap"))
+    # Each step that made something recorded its version and outcome in the bucket.
+    records = step_records(bucket)
+    assert records["ca_grqc_downloaded"]["outcome"] == "made", records
+    assert records["ca_grqc_table_published"]["outcome"] == "published", records
+    assert {record["outcome"] for record in records.values()} == {"made", "published"}
+    assert len({record["version"] for record in records.values()}) == len(records)
     before = snapshot(bucket)
     again = run(code, tmp_path, bucket).stdout
     assert snapshot(bucket) == before
@@ -169,7 +186,12 @@ def test_snap_replication_in_a_python_script(http_server, bucket, tmp_path, enco
     assert "ca-GrQc.txt.gz: changed upstream" in out and "up to date (not modified)" in out
     after = snapshot(bucket)
     moved = {key for key in after if before.get(key) != after[key]}
-    assert moved and all("ca_grqc" in key or "_aorist" in key for key in moved), moved
+    assert moved and all("ca_grqc" in key for key in moved), moved
+    # Only ca-GrQc's steps were recorded again, with new versions.
+    now = step_records(bucket)
+    again_made = {task for task in now if now[task] != records.get(task)}
+    assert {"ca_grqc_downloaded", "ca_grqc_table_published"} <= again_made, again_made
+    assert all(task.startswith("ca_grqc") for task in again_made), again_made
     assert table(bucket, f"snap/ca_grqc/ca_grqc.{encoding}") == [tuple(r) for r in changed]
     assert table(bucket, f"snap/ca_hepth/ca_hepth.{encoding}") == [
         tuple(r) for r in edges["ca_hepth"]
@@ -217,7 +239,22 @@ def test_a_dry_run_on_the_object_store_says_what_is_missing_fresh_and_stale(
     assert snapshot(bucket) == before
 
     # The run makes what was stale; then everything is fresh.
-    run(changed, tmp_path, bucket)
+    out = run(changed, tmp_path, bucket).stdout
+    # ca-HepTh's copies, removed after the first run, were not made again until the
+    # changed step read them; then each was, from its download, in order.
+    assert "skipped ca_hepth_converted_to_csv: up to date (removed after use)" in out, out
+    again = [line for line in out.splitlines() if line.startswith("making ")]
+    assert again == [
+        f"making tmp/snap/snap.ca_hepth.{name} again for ca_hepth_{step}"
+        for name, step in [
+            ("csv", "stored_in_lake"),
+            ("noheader", "converted_to_csv"),
+            ("decompressed", "header_removed"),
+        ]
+    ], out
+    assert table(bucket, "snap/ca_hepth/ca_hepth.parquet") == [
+        tuple(r) for r in snap_like_edges(350, seed=1)
+    ]
     states, out = dry_run(changed, tmp_path, True, bucket.env)
     assert set(states.values()) == {"fresh"}, out
 

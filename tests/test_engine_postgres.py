@@ -96,14 +96,23 @@ def rows(pg, table: str, order: str = "1") -> list[tuple]:
 
 
 def state(pg) -> list[tuple]:
-    """Every table of the database with its oid and version: a rerun that changes
-    nothing keeps them all (and leaves no staging table behind)."""
+    """Every table of the database (but the program's own, in `_aorist`) with its oid
+    and version: a rerun that changes nothing keeps them all (and leaves no staging
+    table behind)."""
     return pg.query(
         "SELECT n.nspname, c.relname, c.oid::bigint, obj_description(c.oid, 'pg_class')"
-        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+        " c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_aorist')"
         " AND n.nspname NOT LIKE 'pg\\_toast%' ORDER BY 1, 2"
     )
+
+
+def steps(pg) -> list[tuple]:
+    """(task, outcome, version, finished_at) of each row of the program's steps table,
+    none when it does not exist."""
+    if pg.query("SELECT to_regclass('_aorist.steps')") == [(None,)]:
+        return []
+    return pg.query("SELECT task, outcome, version, finished_at FROM _aorist.steps ORDER BY 1")
 
 
 def assert_no_secret(code: str, pg) -> None:
@@ -163,8 +172,11 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
     # (and the markers of the removed copies, kept as X.removed for the next run).
     assert kept and all(".download" in name or name.endswith(".removed") for name in kept), kept
+    recorded = steps(pg)
     again = run(code, tmp_path, pg).stdout
     assert state(pg) == before
+    # Nothing was made again, so nothing was recorded again.
+    assert steps(pg) == recorded
     # The steps on the server find their tables up to date, and say so.
     assert engine_steps_skipped(again), again
     # A dry run asks the server (read-only) and finds every step fresh.
@@ -219,6 +231,47 @@ def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_change
     assert state(pg) != before
     states, out = dry_run(changed, tmp_path, True, pg.env)
     assert set(states.values()) == {"fresh"}, out
+
+
+def test_each_step_s_version_and_outcome_are_in_the_server_s_steps_table(
+    http_server, pg, tmp_path
+) -> None:
+    """`_aorist.steps` on the server: a step on it records itself in the transaction
+    of what it made (a published table's step with the table's version); the run adds
+    the steps on local files and those that failed as it ends."""
+    universe, edges = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], "python")
+    served = http_server.root / "ca-HepTh.txt.gz"
+    kept = served.read_bytes()
+    served.unlink()
+    proc = run(code, tmp_path, pg, expect_ok=False)
+    assert "1 task(s) failed" in proc.stderr, proc.stderr
+    outcomes = {task: outcome for task, outcome, _, _ in steps(pg)}
+    assert outcomes == {
+        "ca_grqc_downloaded": "made",
+        "ca_grqc_decompressed": "made",
+        "ca_grqc_header_removed": "made",
+        "ca_grqc_converted_to_csv": "made",
+        "ca_grqc_stored_in_lake": "made",
+        "ca_grqc_converted_to_target_encoding": "made",
+        "ca_grqc_table_published": "published",
+        "ca_hepth_downloaded": "failed",
+    }, outcomes
+    versions = {task: version for task, _, version, _ in steps(pg)}
+    comment = "SELECT obj_description('snap.ca_grqc'::regclass, 'pg_class')"
+    assert versions["ca_grqc_table_published"] == pg.query(comment)[0][0]
+    assert versions["ca_grqc_converted_to_target_encoding"] == pg.query(comment)[0][0]
+    assert versions["ca_grqc_downloaded"] != versions["ca_grqc_decompressed"]
+
+    # Served again: ca-HepTh's steps are made, ca-GrQc's rows stay as they were.
+    served.write_bytes(kept)
+    before = {row[0]: row for row in steps(pg) if row[0].startswith("ca_grqc")}
+    run(code, tmp_path, pg)
+    check_snap(pg, edges)
+    after = {row[0]: row for row in steps(pg)}
+    assert {task: after[task] for task in before} == before
+    assert after["ca_hepth_downloaded"][1] == "made"
+    assert after["ca_hepth_table_published"][1] == "published"
 
 
 def test_a_kill_mid_publish_then_rerun_leaves_each_row_once(http_server, pg, tmp_path) -> None:

@@ -9,6 +9,7 @@ with what the served files say, computed here independently.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -131,6 +132,13 @@ def warehouse_files(cwd: Path) -> dict[str, int]:
     }
 
 
+def step_records(cwd: Path) -> dict[str, dict]:
+    """The program's record of each step (version, outcome): a file per step beside
+    the warehouse's tables."""
+    records = (cwd / "spark-warehouse" / "_aorist" / "steps").glob("*.json")
+    return {r["task"]: r for r in (json.loads(p.read_text("utf-8")) for p in records)}
+
+
 def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_path: Path) -> None:
     """One program (one JVM) writes the graphs as ORC tables and as Parquet tables."""
     spark_env.stop()
@@ -156,8 +164,21 @@ def test_snap_and_a_sql_table_in_a_python_script(http_server, spark_env, tmp_pat
     kept = sorted(p.name for p in (tmp_path / "tmp").rglob("*") if p.is_file())
     # (and the markers of the removed copies, kept as X.removed for the next run).
     assert kept and all(".download" in name or name.endswith(".removed") for name in kept), kept
+    # Each step that made something recorded its version and outcome there, the
+    # steps on local files (the program has no other lake) too.
+    records = step_records(tmp_path)
+    first = f"snap_{snap_key(NAMES[0])}"
+    assert records[f"{first}_downloaded"]["outcome"] == "made", records
+    assert records[f"{first}_stored_in_lake"]["outcome"] == "made", records
+    assert records[f"{first}_table_published"]["outcome"] == "published", records
+    assert records["snap_parquet_buckets_table_published"]["outcome"] == "published"
+    assert all(record["version"] for record in records.values()), records
+    assert (
+        records[f"{first}_downloaded"]["version"] != records[f"{first}_stored_in_lake"]["version"]
+    )
     files = warehouse_files(tmp_path)
-    # A rerun changes nothing: same versions, rows and files; the Spark steps say so.
+    # A rerun changes nothing: same versions, rows, files and records; the Spark steps
+    # say so.
     again = run_generated(code, tmp_path, env=spark_env.env).stdout
     assert engine_steps_skipped(again), again
     assert snap_state(spark_env, tmp_path, tuple(formats)) == state

@@ -184,7 +184,7 @@ def objectstore_download(
                 s3_put(config, part, s3_key(destination))
                 marker = "\n".join([step, "", f"sha256 {actual}"]) + "\n"
                 s3_put_text(config, s3_key(destination) + ".done", marker)
-                report_output("made")
+                report_output("made", version=digest(marker))
         if not TASK.get() or not TASK.get().dry_run:
             keep(now)
         return

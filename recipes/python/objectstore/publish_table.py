@@ -49,4 +49,6 @@ def objectstore_publish(
     filesystem, bucket = s3_connect(config)
     s3_delete(config, target + ".done")
     filesystem.copy_file(f"{bucket}/{converted}", f"{bucket}/{s3_key(target)}")
-    s3_put_text(config, target + ".done", f"{version}\n{converted}\nchain {chain}\n")
+    marker = f"{version}\n{converted}\nchain {chain}\n"
+    s3_put_text(config, target + ".done", marker)
+    report_published(digest(marker))

@@ -12,8 +12,6 @@
 # files = { from = "temporaries", doc = "bucket keys the table's earlier steps wrote, the download excepted" }
 # staged = { from = "staging.file", doc = "bucket key of the staged copy" }
 
-import os
-
 
 def objectstore_remove_temporary_files(config: dict, files: list, staged: str) -> None:
     """Remove each temporary object and the staged one, each with its marker first. A
@@ -26,12 +24,12 @@ def objectstore_remove_temporary_files(config: dict, files: list, staged: str) -
         s3_delete(config, key)
         return True
 
-    # Each removed object's marker stays as X.removed (rewritten only when it
-    # changed): a dry run tells an object removed after use, whose table is still
-    # fresh, from one never made.
-    keeping = os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0")
-    for key in [] if keeping else [*files, staged]:
-        marker = s3_marker(config, key)
-        if marker and s3_read_text(config, key + ".removed") != marker:
-            s3_put_text(config, key + ".removed", marker)
-    remove_temporaries([*files, staged], remove)
+    # Each removed object's marker stays as X.removed: a rerun tells an object
+    # removed after use, whose table is still fresh, from one never made.
+    remove_temporaries(
+        [*files, staged],
+        remove,
+        keep_markers=True,
+        read=lambda key: s3_read_text(config, key),
+        write=lambda key, text: s3_put_text(config, key, text),
+    )

@@ -54,3 +54,4 @@ def postgres_publish_table(postgres: dict, table: list[str]) -> None:
                     "views that read it (they can be created again after the run), "
                     "the old table stays as it was"
                 ) from None
+            pg_record_step(cursor, version, "published")

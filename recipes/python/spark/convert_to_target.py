@@ -132,5 +132,6 @@ def spark_convert_to_target(
         ) from None
     spark_delete(session, f"{target}/{version}")
     spark_rename(session, staged_dir, f"{target}/{version}")
-    spark_write_text(session, target + ".done", f"{key}\n{source}\n{version}\n")
-    report_output("made")
+    marker = f"{key}\n{source}\n{version}\n"
+    spark_write_text(session, target + ".done", marker)
+    report_output("made", version=digest(marker))

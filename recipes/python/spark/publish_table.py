@@ -109,3 +109,4 @@ def spark_publish_table(
     for child in spark_children(session, root):
         if child != version and (child.startswith("v-") or child.startswith("_tmp-")):
             spark_delete(session, f"{root}/{child}")
+    report_published(version)

@@ -111,7 +111,7 @@ def publish_lake_table(
                 con.commit()
                 if task is not None:
                     task.found("made", version=version)
-                    task.published = True
+                    task.recorded = True
             except BaseException:
                 con.rollback()
                 # A failed step leaves no staging view behind.

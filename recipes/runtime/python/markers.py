@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import threading
+import urllib.parse
 import uuid
 
 # Each output file OUT of a step has a marker OUT.done, written after OUT is in place:
@@ -27,12 +28,15 @@ class Task:
     """The task a recipe runs as: its name, the digest of its recipe's code, whether
     this is a dry run (decide, report, change nothing), what each of its outputs was
     found to be ("fresh" | "made" | "stale" | "missing", why), the versions of those
-    it holds (their markers' digests), and whether it published a lake table (which
-    records its version in the publishing transaction).
+    it holds (their markers' digests), and whether it recorded its version and outcome
+    itself, in the transaction that published what it made.
 
     `rerun`, when the runner gives one, runs the task again later in the run: a
     temporary copy removed after an earlier run is then not made again unless a step
-    that is not fresh reads it (see `restore`). `restoring` marks that second run."""
+    that is not fresh reads it (see `restore`). `restoring` marks that second run.
+
+    `store` is where the task's engine keeps the program's state (see `engine_store`):
+    the steps table of the server it used, or None for a task on local files only."""
 
     def __init__(
         self, name: str, function=None, dry_run: bool = False, rerun=None
@@ -41,8 +45,12 @@ class Task:
         self.code = code_version(function) if function is not None else ""
         self.outcomes: list[tuple[str, str]] = []
         self.versions: list[str] = []
-        self.published = False
+        self.recorded = False
+        # The outcome recorded when it made something: "published" for a step that
+        # replaced a published table (see report_published).
+        self.made_as = "made"
         self.restoring = False
+        self.store: tuple[str, dict] | None = None
         # In a dry run on an engine: what the output was found to be before the step
         # would make it ("missing" or "stale"; see WouldMake).
         self.hint = ""
@@ -100,12 +108,35 @@ def code_version(function) -> str:
     return CODE_VERSIONS[function]
 
 
-def report_output(state: str, why: str = "") -> None:
+def report_output(state: str, why: str = "", version: str = "") -> None:
     """Tell the running task (if any) what one of its outputs was found to be:
-    "fresh" (up to date, left as it was) or "made"."""
+    "fresh" (up to date, left as it was) or "made", and the version it holds."""
     task = TASK.get()
     if task is not None:
-        task.found(state, why)
+        task.found(state, why, version)
+
+
+def step_record(task: str) -> str:
+    """Where an engine without a steps table keeps task `task`'s record: a file (or
+    object) of its own, relative to the warehouse (or bucket)."""
+    return "_aorist/steps/" + urllib.parse.quote(task, safe="") + ".json"
+
+
+def report_published(version: str) -> None:
+    """Tell the running task that it published a table at `version`."""
+    report_output("made", version=version)
+    task = TASK.get()
+    if task is not None:
+        task.made_as = "published"
+
+
+def engine_store(kind: str, config: dict) -> None:
+    """Say that the running task works on engine `kind` ("postgres", "spark",
+    "objectstore") configured by `config`: the run records the task's version and
+    outcome there (see Run.finish), beside what it made."""
+    task = TASK.get()
+    if task is not None:
+        task.store = (kind, config)
 
 
 def marker_text(path: str) -> str:
@@ -186,18 +217,21 @@ def kept_marker(destination: str) -> str:
 def restore(sources: list[str]) -> None:
     """Make again each of `sources` that is a temporary copy removed after an earlier
     run and left so by this one (its step was fresh): a step about to read it needs it.
-    In a dry run, a step that got here would make its output: it is not up to date."""
+    In a dry run, a step that got here would make its output: it is not up to date.
+    A source "s3:<key>" is an object of the bucket (see s3_producing)."""
     reader = TASK.get()
     if reader is not None and reader.dry_run:
         raise WouldMake(f"would read {', '.join(sources)}")
     for source in sources:
-        path = os.path.abspath(source)
+        local = not source.startswith("s3:")
+        path = os.path.abspath(source) if local else source
         with RESTORING:
             tasks = DEFERRED.pop(path, [])
-            if not tasks or os.path.exists(path):
+            if not tasks or (local and os.path.exists(path)):
                 continue
             name = reader.name if reader else "a step"
-            print(f"making {source} again for {name}\n", end="", flush=True)
+            shown = source if local else source.removeprefix("s3:")
+            print(f"making {shown} again for {name}\n", end="", flush=True)
             PREDICTED.pop(path, None)
             for task in tasks:
                 task.rerun()

@@ -5,8 +5,10 @@
 # uses = ["checked_columns", "markers"]
 
 import contextlib
+import json
 import os
 import tempfile
+import time
 import urllib.parse
 import uuid
 
@@ -50,6 +52,7 @@ def s3_connect(config: dict):
             "a key pair of the bucket before running the program"
         )
     values = tuple(os.environ[name] for name in names)
+    engine_store("objectstore", config)
     cached = _S3_CONNECTIONS.get((endpoint, bucket, values))
     if cached is not None:
         return cached
@@ -121,6 +124,16 @@ def s3_put(config: dict, local: str, key: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError, OSError):
             filesystem.delete_file(temporary)
+
+
+def s3_record_steps(config: dict, rows: list[tuple[str, str, str]]) -> None:
+    """Record (task, version, outcome) rows, each as the object
+    `_aorist/steps/<task>.json` of the bucket (one request replaces it)."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    for task, version, outcome in rows:
+        record = {"finished_at": when, "outcome": outcome, "task": task}
+        text = json.dumps({**record, "version": version}, sort_keys=True) + "\n"
+        s3_put_text(config, step_record(task), text)
 
 
 def s3_put_text(config: dict, key: str, text: str) -> None:
@@ -239,6 +252,21 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
         report_output("fresh")
         yield None
         return
+    held = "s3:" + destination
+    if task is not None and task.rerun is not None and not task.restoring:
+        removed = s3_read_text(config, destination + ".removed")
+        if removed.split("\n")[0] == step and not s3_exists(config, destination):
+            # Removed after an earlier run that made it from what it would be made
+            # from now: made again only if a step that is not fresh reads it.
+            with RESTORING:
+                PREDICTED[held], DEFERRED[held] = removed, [task]
+            task.found("fresh", "up to date (removed after use)", digest(removed))
+            yield None
+            return
+    with RESTORING:
+        PREDICTED.pop(held, None)
+        DEFERRED.pop(held, None)
+    restore(["s3:" + key for key in sources])
     s3_delete(config, destination + ".done")
     with tempfile.TemporaryDirectory(prefix="aorist-") as scratch:
         output = S3Output(destination, step, scratch)
@@ -248,9 +276,9 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
             s3_invalidate(config, source)
             raise
         s3_put(config, output.part, destination)
-    lines = [step, recorded, *output.facts]
-    s3_put_text(config, destination + ".done", "\n".join(lines) + "\n")
-    report_output("made")
+    marker = "\n".join([step, recorded, *output.facts]) + "\n"
+    s3_put_text(config, destination + ".done", marker)
+    report_output("made", version=digest(marker))
 
 
 @contextlib.contextmanager

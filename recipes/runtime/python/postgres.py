@@ -15,7 +15,9 @@ from psycopg import sql
 # parameters, as a local marker's first line) is the table's COMMENT, set in the same
 # transaction that fills the table. A step is skipped when its table exists with the
 # key the step has now. Renaming a table keeps its comment, so the published table
-# carries the version it was made from.
+# carries the version it was made from. The table _aorist.steps holds each step's
+# version and outcome, written in that same transaction; the run adds those of the
+# steps that failed, and of its steps on local files, as it ends.
 
 
 def pg_connect(config: dict, where: str):
@@ -32,6 +34,7 @@ def pg_connect(config: dict, where: str):
         )
     task = TASK.get()
     planning = task is not None and task.dry_run
+    engine_store("postgres", config)
     try:
         connection = psycopg.connect(
             host=config["host"],
@@ -117,12 +120,58 @@ def pg_drop_leftover(cursor, parts) -> None:
 
 
 def pg_set_version(cursor, parts, version: str) -> None:
-    report_output("made")
+    """Set table `parts`' version and record the step's, in the caller's transaction."""
     cursor.execute(
         sql.SQL("COMMENT ON TABLE {} IS {}").format(
             pg_name(parts), sql.Literal(version)
         )
     )
+    pg_record_step(cursor, version, "made")
+
+
+def pg_record_step(cursor, version: str, outcome: str) -> None:
+    """Record the running task's version and outcome in `_aorist.steps`, in the
+    transaction of what it made (committed with it, or not at all)."""
+    report_output("made", version=version)
+    task = TASK.get()
+    if task is not None:
+        pg_state_table(cursor)
+        cursor.execute(PG_RECORD_STEP, [task.name, version, outcome])
+        task.recorded = True
+
+
+# One row per step: the last version it made (or failed at) and when.
+PG_RECORD_STEP = (
+    "INSERT INTO _aorist.steps (task, version, outcome, finished_at)"
+    " VALUES (%s, %s, %s, clock_timestamp()) ON CONFLICT (task) DO UPDATE SET"
+    " version = excluded.version, outcome = excluded.outcome,"
+    " finished_at = excluded.finished_at"
+)
+
+
+def pg_state_table(cursor) -> None:
+    """Create `_aorist.steps` unless it exists. Steps running at once would race on
+    PostgreSQL's catalog (CREATE ... IF NOT EXISTS is not safe concurrently), so
+    they take turns under an advisory lock held until their transaction ends."""
+    exists = "SELECT to_regclass('_aorist.steps') IS NOT NULL"
+    if cursor.execute(exists).fetchone()[0]:
+        return
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('aorist._aorist.steps'))")
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS _aorist")
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS _aorist.steps (task TEXT PRIMARY KEY,"
+        " version TEXT NOT NULL, outcome TEXT NOT NULL,"
+        " finished_at TIMESTAMPTZ NOT NULL)"
+    )
+
+
+def pg_record_steps(config: dict, rows: list[tuple[str, str, str]]) -> None:
+    """Record (task, version, outcome) rows in `_aorist.steps`, in one transaction:
+    the steps of a run that failed, or made local files only."""
+    with pg_connect(config, "_aorist.steps") as connection:
+        with connection.cursor() as cursor:
+            pg_state_table(cursor)
+            cursor.executemany(PG_RECORD_STEP, [list(row) for row in rows])
 
 
 def pg_columns(cursor, parts) -> list:

@@ -40,8 +40,10 @@ class Run:
             )
         self.dry_run = "--dry-run" in (arguments or [])
         self.states: dict[str, tuple[str, str]] = {}
-        # (task, version, outcome) of each task that made or failed something.
-        self.records: list[tuple[str, str, str]] = []
+        # (task, version, outcome, engine) of each task that made or failed something,
+        # and the settings of each engine a task worked on (see engine_store).
+        self.records: list[tuple[str, str, str, str | None]] = []
+        self.stores: dict[str, dict] = {}
         self.lake_path = lake_path
         self.lock = os.path.join(lake_path, ".lock")
         self.owner = f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
@@ -199,7 +201,7 @@ class Run:
                 with self.mutex:
                     self.failed[task] = f"{type(error).__name__}: {error}"
                     if not self.dry_run:
-                        self.records.append((task, current.version(), "failed"))
+                        self.record(current, "failed")
                 print(
                     f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True
                 )
@@ -223,10 +225,13 @@ class Run:
             line = f"{task}: {state[0]}{f' ({state[1]})' if state[1] else ''}\n"
             print(line, end="", flush=True)
             return
-        if "made" in states and not current.published:
-            # A published table's task was recorded in its publishing transaction.
+        if "made" in states and not current.recorded:
+            # A task that recorded itself did so in the transaction of what it made.
             with self.mutex:
-                self.records.append((task, current.version(), "made"))
+                self.record(current, current.made_as)
+        elif current.store is not None:
+            with self.mutex:
+                self.stores.setdefault(*current.store)
         if states and all(state == "fresh" for state in states):
             said = why if why.startswith("up to date") else "up to date"
             print(f"skipped {task}: {said}\n", end="", flush=True)
@@ -251,7 +256,7 @@ class Run:
             TASK.reset(token)
         if any(state == "made" for state, _ in current.outcomes):
             with self.mutex:
-                self.records.append((task, current.version(), "made"))
+                self.record(current, current.made_as)
 
     def plannable(self, function, upstream: list[str]) -> bool:
         """Whether a dry run calls `function`: it decides from versions what to make
@@ -266,6 +271,39 @@ class Run:
             return bool(names & asks)
         planners = {"producing", "publish_lake_table", "s3_producing", "s3_local_step"}
         return bool(names & (planners | {"s3_table_chain"}))
+
+    def record(self, task: Task, outcome: str) -> None:
+        """Keep `task`'s version and outcome for the state table (with the mutex)."""
+        kind = task.store[0] if task.store is not None else None
+        if task.store is not None:
+            self.stores.setdefault(*task.store)
+        self.records.append((task.name, task.version(), outcome, kind))
+
+    def record_steps(self) -> None:
+        """Write the kept records where each engine keeps the program's state: the
+        lake's `_aorist.steps`, PostgreSQL's, or a file per step beside Spark's
+        warehouse or in the bucket. A task on local files only (a download) is
+        recorded in the lake, or, in a program without one, where the engine its run
+        worked on keeps them."""
+        writers = {
+            "postgres": globals().get("pg_record_steps"),
+            "spark": globals().get("spark_record_steps"),
+            "objectstore": globals().get("s3_record_steps"),
+        }
+        lake = globals().get("lake_record_steps")
+        groups: dict[str | None, list[tuple[str, str, str]]] = {}
+        for task, version, outcome, kind in self.records:
+            groups.setdefault(kind, []).append((task, version, outcome))
+        local = groups.pop(None, [])
+        if local and lake is not None:
+            lake(self.lake_path, local)
+        elif local and self.stores:
+            groups.setdefault(min(self.stores), []).extend(local)
+        for kind, rows in sorted(groups.items()):
+            writer = writers[kind]
+            if writer is not None:
+                writer(self.stores[kind], rows)
+        self.records = []
 
     def derived(self, upstream: list[str]) -> tuple[str, str]:
         """The state of a task that makes no file: that of its upstream tasks."""
@@ -284,12 +322,9 @@ class Run:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
-        # The lake's state table (see lake_publish) takes what was made or failed.
-        writer = globals().get("lake_record_steps")
         try:
-            if self.held and self.records and writer is not None:
-                writer(self.lake_path, self.records)
-                self.records = []
+            if self.held and self.records:
+                self.record_steps()
         finally:
             if self.held:
                 shutil.rmtree(self.lock, ignore_errors=True)

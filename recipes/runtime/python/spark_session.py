@@ -6,7 +6,9 @@
 # uses = ["markers"]
 
 import atexit
+import json
 import os
+import time
 import uuid
 
 from pyspark.sql import SparkSession
@@ -32,6 +34,7 @@ def spark_session(config: dict):
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
+    engine_store("spark", config)
     if not getattr(spark_session, "stops_at_exit", False):
         atexit.register(spark_shutdown, session)
         spark_session.stops_at_exit = True
@@ -177,8 +180,21 @@ def spark_put_directory(spark, staged: str, location: str, key: str, inputs) -> 
     spark_delete(spark, location)
     spark_rename(spark, staged, location)
     recorded = "\t".join(inputs) if isinstance(inputs, list) else (inputs or "")
-    spark_write_text(spark, location + ".done", f"{key}\n{recorded}\n")
-    report_output("made")
+    marker = f"{key}\n{recorded}\n"
+    spark_write_text(spark, location + ".done", marker)
+    report_output("made", version=digest(marker))
+
+
+def spark_record_steps(config: dict, rows: list[tuple[str, str, str]]) -> None:
+    """Record (task, version, outcome) rows, each as the file
+    `<warehouse>/_aorist/steps/<task>.json` (written atomically; the metastore keeps
+    no transactions to write them in)."""
+    session = spark_session(config)
+    when = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    for task, version, outcome in rows:
+        record = {"finished_at": when, "outcome": outcome, "task": task}
+        text = json.dumps({**record, "version": version}, sort_keys=True) + "\n"
+        spark_write_text(session, spark_location(config, step_record(task)), text)
 
 
 def spark_temporary(location: str) -> str:

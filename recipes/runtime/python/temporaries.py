@@ -7,12 +7,17 @@
 import os
 
 
-def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> None:
+def remove_temporaries(
+    paths: list[str], remove, keep_markers: bool = False, read=None, write=None
+) -> None:
     """Remove each temporary copy with `remove(path)`, its marker first (a copy that
     stays must not stay trusted). `remove` returns whether there was one to remove: a
     missing copy is fine, a rerun removes what is left. With `keep_markers`, each
-    marker stays as X.removed. When AORIST_KEEP_TEMPORARY_FILES is set (and not "0"),
-    nothing is removed."""
+    marker stays as X.removed, read with `read(name)` ("" for none) and written with
+    `write(name, text)` (local files when not given). When AORIST_KEEP_TEMPORARY_FILES
+    is set (and not "0"), nothing is removed."""
+    read = read or read_local_text
+    write = write or write_atomically
     if os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0"):
         print(
             "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths),
@@ -21,19 +26,12 @@ def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> 
         return
     removed = []
     for path in paths:
-        if keep_markers and os.path.exists(path + ".done"):
+        marker = read(path + ".done") if keep_markers else ""
+        if marker and read(path + ".removed") != marker:
             # The marker is kept as X.removed (untouched when it says the same): a
-            # dry run tells a copy removed after use (its tables still fresh) from
-            # one never made.
-            with open(path + ".done", encoding="utf-8") as handle:
-                marker = handle.read()
-            try:
-                with open(path + ".removed", encoding="utf-8") as handle:
-                    kept = handle.read()
-            except FileNotFoundError:
-                kept = None
-            if kept != marker:
-                os.replace(path + ".done", path + ".removed")
+            # rerun tells a copy removed after use (its tables still fresh) from one
+            # never made.
+            write(path + ".removed", marker)
         remove(path + ".done")
         if remove(path):
             removed.append(path)
@@ -43,12 +41,21 @@ def remove_temporaries(paths: list[str], remove, keep_markers: bool = False) -> 
         TASK.get() is not None
         and keep_markers
         and paths
-        and all(os.path.exists(path + ".removed") for path in paths)
+        and all(read(path + ".removed") for path in paths)
     ):
         # Each copy was removed after an earlier run: the task was up to date.
         report_output("fresh", "up to date (nothing left to remove)")
     else:
         print("removed nothing (already removed)", flush=True)
+
+
+def read_local_text(path: str) -> str:
+    """The text of file `path`, "" when there is none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
 
 
 def remove_local_file(path: str) -> bool:
