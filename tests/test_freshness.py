@@ -22,7 +22,7 @@ from test_trust import universe as trust_universe
 
 from aorist import CSVHeader, TSVEncoding, dag
 
-from conftest import dry_run_states, lake_query, output_of, run_generated, touch_later
+from conftest import dry_run, dry_run_states, lake_query, output_of, run_generated, touch_later
 
 TESTS = Path(__file__).resolve().parent
 
@@ -361,3 +361,22 @@ def test_a_kill_during_republish_leaves_the_old_table_whole(http_server, tmp_pat
     assert lake_query(tmp_path, "SELECT count(*), sum(to_id) FROM g.a")[0] == expected["new"]
     leftovers = [p.name for p in tmp_path.rglob("*.part")]
     assert leftovers == [], leftovers
+
+
+def test_a_lake_made_by_the_r_script_is_stale_for_the_python_program(http_server, tmp_path):
+    """`aorist status` speaks of the python program: the R script's recipes are other
+    code, so what it made is stale there, and says by whom."""
+    for name in ("a", "b"):
+        (http_server.root / name).write_bytes(TSV)
+    universe = trust_universe(http_server.base_url, {"a": TSVEncoding(), "b": TSVEncoding()})
+    run("r", dag(universe, ["AllAssetsComputed"], "r"), tmp_path)
+    program = dag(universe, ["AllAssetsComputed"], "python")
+    states, out = dry_run(program, tmp_path, False)
+    assert states["a_downloaded"] == "stale (made by another program)", out
+    assert states["b_source_loaded"] == "stale (upstream b_downloaded changed)", out
+    assert out.strip().endswith(f"0 fresh, {len(states)} stale, 0 missing"), out
+    # The python program makes them its own; then they are fresh for it.
+    run_generated(program, tmp_path)
+    states, out = dry_run(program, tmp_path, True)
+    assert set(states.values()) == {"fresh"}, out
+    assert rows(tmp_path, "g.a") == sorted(EDGES)

@@ -188,7 +188,8 @@ def why_stale(marker: str, facts: list[str], sources: list[str]) -> str:
         if os.path.abspath(source) in MADE_BY:
             return f"upstream {MADE_BY[os.path.abspath(source)]} changed"
     if not held:
-        return "made by an older program"
+        # Its marker keeps no parts: made by an R script, or by an older program.
+        return "made by another program"
     for name, label in (
         ("code", "recipe code changed"),
         ("parameters", "parameters changed"),
