@@ -212,3 +212,24 @@ def universes_example() -> Universe:
             )
         )
     return Universe(name="lab", datasets=datasets)
+
+
+CHUNKED = [
+    '"""Doc."""\nimport os\nX=1\n# about f\n@decorator\ndef f( a ):\n    return a\nY = [1,\n2]\n'
+    "def g(): pass\nclass C:\n  z=1\n# trailing\n",
+    "def first():\n  pass\n\n\n\n\n# kept apart\n\ndef second(): return 1\nZ=2\n\n",
+    "import os\ndef f():\n    '''\ndef not_a_definition():\n'''\n    return os\n@a\n@b(1)\n"
+    "class D(object):\n    def m(self): return {'k':1,}\n",
+    'x = """\n# not a comment\ndef nor_a_definition():\n"""\nif x:\n    def h(): pass\nelse:\n'
+    "    h = None\n",
+]
+
+
+def test_black_by_top_level_chunks_lays_out_what_black_lays_out_on_the_whole() -> None:
+    """Programs are formatted a chunk at a time (a definition with its comments), so
+    that the helpers' layout is computed once per process: the result is black's."""
+    from aorist.dialects.python import black_format, top_level_chunks
+
+    for source in CHUNKED:
+        assert len(top_level_chunks(source)) > 1 or source == CHUNKED[-1]
+        assert black_format(source) == black.format_str(source, mode=black.Mode()), source

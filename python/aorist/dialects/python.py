@@ -6,6 +6,8 @@ reuse it for their cells and task bodies.
 
 from __future__ import annotations
 
+import ast
+import functools
 import textwrap
 from collections.abc import Callable
 from typing import ClassVar
@@ -70,7 +72,7 @@ def black_format(
     file, so tables are formatted by `literal_lines` (which black leaves unchanged,
     checked by the fixed-point tests) and stand in black's input as placeholders.
     """
-    formatted = black.format_str(source, mode=black.Mode())
+    formatted = "\n\n".join(black_chunk(chunk) for chunk in top_level_chunks(source))
     if not tables:
         return formatted
     out: list[str] = []
@@ -83,6 +85,39 @@ def black_format(
         else:
             out.append(line)
     return "".join(out)
+
+
+def top_level_chunks(source: str) -> list[str]:
+    """`source` cut before each top-level function or class after its first statement
+    (with its decorators and the comment lines right above it).
+
+    black separates such a definition from what comes before and after it by exactly
+    two blank lines and lays out each alone as in the whole, so the chunks can be
+    formatted apart; a program's helpers and recipes are the same text from one
+    universe to the next, and black's work on them is done once per process.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [source]  # black names the error
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for node in tree.body[1:]:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        while first > starts[-1] + 1 and lines[first - 1].startswith("#"):
+            first -= 1
+        if first > starts[-1]:
+            starts.append(first)
+    bounds = zip(starts, [*starts[1:], len(lines)], strict=True)
+    return ["".join(lines[start:end]) for start, end in bounds]
+
+
+@functools.lru_cache(maxsize=4096)
+def black_chunk(chunk: str) -> str:
+    """One chunk (see `top_level_chunks`) formatted by black, ending in one newline."""
+    return black.format_str(chunk, mode=black.Mode())
 
 
 class PythonPrinter:

@@ -30,6 +30,14 @@ class Run:
 
     # Tasks run in the background at once, at most (downloads wait on the network).
     WORKERS = 4
+    # The helpers a lake or object-store step decides with: a dry run calls it.
+    PLANNERS = {
+        "producing",
+        "publish_lake_table",
+        "s3_producing",
+        "s3_local_step",
+        "s3_table_chain",
+    }
 
     def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
         unknown = [a for a in arguments or [] if a != "--dry-run"]
@@ -269,8 +277,7 @@ class Run:
                 return False
             asks = {"pg_is_current", "producing", "spark_is_current", "spark_marker"}
             return bool(names & asks)
-        planners = {"producing", "publish_lake_table", "s3_producing", "s3_local_step"}
-        return bool(names & (planners | {"s3_table_chain"}))
+        return bool(names & Run.PLANNERS)
 
     def record(self, task: Task, outcome: str) -> None:
         """Keep `task`'s version and outcome for the state table (with the mutex)."""
