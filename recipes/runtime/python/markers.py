@@ -238,6 +238,26 @@ def restore(sources: list[str]) -> None:
                 task.rerun()
 
 
+def deferred(held: str, key: str, read_removed) -> bool:
+    """Whether the running task's output `held` (a path, or "s3:<key>") is a copy
+    removed after an earlier run that made it from what it would be made from now:
+    `read_removed()` gives its kept marker ("" for none). Then it is fresh, and made
+    again only if a step that is not fresh reads it (see `restore`); otherwise an
+    earlier deferral of it is dropped."""
+    task = TASK.get()
+    if task is not None and task.rerun is not None and not task.restoring:
+        removed = read_removed()
+        if removed.split("\n")[0] == key:
+            with RESTORING:
+                PREDICTED[held], DEFERRED[held] = removed, [task]
+            task.found("fresh", "up to date (removed after use)", digest(removed))
+            return True
+    with RESTORING:
+        PREDICTED.pop(held, None)
+        DEFERRED.pop(held, None)
+    return False
+
+
 def waits_for_removed(paths: list[str]) -> bool:
     """Whether the running task reads one of `paths` that is a temporary copy this
     run left removed (see `producing`): then it is fresh, and runs when a later step
@@ -390,19 +410,13 @@ def producing(destination: str, parts: list, source: str | list[str] | None = No
         yield None
         return
     path = os.path.abspath(destination)
-    if task is not None and task.rerun is not None and not task.restoring:
-        removed = "" if os.path.exists(destination) else kept_marker(destination)
-        if removed.split("\n")[0] == key:
-            # Removed after an earlier run that made it from what it would be made
-            # from now: made again only if a step that is not fresh reads it.
-            with RESTORING:
-                PREDICTED[path], DEFERRED[path] = removed, [task]
-            task.found("fresh", "up to date (removed after use)", digest(removed))
-            yield None
-            return
-    with RESTORING:
-        PREDICTED.pop(path, None)
-        DEFERRED.pop(path, None)
+    if deferred(
+        path,
+        key,
+        lambda: "" if os.path.exists(destination) else kept_marker(destination),
+    ):
+        yield None
+        return
     restore(sources)
     with contextlib.suppress(FileNotFoundError):
         os.remove(destination + ".done")

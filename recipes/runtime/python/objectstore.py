@@ -252,20 +252,17 @@ def s3_producing(config: dict, destination: str, parts: list, source=None):
         report_output("fresh")
         yield None
         return
-    held = "s3:" + destination
-    if task is not None and task.rerun is not None and not task.restoring:
-        removed = s3_read_text(config, destination + ".removed")
-        if removed.split("\n")[0] == step and not s3_exists(config, destination):
-            # Removed after an earlier run that made it from what it would be made
-            # from now: made again only if a step that is not fresh reads it.
-            with RESTORING:
-                PREDICTED[held], DEFERRED[held] = removed, [task]
-            task.found("fresh", "up to date (removed after use)", digest(removed))
-            yield None
-            return
-    with RESTORING:
-        PREDICTED.pop(held, None)
-        DEFERRED.pop(held, None)
+    if deferred(
+        "s3:" + destination,
+        step,
+        lambda: (
+            ""
+            if s3_exists(config, destination)
+            else s3_read_text(config, destination + ".removed")
+        ),
+    ):
+        yield None
+        return
     restore(["s3:" + key for key in sources])
     s3_delete(config, destination + ".done")
     with tempfile.TemporaryDirectory(prefix="aorist-") as scratch:
