@@ -620,3 +620,31 @@ def test_an_unknown_explain_format(bad):
         explain(small_universe(), CONSTRAINTS, bad)
     assert isinstance(info.value, ValueError)
     assert repr(bad) in str(info.value) and "text, dot" in str(info.value)
+
+
+def test_every_attribute_kind_takes_the_fields_the_taxonomy_declares():
+    """The fields of attributes.toml, in order, are every kind's keyword arguments."""
+    toml = Path(__file__).parent.parent / "concepts" / "attributes.toml"
+    taxonomy = tomllib.loads(toml.read_text())
+    names = [field["name"] for field in taxonomy["fields"]]
+    for kind in aorist.ATTRIBUTE_KINDS:
+        assert list(inspect.signature(getattr(aorist, kind)).parameters) == names, kind
+
+
+def test_contracts_that_fit_their_kind_are_kept_by_value():
+    from aorist import Boolean, Categorical, Count, Float64, StringIdentifier
+
+    weight = Float64("weight", min=0, max=1)
+    # A bound on a float column is a float: labels and checks read 0.0.
+    assert (weight.min, weight.max) == (0.0, 1.0) and isinstance(weight.min, float)
+    assert repr(weight) == "Float64(name='weight', min=0.0, max=1.0)"
+    assert weight != Float64("weight", min=0, max=2)
+    label = Categorical("label", accepted_values=("red", "green"), unique=True)
+    assert label.accepted_values == ["red", "green"] and label.unique
+    assert label.to_tree()["accepted_values"] == ["red", "green"]
+    assert Count("n", min=0).min == 0 and Count("n").to_tree()["min"] is None
+    assert StringIdentifier("code", regex="[A-Z]{2}[0-9]*").regex == "[A-Z]{2}[0-9]*"
+    assert Boolean("flag", accepted_values=[True]).accepted_values == [True]
+    # A bound of 0 is declared (and refused on a kind it does not fit).
+    with pytest.raises(aorist.DeclarationError, match=r"Boolean 'flag'\.min: a minimum applies"):
+        Boolean("flag", min=0)

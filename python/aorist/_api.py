@@ -11,6 +11,7 @@ from aorist import _core
 from aorist._base import IDENTIFIER
 from aorist._capture import derived_tables as derived_tables
 from aorist._concepts import (
+    CONTRACTS,
     DatumTemplate,
     TabularSchema,
     Universe,
@@ -18,6 +19,7 @@ from aorist._concepts import (
 from aorist.dialects import DIALECTS, Dialect
 from aorist.errors import (
     DeclarationError,
+    NoRecipeError,
     UnknownConstraintError,
     UnknownDialectError,
     UnknownFormatError,
@@ -237,6 +239,7 @@ def _module(
     for a program of the whole universe; for one dataset's program, the datasets it
     reads, which other programs compute."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
+    _refuse_contracts(universe)
     module: dict[str, Any] = json.loads(
         _plan(universe, constraints, "ast", dialect, preferences, name, external or (), fuse)
     )
@@ -251,6 +254,30 @@ def _module(
         }
         module["steps"] = [s for s in module["steps"] if s["name"] not in gathered]
     return module
+
+
+def _refuse_contracts(universe: Universe) -> None:
+    """Contracts are declared and validated, but no recipe checks them yet: a program
+    that published data without checking its declared contracts would say the data
+    holds what it may not, so a universe that declares one is refused."""
+    for dataset in universe.datasets:
+        for template in dataset.datum_templates:
+            for attribute in getattr(template, "attributes", None) or []:
+                declared = [
+                    f"{name}={getattr(attribute, name)!r}"
+                    for name in CONTRACTS
+                    if getattr(attribute, name) is not None
+                    and getattr(attribute, name) is not False
+                ]
+                if declared:
+                    named = getattr(template, "name", "")
+                    raise NoRecipeError(
+                        f"universe {universe.name!r} dataset {dataset.name!r} template "
+                        f"{named!r} attribute {attribute.name!r}: it declares "
+                        f"{', '.join(declared)}, and no recipe checks contracts yet, so "
+                        "the generated program could publish rows that break it; fix: "
+                        "remove the contract until a version of aorist checks it"
+                    )
 
 
 SPLITS = ("dataset",)

@@ -344,6 +344,19 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
         if not math.isfinite(value):
             raise DeclarationError(f"{where()}: {value!r} is not finite; fix: pass a finite number")
         return float(value)
+    if type_ == "scalar":
+        # A contract's value: its kind decides which of these it may be (see
+        # AttributeMethods).
+        if isinstance(value, str):
+            return _check(owner, path, "str", value, minimum)
+        if isinstance(value, (bool, int)):
+            return value if isinstance(value, bool) else _check(owner, path, "int", value, minimum)
+        if isinstance(value, float):
+            return _check(owner, path, "float", value, minimum)
+        raise DeclarationError(
+            f"{where()}: expected a number, a string or a bool, got {type(value).__name__} "
+            f"{value!r}; fix: pass a value of the column's type"
+        )
     if type_ == "roles":
         if not isinstance(value, Mapping):
             raise DeclarationError(

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from aorist._base import Concept, Field
 from aorist._mixins import (
     AlgorithmMethods,
+    AttributeMethods,
     ComputedMethods,
     DataSetMethods,
     PredictionsMethods,
@@ -26,9 +27,17 @@ ENGINES = (
     "python",
     "r",
 )
+# The contracts an attribute may declare, by the python type of its values.
+CONTRACTS = {
+    "min": ["int", "float"],
+    "max": ["int", "float"],
+    "accepted_values": ["int", "float", "str", "bool"],
+    "regex": ["str"],
+    "unique": ["int", "float", "str", "bool"],
+}
 
 
-class Attribute(Concept):
+class Attribute(AttributeMethods, Concept):
     """The semantic type of one column; the taxonomy lives in attributes.toml."""
 
     _family = "Attribute"
@@ -37,16 +46,43 @@ class Attribute(Concept):
         Field("name", "identifier"),
         Field("comment", "optional[str]", default="None"),
         Field("nullable", "bool", default="False"),
+        Field("min", "optional[scalar]", default="None"),
+        Field("max", "optional[scalar]", default="None"),
+        Field("accepted_values", "optional[list[scalar]]", default="None"),
+        Field("regex", "optional[str]", default="None"),
+        Field("unique", "bool", default="False"),
     )
     column_types: dict[str, str] = {}
     name: str
     comment: str | None
     nullable: bool
+    min: int | float | str | bool | None
+    max: int | float | str | bool | None
+    accepted_values: list[int | float | str | bool] | None
+    regex: str | None
+    unique: bool
 
     def __init__(
-        self, name: str, comment: str | None = None, nullable: bool = False
+        self,
+        name: str,
+        comment: str | None = None,
+        nullable: bool = False,
+        min: int | float | str | bool | None = None,
+        max: int | float | str | bool | None = None,
+        accepted_values: Iterable[int | float | str | bool] | None = None,
+        regex: str | None = None,
+        unique: bool = False,
     ) -> None:
-        self._init(name=name, comment=comment, nullable=nullable)
+        self._init(
+            name=name,
+            comment=comment,
+            nullable=nullable,
+            min=min,
+            max=max,
+            accepted_values=accepted_values,
+            regex=regex,
+            unique=unique,
+        )
 
 
 class DatumTemplate(Concept):

@@ -379,3 +379,137 @@ class AlgorithmMethods:
                 f"{where}.kernel: {kernel!r} is not a kernel of sklearn.svm.SVR; "
                 f"fix: use one of {', '.join(SVR_KERNELS)}"
             )
+
+
+# What each contract is called in messages, and the types of values it applies to.
+CONTRACT_WORDS = {
+    "min": "a minimum",
+    "max": "a maximum",
+    "accepted_values": "a list of accepted values",
+    "regex": "a regex",
+    "unique": "uniqueness",
+}
+VALUE_WORDS = {"int": "whole numbers", "float": "numbers", "str": "text", "bool": "True or False"}
+# Regex constructs the engines do not share (Python, DuckDB's RE2, Spark's Java,
+# PostgreSQL's ARE): a contract must mean the same wherever it is checked.
+REGEX_UNSHARED = {
+    "(?=": "a lookahead",
+    "(?!": "a negative lookahead",
+    "(?<=": "a lookbehind",
+    "(?<!": "a negative lookbehind",
+    "(?P<": "a named group",
+    "(?P=": "a named back-reference",
+}
+
+
+class AttributeMethods:
+    """An attribute's contracts must fit its kind: a bound on a number, a regex on
+    text, accepted values of the column's type, min <= max."""
+
+    def _check_references(self) -> None:
+        from aorist._concepts import CONTRACTS
+
+        python = type(self).column_types.get("python")  # type: ignore[attr-defined]
+        if python is None:
+            return
+        label = self._label()  # type: ignore[attr-defined]
+        # Declared: not None (and uniqueness asked for); a bound of 0 is declared.
+        declared = {
+            name: getattr(self, name)
+            for name in CONTRACTS
+            if getattr(self, name) is not None and getattr(self, name) is not False
+        }
+        for name in declared:
+            if python not in CONTRACTS[name]:
+                applies = " or ".join(VALUE_WORDS[kind] for kind in CONTRACTS[name])
+                raise DeclarationError(
+                    f"{label}.{name}: {CONTRACT_WORDS[name]} applies to {applies}, and "
+                    f"{type(self).__name__} holds {VALUE_WORDS[python]}; fix: remove it"
+                    + (
+                        ", or declare the values with accepted_values"
+                        if name != "accepted_values"
+                        else ""
+                    )
+                )
+        for name in ("min", "max"):
+            if name in declared:
+                self._set(name, self._value(f"{label}.{name}", declared[name], python))
+        bounds: Any = self  # an Attribute: its fields are set
+        if "min" in declared and "max" in declared and bounds.min > bounds.max:
+            raise DeclarationError(
+                f"{label}.min: {bounds.min!r} is greater than max {bounds.max!r}; "
+                "fix: pass min <= max"
+            )
+        if "regex" in declared:
+            self._check_regex(label, declared["regex"])
+        if "accepted_values" in declared:
+            self._check_accepted(label, declared["accepted_values"], python)
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def _value(self, where: str, value: Any, python: str) -> Any:
+        """`value` as a value of the column's python type (an int bound on a float
+        column becomes a float)."""
+        fits = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "str": isinstance(value, str),
+            "bool": isinstance(value, bool),
+        }[python]
+        if not fits:
+            raise DeclarationError(
+                f"{where}: {value!r} is not one of the column's values "
+                f"({VALUE_WORDS[python]}); fix: pass a value of the column's type"
+            )
+        return float(value) if python == "float" else value
+
+    def _check_regex(self, label: str, regex: str) -> None:
+        where = f"{label}.regex"
+        if not regex:
+            raise DeclarationError(f"{where}: the regex is empty; fix: remove it, or pass one")
+        for construct, word in REGEX_UNSHARED.items():
+            if construct in regex:
+                raise DeclarationError(
+                    f"{where}: {regex!r} uses {word} ({construct}), which not every "
+                    "engine that checks it supports; fix: write the pattern without it"
+                )
+        if re.search(r"\\[1-9]", regex):
+            raise DeclarationError(
+                f"{where}: {regex!r} uses a back-reference, which not every engine "
+                "that checks it supports; fix: write the pattern without it"
+            )
+        try:
+            re.compile(regex)
+        except re.error as error:
+            raise DeclarationError(
+                f"{where}: {regex!r} is not a regular expression ({error}); fix: correct it"
+            ) from None
+
+    def _check_accepted(self, label: str, values: list, python: str) -> None:
+        where = f"{label}.accepted_values"
+        if not values:
+            raise DeclarationError(
+                f"{where}: the list is empty, so no row could pass; fix: list the "
+                "accepted values, or remove the contract"
+            )
+        checked = [self._value(f"{where}[{i}]", v, python) for i, v in enumerate(values)]
+        contract: Any = self  # an Attribute: its fields are set
+        for i, value in enumerate(checked):
+            if value in checked[:i]:
+                raise DeclarationError(
+                    f"{where}[{i}]: {value!r} is listed twice; fix: list each value once"
+                )
+            low, high = contract.min, contract.max
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise DeclarationError(
+                    f"{where}[{i}]: {value!r} is outside min {low!r} and max {high!r}; "
+                    "fix: correct the value or the bounds"
+                )
+            regex = contract.regex
+            if regex and not re.fullmatch(regex, value):
+                raise DeclarationError(
+                    f"{where}[{i}]: {value!r} does not match the regex {regex!r}; "
+                    "fix: correct the value or the regex"
+                )
+        self._set("accepted_values", checked)

@@ -688,8 +688,20 @@ pub enum AttributeKind {
 pub struct Attribute {
     pub kind: AttributeKind,
     pub name: String,
+    #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
     pub nullable: bool,
+    #[serde(default)]
+    pub min: Option<serde_json::Value>,
+    #[serde(default)]
+    pub max: Option<serde_json::Value>,
+    #[serde(default)]
+    pub accepted_values: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub regex: Option<String>,
+    #[serde(default)]
+    pub unique: bool,
 }
 
 /// An engine or language whose column types the taxonomy names.

@@ -1,0 +1,3 @@
+from aorist import Count
+
+Count("edges", min=0.5)

@@ -1,0 +1,3 @@
+from aorist import Categorical
+
+Categorical("label", accepted_values=[])

@@ -1,0 +1,3 @@
+from aorist import StringIdentifier
+
+StringIdentifier("code", regex="[A-Z")

@@ -1,0 +1,3 @@
+from aorist import FreeText
+
+FreeText("note", min=0)
