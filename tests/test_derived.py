@@ -47,7 +47,7 @@ from aorist import (
     default_tabular_schema,
 )
 
-from conftest import airflow, lake_columns, lake_query, run_generated
+from conftest import airflow, lake_columns, lake_query, output_of, run_generated
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent / "cases"))
@@ -436,3 +436,45 @@ def test_wine_models_in_an_r_script(wine_served, tmp_path: Path) -> None:
     universe, csv_path, n_rows = wine_served
     run_r(dag(universe, ["AllAssetsComputed"], "r"), tmp_path)
     check_wine_lake(tmp_path, csv_path, n_rows)
+
+
+def test_a_computed_table_that_breaks_a_contract_publishes_nothing(
+    http_server, tmp_path: Path
+) -> None:
+    """A derived table's contracts are checked before it is published, like a source's:
+    a degree below the declared minimum fails the table and what reads it."""
+    serve_graphs(http_server.root)
+    universe = graph_universe(http_server.base_url)
+    graphs = universe.datasets[0]
+    strict = IdentifierTuple(
+        name="degree_row",
+        attributes=[NumericIdentifier("node"), NumericIdentifier("degree", min=2)],
+    )
+    assets = [
+        StaticDataTable(name="degrees", schema=default_tabular_schema(strict), setup=a.setup)
+        if a.name == "degrees"
+        else a
+        for a in graphs.assets
+    ]
+    checked = Universe(
+        name="graph_lab",
+        datasets=[
+            DataSet(
+                name="graphs", datum_templates=[graphs.datum_templates[0], strict], assets=assets
+            ),
+            universe.datasets[1],
+        ],
+    )
+    out = output_of(
+        run_generated(dag(checked, ["AllAssetsComputed"], "python"), tmp_path, expect_ok=False)
+    )
+    broken = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert len(broken) == 1, out
+    assert broken[0].startswith(
+        'FAILED degrees_converted_to_target_encoding: ValueError: graphs.degrees: column "degree": '
+    ), out
+    assert "break min=2 (examples: '1')" in broken[0], out
+    tables = {r[0] for r in lake_query(tmp_path, "SELECT table_name FROM duckdb_tables()")}
+    views = {r[0] for r in lake_query(tmp_path, "SELECT view_name FROM duckdb_views()")}
+    assert "degrees" not in tables | views and "hubs" not in tables | views, out
+    assert "edges" in tables | views, out

@@ -239,7 +239,7 @@ def _module(
     for a program of the whole universe; for one dataset's program, the datasets it
     reads, which other programs compute."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
-    _refuse_contracts(universe)
+    _refuse_contracts(universe, dialect)
     module: dict[str, Any] = json.loads(
         _plan(universe, constraints, "ast", dialect, preferences, name, external or (), fuse)
     )
@@ -256,13 +256,36 @@ def _module(
     return module
 
 
-def _refuse_contracts(universe: Universe) -> None:
-    """Contracts are declared and validated, but no recipe checks them yet: a program
+# Where generated programs check contracts (see recipes/runtime/python/contracts.py).
+CHECKING_DIALECTS = ("python", "airflow", "jupyter")
+
+
+def _refuse_contracts(universe: Universe, dialect: str) -> None:
+    """Contracts are checked by the python recipes on the embedded lake; a program
     that published data without checking its declared contracts would say the data
-    holds what it may not, so a universe that declares one is refused."""
+    holds what it may not, so elsewhere a universe that declares one is refused."""
+    endpoints = universe.endpoints
+    engines = [
+        engine
+        for engine, config in (
+            ("PostgreSQL", endpoints.postgres),
+            ("Spark", endpoints.spark),
+            ("the object store", endpoints.minio),
+        )
+        if config is not None
+    ]
+    if dialect in CHECKING_DIALECTS and not engines:
+        return
+    where = f"the {dialect} dialect" if dialect not in CHECKING_DIALECTS else engines[0]
     for dataset in universe.datasets:
-        for template in dataset.datum_templates:
-            for attribute in getattr(template, "attributes", None) or []:
+        owners = [(f"template {t.name!r}", t) for t in dataset.datum_templates]  # type: ignore[attr-defined]
+        owners += [
+            (f"asset {a.name!r}", a.schema)  # type: ignore[attr-defined]
+            for a in dataset.assets
+            if isinstance(getattr(a, "schema", None), TabularSchema)
+        ]
+        for owner, holder in owners:
+            for attribute in getattr(holder, "attributes", None) or []:
                 declared = [
                     f"{name}={getattr(attribute, name)!r}"
                     for name in CONTRACTS
@@ -270,13 +293,13 @@ def _refuse_contracts(universe: Universe) -> None:
                     and getattr(attribute, name) is not False
                 ]
                 if declared:
-                    named = getattr(template, "name", "")
                     raise NoRecipeError(
-                        f"universe {universe.name!r} dataset {dataset.name!r} template "
-                        f"{named!r} attribute {attribute.name!r}: it declares "
-                        f"{', '.join(declared)}, and no recipe checks contracts yet, so "
-                        "the generated program could publish rows that break it; fix: "
-                        "remove the contract until a version of aorist checks it"
+                        f"universe {universe.name!r} dataset {dataset.name!r} {owner} "
+                        f"attribute {attribute.name!r}: it declares {', '.join(declared)}, "
+                        f"and no recipe checks contracts on {where} yet, so the program "
+                        "could publish rows that break it; fix: generate the python, "
+                        "airflow or jupyter program for the embedded lake, or remove the "
+                        "contract"
                     )
 
 

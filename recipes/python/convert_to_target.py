@@ -2,9 +2,9 @@
 # constraint = "ConvertedToTargetEncoding"
 # language = "python"
 # entry = "convert_to_target"
-# summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema fails the step and publishes nothing."
+# summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema or a contract fails the step and publishes nothing."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers", "lake_lock"]
+# uses = ["markers", "lake_lock", "contracts"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]
@@ -13,6 +13,7 @@
 # destination = { from = "target.file", doc = "lake-relative path of the file to write" }
 # target_format = { from = "target.format", doc = "one of parquet or orc" }
 # staged = { from = "staging.file", doc = "lake-relative path of the staged file the view reads" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import csv
 import os
@@ -28,12 +29,15 @@ def convert_to_target(
     destination: str,
     target_format: str,
     staged: str,
+    contracts: list,
 ) -> None:
     """Write the rows of the staging view to lake_path/destination.
 
     The view converts every value exactly to its declared type; the first that does
     not convert fails this step (the staging view is dropped, the staged file and
-    the files it was made from are distrusted, so a fixed source is read again).
+    the files it was made from are distrusted, so a fixed source is read again). So
+    does a row that breaks a contract, checked on the new file before it replaces
+    the old one: the table keeps its previous version.
     """
     if target_format not in ("parquet", "orc"):
         raise ValueError(
@@ -60,7 +64,14 @@ def convert_to_target(
             f"schema\n{text}"
         )
 
-    with producing(target, ["convert_to_target", target_format, query], source) as out:
+    # A contract joins the key: a new one checks rows already converted.
+    parts = [
+        "convert_to_target",
+        target_format,
+        query,
+        *([contracts] if contracts else []),
+    ]
+    with producing(target, parts, source) as out:
         if out is None:
             return
         with lake_lock(lake_path):
@@ -93,6 +104,11 @@ def convert_to_target(
                     finally:
                         writer.close()
                         reader.close()
+                check_contracts_in_file(out.part, target_format, table[-1], contracts)
+            except ValueError:
+                # A failed step leaves no staging view behind.
+                con.execute(f"DROP VIEW IF EXISTS {name}").fetchall()
+                raise
             except duckdb.Error as error:
                 columns = [c[0] for c in con.execute(f"{query} LIMIT 0").description]
                 # A failed step leaves no staging view behind.

@@ -7,7 +7,7 @@
 # entry = "load_source"
 # summary = "DuckDB reads the downloaded file in one streaming pass (gzip, header lines and tabs included), converts each value exactly to its declared type, writes the Parquet or ORC file and publishes the table."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers", "header_lines", "checked_columns", "progress", "lake_publish"]
+# uses = ["markers", "header_lines", "checked_columns", "progress", "lake_publish", "contracts"]
 # when = { engine = ["lake"], "source.codec" = ["none", "gzip"], "source.format" = ["csv", "tsv"] }
 #
 # [recipe.parameters]
@@ -21,6 +21,7 @@
 # target_format = { from = "target.format", doc = "one of parquet or orc" }
 # table = { from = "target.table", doc = "schema and name of the table to publish" }
 # staging = { from = "staging.table", doc = "the staging view the separate steps would use, dropped if left" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import gzip
 import os
@@ -44,6 +45,7 @@ def load_source(
     target_format: str,
     table: list[str],
     staging: list[str],
+    contracts: list,
 ) -> None:
     """Make lake_path/destination from the downloaded source in one pass, and publish it.
 
@@ -281,7 +283,9 @@ def load_source(
         return rows
 
     parts = ["load_source", compression, source_format, header_lines, columns]
-    with producing(target, [*parts, target_format], source) as out:
+    # A contract joins the key: a new one checks rows already loaded.
+    parts += [target_format, *([contracts] if contracts else [])]
+    with producing(target, parts, source) as out:
         if out is not None:
             opener = gzip.open if compression == "gzip" else open
             dropped = []
@@ -318,4 +322,5 @@ def load_source(
             if check is not None:
                 check.verdict()
             progress.finish(f"{rows:,} rows")
+            check_contracts_in_file(out.part, target_format, label, contracts)
     publish_lake_table(lake_path, destination, target_format, table, staging)

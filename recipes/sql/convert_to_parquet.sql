@@ -4,7 +4,7 @@
 -- entry = "convert_to_parquet"
 -- summary = "The staged view is written to the lake as a Parquet file."
 -- libraries = []
--- when = { engine = ["lake"], "target.format" = ["parquet"] }
+-- when = { engine = ["lake"], "target.format" = ["parquet"], "columns.contracted" = ["none"] }
 --
 -- [recipe.parameters]
 -- table = { from = "staging.table", sql = "identifier", doc = "staging view to read" }

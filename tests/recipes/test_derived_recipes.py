@@ -698,7 +698,7 @@ def test_query_result_published_through_the_chain(lake, target_format) -> None:
         load_python("compute_query")(str(lake), JOIN, SOURCES, inputs, STAGED)
         error = create_staging_view("python", lake, "name VARCHAR, visits BIGINT, brace VARCHAR")
         assert error is None
-        load_python("convert_to_target")(str(lake), VIEW, target, target_format, STAGED)
+        load_python("convert_to_target")(str(lake), VIEW, target, target_format, STAGED, [])
         load_python("publish_table")(str(lake), target, target_format, ["d", "joined"], VIEW)
 
     run()

@@ -481,9 +481,30 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         destination=target_file,
         target_format=target_format,
         staged=staging_file,
+        contracts=[],
     )
     written = (lake / target_file).stat().st_mtime_ns
-    convert_to_target(str(lake), staging_table, target_file, target_format, staging_file)
+    convert_to_target(str(lake), staging_table, target_file, target_format, staging_file, [])
+    assert (lake / target_file).stat().st_mtime_ns == written
+    # Contracts join the step's version: new ones are checked on the rows (a NULL
+    # breaks none), and a broken one leaves the file as it was.
+    holding = [
+        ["id", "min", 1, "min=1"],
+        ["name", "regex", '.*[a-z"].*', 'regex=".*[a-z\\"].*"'],
+        ["score", "max", 3.0, "max=3.0"],
+        ["id", "unique", True, "unique=true"],
+    ]
+    convert_to_target(str(lake), staging_table, target_file, target_format, staging_file, holding)
+    written = (lake / target_file).stat().st_mtime_ns
+    breaking = [["name", "accepted_values", ["plain", "it's"], 'accepted_values=["plain","it\'s"]']]
+    with pytest.raises(ValueError) as raised:
+        convert_to_target(
+            str(lake), staging_table, target_file, target_format, staging_file, breaking
+        )
+    assert str(raised.value).startswith(
+        'test.my "table": column "name": 2 rows break accepted_values=["plain","it\'s"] '
+        "(examples: 'quote \"q\"', 'with, comma'); fix: "
+    ), raised.value
     assert (lake / target_file).stat().st_mtime_ns == written
     assert sorted(os.listdir(lake / "test" / "my_table")) == [
         f"my_table.{target_format}",

@@ -95,6 +95,8 @@ pub struct Column {
     pub name: String,
     pub kind: AttributeKind,
     pub nullable: bool,
+    /// The contracts declared on it, in the taxonomy's order: (contract, value).
+    pub contracts: Vec<(&'static str, Value)>,
 }
 
 /// An asset resolved: what it reads, how it is computed and what it writes.
@@ -200,11 +202,13 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
                 name: "metric".into(),
                 kind: AttributeKind::Categorical,
                 nullable: false,
+                contracts: Vec::new(),
             },
             Column {
                 name: "value".into(),
                 kind: AttributeKind::Float64,
                 nullable: false,
+                contracts: Vec::new(),
             },
         ]),
         (_, Asset::StaticDataTable(table)) => schema_columns(&table.schema),
@@ -232,11 +236,34 @@ fn schema_columns(schema: &Schema) -> Option<Vec<Column>> {
                     name: a.name.clone(),
                     kind: a.kind,
                     nullable: a.nullable,
+                    contracts: contracts(a),
                 })
                 .collect(),
         ),
         Schema::UndefinedTabularSchema(_) => None,
     }
+}
+
+/// The contracts declared on attribute `a`: (contract, value), in the order the
+/// taxonomy lists them; `unique` only when asked for.
+fn contracts(a: &crate::Attribute) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    if let Some(value) = &a.min {
+        out.push(("min", value.clone()));
+    }
+    if let Some(value) = &a.max {
+        out.push(("max", value.clone()));
+    }
+    if let Some(values) = &a.accepted_values {
+        out.push(("accepted_values", Value::Array(values.clone())));
+    }
+    if let Some(regex) = &a.regex {
+        out.push(("regex", json!(regex)));
+    }
+    if a.unique {
+        out.push(("unique", json!(true)));
+    }
+    out
 }
 
 fn source_asset(tree: &ConceptTree, role: &str, node: usize) -> Result<SourceAsset> {

@@ -146,6 +146,22 @@ impl LakeAsset {
 
     /// The declared columns with their types in `engine`, `None` when the computation
     /// decides them.
+    /// Every contract of its columns, as `[column, contract, value, label]`, the label
+    /// (`min=0`, `regex="^[A-Z]{2}$"`) as every engine's message prints it.
+    pub fn contracts(&self) -> Vec<serde_json::Value> {
+        let Some(columns) = self.resolved.columns.as_ref() else {
+            return Vec::new();
+        };
+        columns
+            .iter()
+            .flat_map(|c| {
+                c.contracts.iter().map(|(contract, value)| {
+                    serde_json::json!([c.name, contract, value, format!("{contract}={value}")])
+                })
+            })
+            .collect()
+    }
+
     pub fn column_types(&self, engine: Engine) -> Option<Vec<(String, &'static str, bool)>> {
         self.resolved.columns.as_ref().map(|columns| {
             columns

@@ -14,8 +14,10 @@ use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 20] = [
+const SHARED: [&str; 22] = [
     "engine",
+    "columns.contracts",
+    "columns.contracted",
     "columns.spark",
     "columns.postgres",
     "dataset.name",
@@ -76,6 +78,7 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             .map(|(name, kind, nullable)| json!([name, kind, nullable]))
             .collect()
     });
+    let contracts = view.contracts();
     let signature: Option<String> = typed.as_ref().map(|columns| {
         columns
             .iter()
@@ -106,6 +109,12 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
                 .collect::<Vec<_>>())),
         ),
         ("columns.checked", json!(checked)),
+        // Checked before a table is published; "none" or "some" for a recipe's `when`.
+        ("columns.contracts", json!(contracts)),
+        (
+            "columns.contracted",
+            json!(if contracts.is_empty() { "none" } else { "some" }),
+        ),
         ("columns.signature", json!(signature)),
         // Names come from the view, where each is defined once (and checked against
         // every other asset's when the asset was resolved).

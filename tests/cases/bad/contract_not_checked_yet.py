@@ -1,5 +1,5 @@
-# Contracts are declared and validated; until a generated program checks them, a
-# universe that declares one is refused rather than published unchecked.
+# Contracts are checked by the python recipes on the embedded lake; until an R
+# script checks them, a universe that declares one is refused there.
 from aorist import (
     CSVEncoding,
     DataSet,
@@ -30,4 +30,4 @@ dataset = DataSet(name="graphs", datum_templates=[edge], assets=[edges]).replica
     "tmp/graphs",
     CSVEncoding(),
 )
-dag(Universe(name="lab", datasets=[dataset]), ["AllAssetsComputed"], "python")
+dag(Universe(name="lab", datasets=[dataset]), ["AllAssetsComputed"], "r")
