@@ -77,8 +77,9 @@ BROKEN = {
 }
 
 
-def universe(base: str, target=None) -> Universe:
-    """Dataset `g`: tables `good` and `bad`, served at /good and /bad."""
+def universe(base: str, target=None, storage=None, endpoints=None) -> Universe:
+    """Dataset `g`: tables `good` and `bad`, served at /good and /bad (into the lake,
+    or into `storage` on `endpoints`)."""
     tables = [
         StaticDataTable(
             name=name,
@@ -91,10 +92,12 @@ def universe(base: str, target=None) -> Universe:
         )
         for name in ("good", "bad")
     ]
-    lake = HiveTableStorage(location=MinioLocation(name="g"), encoding=target or ParquetEncoding())
+    lake = storage or HiveTableStorage(
+        location=MinioLocation(name="g"), encoding=target or ParquetEncoding()
+    )
     dataset = DataSet(name="g", datum_templates=[ROW], assets=tables)
     dataset = dataset.replicate_to_local(lake, "tmp/g", CSVEncoding())
-    return Universe(name="contracts", datasets=[dataset])
+    return Universe(name="contracts", datasets=[dataset], endpoints=endpoints or EndpointConfig())
 
 
 def rows(cwd: Path, table: str) -> list[tuple]:

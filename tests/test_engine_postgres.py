@@ -600,3 +600,43 @@ def test_wine_models_in_airflow(wine_served, pg, airflow_home, tmp_path) -> None
     before = state(pg)
     run_airflow(airflow_home, code, "wine_ml", tmp_path)
     assert state(pg) == before
+
+
+def test_a_broken_contract_on_postgresql_rolls_back_and_keeps_the_previous_rows(
+    pg, tmp_path
+) -> None:
+    """Contracts are checked in the transaction that fills the new table: a violation
+    rolls it back, the published table keeps its rows, and the step says why."""
+    from test_contracts import BROKEN, FIX, GOOD
+    from test_contracts import universe as contracted
+    from test_trust import Scripted
+
+    served = Scripted()
+    try:
+        served.serve("/good", GOOD)
+        served.serve("/bad", GOOD)
+        universe = contracted(served.base, storage=storage(pg, "g"), endpoints=endpoints(pg))
+        code = dag(universe, ["AllAssetsComputed"], "python")
+        run(code, tmp_path, pg)
+        before = rows(pg, "g.bad")
+        assert len(before) == 3
+        for contract in ("min", "regex", "unique"):
+            body, said = BROKEN[contract]
+            served.serve("/bad", body)
+            proc = run(code, tmp_path, pg, expect_ok=False)
+            out = proc.stdout + proc.stderr
+            failed = f"FAILED bad_converted_to_target_encoding: ValueError: g.bad: {said}; {FIX}"
+            assert failed in out, out
+            assert rows(pg, "g.bad") == before
+            # No new table is left half made (the staging table waits for the rerun).
+            assert [t[:2] for t in state(pg) if t[0] == "g"] == [("g", "bad"), ("g", "good")]
+        # Fixed upstream: published, and a rerun changes nothing.
+        served.serve("/bad", GOOD.replace(b"0.5", b"0.25"))
+        run(code, tmp_path, pg)
+        assert rows(pg, "g.bad") != before and len(rows(pg, "g.bad")) == 3
+        published = state(pg)
+        run(code, tmp_path, pg)
+        assert state(pg) == published
+    finally:
+        served.shutdown()
+        served.server_close()

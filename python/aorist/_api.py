@@ -261,14 +261,14 @@ CHECKING_DIALECTS = ("python", "airflow", "jupyter")
 
 
 def _refuse_contracts(universe: Universe, dialect: str) -> None:
-    """Contracts are checked by the python recipes on the embedded lake; a program
-    that published data without checking its declared contracts would say the data
-    holds what it may not, so elsewhere a universe that declares one is refused."""
+    """Contracts are checked by the python recipes on the embedded lake and on
+    PostgreSQL; a program that published data without checking its declared contracts
+    would say the data holds what it may not, so elsewhere a universe that declares
+    one is refused."""
     endpoints = universe.endpoints
     engines = [
         engine
         for engine, config in (
-            ("PostgreSQL", endpoints.postgres),
             ("Spark", endpoints.spark),
             ("the object store", endpoints.minio),
         )
@@ -298,8 +298,8 @@ def _refuse_contracts(universe: Universe, dialect: str) -> None:
                         f"attribute {attribute.name!r}: it declares {', '.join(declared)}, "
                         f"and no recipe checks contracts on {where} yet, so the program "
                         "could publish rows that break it; fix: generate the python, "
-                        "airflow or jupyter program for the embedded lake, or remove the "
-                        "contract"
+                        "airflow or jupyter program for the embedded lake or PostgreSQL, "
+                        "or remove the contract"
                     )
 
 

@@ -4,7 +4,7 @@
 # entry = "convert_to_target"
 # summary = "The staged view is written to the lake as a Parquet or ORC file; a value that breaks the schema or a contract fails the step and publishes nothing."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers", "lake_lock", "contracts"]
+# uses = ["markers", "lake_lock", "contracts_in_files"]
 # when = { engine = ["lake"] }
 #
 # [recipe.parameters]

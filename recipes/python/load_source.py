@@ -7,7 +7,7 @@
 # entry = "load_source"
 # summary = "DuckDB reads the downloaded file in one streaming pass (gzip, header lines and tabs included), converts each value exactly to its declared type, writes the Parquet or ORC file and publishes the table."
 # libraries = ["duckdb", "pyarrow"]
-# uses = ["markers", "header_lines", "checked_columns", "progress", "lake_publish", "contracts"]
+# uses = ["markers", "header_lines", "checked_columns", "progress", "lake_publish", "contracts_in_files"]
 # when = { engine = ["lake"], "source.codec" = ["none", "gzip"], "source.format" = ["csv", "tsv"] }
 #
 # [recipe.parameters]

@@ -49,7 +49,7 @@ def write_csv(path: Path, rows: list[tuple]) -> str:
 def finish(config: dict, staging: list[str], table: list[str], columns, names) -> None:
     """The steps after the staging table is filled, as a program runs them."""
     STEPS["create_staging"](config, staging, columns, table)
-    STEPS["convert_to_target"](config, staging, table, columns)
+    STEPS["convert_to_target"](config, staging, table, columns, [])
     STEPS["publish_table"](config, table)
     STEPS["drop_staging"](config, staging)
     STEPS["check_table"](config, table, names)
@@ -57,7 +57,7 @@ def finish(config: dict, staging: list[str], table: list[str], columns, names) -
 
 def replicate(pg, path: str, dataset: str, table: list[str], columns=COLUMNS) -> None:
     staging = ["_staging", f"{dataset}.{table[1]}"]
-    STEPS["store_in_lake"](path, pg.config, staging, columns, table)
+    STEPS["store_in_lake"](path, pg.config, staging, columns, table, [])
     finish(pg.config, staging, table, columns, [c[0] for c in columns])
 
 
@@ -98,7 +98,7 @@ def test_replication_is_exact_and_a_rerun_changes_nothing(pg, tmp_path, capsys):
     assert version and pg.query(comment) == [(version,)]
     # The published table holds this file's rows: nothing is staged again.
     staging = ["_staging", "ds.edges"]
-    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"], [])
     assert pg.query("SELECT to_regclass('_staging.\"ds.edges\"')") == [(None,)]
     replicate(pg, path, "ds", ["graphs", "edges"])
     assert identity(pg, ["graphs", "edges"]) == before
@@ -118,9 +118,9 @@ def test_a_failed_publish_leaves_the_old_table_whole(pg, tmp_path):
     load_runtime("markers")["write_atomically"](path + ".done", "changed\n\n")
     write_csv(tmp_path / "t.csv", [(9, "z", 0.0)])
     staging = ["_staging", "ds.edges"]
-    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"], [])
     STEPS["create_staging"](pg.config, staging, COLUMNS, ["graphs", "edges"])
-    STEPS["convert_to_target"](pg.config, staging, ["graphs", "edges"], COLUMNS)
+    STEPS["convert_to_target"](pg.config, staging, ["graphs", "edges"], COLUMNS, [])
     with pytest.raises(
         RuntimeError, match=r"graphs\.edges: the table cannot be replaced.*fix: drop the views"
     ):
@@ -147,7 +147,7 @@ def test_a_bad_value_fails_naming_the_table_and_the_fix(pg, tmp_path):
 def test_a_null_in_a_non_nullable_column_fails_naming_it(pg, tmp_path):
     path = write_csv(tmp_path / "t.csv", [(1, "a", 1.0), ("", "b", 2.0)])
     staging = ["_staging", "ds.edges"]
-    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"])
+    STEPS["store_in_lake"](path, pg.config, staging, COLUMNS, ["graphs", "edges"], [])
     with pytest.raises(ValueError, match=r"non-nullable column\(s\) id \(1\); fix: "):
         STEPS["create_staging"](pg.config, staging, COLUMNS, ["graphs", "edges"])
 
@@ -178,7 +178,7 @@ def test_a_query_in_duckdb_sql_runs_translated(pg, tmp_path):
         connection.execute(query.replace("{edges}", "graphs.edges"))
     staging = ["_staging", "ds.halves"]
     sources = [["edges", "graphs", "edges"]]
-    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None)
+    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None, [])
     finish(pg.config, staging, ["graphs", "halves"], None, None)
     assert pg.query("SELECT * FROM graphs.halves ORDER BY id") == [
         (1, "a", 0.5),
@@ -186,7 +186,7 @@ def test_a_query_in_duckdb_sql_runs_translated(pg, tmp_path):
         (3, "c", 1.5),
     ]
     before = identity(pg, ["graphs", "halves"])
-    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None)
+    STEPS["compute_query"](pg.config, query, sources, staging, ["graphs", "halves"], None, [])
     finish(pg.config, staging, ["graphs", "halves"], None, None)
     assert identity(pg, ["graphs", "halves"]) == before
     bad = [["_staging", "ds.bad"], ["graphs", "bad"], None]
@@ -194,9 +194,9 @@ def test_a_query_in_duckdb_sql_runs_translated(pg, tmp_path):
         ValueError,
         match=r"_staging\.ds\.bad: the query failed on PostgreSQL: .*nothere.*fix: correct",
     ):
-        STEPS["compute_query"](pg.config, "SELECT nothere FROM {edges}", sources, *bad)
+        STEPS["compute_query"](pg.config, "SELECT nothere FROM {edges}", sources, *bad, [])
     with pytest.raises(ValueError, match=r"placeholder \{other\} names no source table"):
-        STEPS["compute_query"](pg.config, "SELECT 1 FROM {other}", sources, *bad)
+        STEPS["compute_query"](pg.config, "SELECT 1 FROM {other}", sources, *bad, [])
 
 
 def scaled(edges):
@@ -212,7 +212,7 @@ def test_a_function_asset(pg, tmp_path):
     staging = ["_staging", "ds.scaled"]
     declared = [["id", "BIGINT", False], ["double", "BIGINT", False]]
     target = ["graphs", "scaled"]
-    apply(pg.config, "scaled", [["edges", "graphs", "edges"]], staging, target, declared)
+    apply(pg.config, "scaled", [["edges", "graphs", "edges"]], staging, target, declared, [])
     finish(pg.config, staging, ["graphs", "scaled"], declared, ["id", "double"])
     assert pg.query('SELECT id, "double" FROM graphs.scaled ORDER BY id') == [
         (1, 2),
@@ -221,7 +221,7 @@ def test_a_function_asset(pg, tmp_path):
         (4, 8),
     ]
     with pytest.raises(RuntimeError, match="defines no function missing"):
-        apply(pg.config, "missing", [["edges", "graphs", "edges"]], staging, target, declared)
+        apply(pg.config, "missing", [["edges", "graphs", "edges"]], staging, target, declared, [])
 
 
 def test_a_model_and_its_predictions(pg, tmp_path):
@@ -259,7 +259,7 @@ def test_a_model_and_its_predictions(pg, tmp_path):
     assert model_file.stat().st_size > 0
     staging = ["_staging", "flowers.species_predicted"]
     scoring = [pg.config, lake, "models/species.onnx", ["ml", "iris"], features, ["id"]]
-    scoring += ["predicted", "classification", staging, ["ml", "predicted"], None]
+    scoring += ["predicted", "classification", staging, ["ml", "predicted"], None, []]
     STEPS["predict"](*scoring)
     finish(pg.config, staging, ["ml", "predicted"], None, None)
     found = dict(pg.query("SELECT id, predicted FROM ml.predicted"))

@@ -506,10 +506,8 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         "(examples: 'quote \"q\"', 'with, comma'); fix: "
     ), raised.value
     assert (lake / target_file).stat().st_mtime_ns == written
-    assert sorted(os.listdir(lake / "test" / "my_table")) == [
-        f"my_table.{target_format}",
-        f"my_table.{target_format}.done",
-    ]
+    # The old file stays, untrusted (no marker) until a run makes it again.
+    assert sorted(os.listdir(lake / "test" / "my_table")) == [f"my_table.{target_format}"]
 
     publish_table = load_python("publish_table")
     target_table = ["test", "my_table"]
@@ -578,7 +576,7 @@ def test_lake_empty_table(tmp_path, target_format) -> None:
     finally:
         con.close()
     target_file = f"t/empty.{target_format}"
-    load_python("convert_to_target")(str(lake), ["s", "v"], target_file, target_format, "none")
+    load_python("convert_to_target")(str(lake), ["s", "v"], target_file, target_format, "none", [])
     load_python("publish_table")(str(lake), target_file, target_format, ["p", "empty"], ["s", "v"])
     con = duckdb.connect(str(lake / "lake.duckdb"))
     try:

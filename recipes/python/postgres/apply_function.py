@@ -14,6 +14,7 @@
 # table = { from = "staging.table", doc = "schema and name of the staging table to fill" }
 # target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import inspect
 
@@ -27,6 +28,7 @@ def postgres_apply_function(
     table: list[str],
     target: list[str],
     columns: list[list] | None,
+    contracts: list,
 ) -> None:
     """Call the function named `function` with one pyarrow.Table per source, by role,
     and load the table it returns (pyarrow.Table or pandas DataFrame) into the staging
@@ -74,7 +76,7 @@ def postgres_apply_function(
             version = step_key(*parts)
             if pg_is_current(cursor, table, version):
                 return
-            if pg_published_from(cursor, table, target, columns, version):
+            if pg_published_from(cursor, table, target, columns, version, contracts):
                 return
             # The source tables are collected in memory, as the lake's step does.
             tables = {role: pg_read_arrow(cursor, [s, t]) for role, s, t in sources}

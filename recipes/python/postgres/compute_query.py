@@ -14,6 +14,7 @@
 # table = { from = "staging.table", doc = "schema and name of the staging table to fill" }
 # target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import re
 
@@ -29,6 +30,7 @@ def postgres_compute_query(
     table: list[str],
     target: list[str],
     columns: list[list] | None,
+    contracts: list,
 ) -> None:
     """CREATE TABLE <staging> AS <query> in one transaction.
 
@@ -86,7 +88,7 @@ def postgres_compute_query(
             version = step_key("postgres_compute_query", translated, versions)
             if pg_is_current(cursor, table, version):
                 return
-            if pg_published_from(cursor, table, target, columns, version):
+            if pg_published_from(cursor, table, target, columns, version, contracts):
                 return
             name = pg_name(table)
             cursor.execute(

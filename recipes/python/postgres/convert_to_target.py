@@ -2,9 +2,9 @@
 # constraint = "ConvertedToTargetEncoding"
 # language = "python"
 # entry = "postgres_convert_to_target"
-# summary = "The staging rows are inserted into a new table <schema>.\"<table>__aorist_new\" with the declared types and NOT NULL constraints, in one transaction."
+# summary = "The staging rows are inserted into a new table <schema>.\"<table>__aorist_new\" with the declared types and NOT NULL constraints, and its contracts checked, in one transaction."
 # libraries = ["psycopg"]
-# uses = ["markers", "postgres"]
+# uses = ["markers", "postgres", "contracts"]
 # when = { engine = ["postgres"] }
 #
 # [recipe.parameters]
@@ -12,17 +12,23 @@
 # staging = { from = "staging.table", doc = "schema and name of the staging table to read" }
 # table = { from = "target.table", doc = "schema and name of the table to publish" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None (the staging table's)" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import psycopg
 from psycopg import sql
 
 
 def postgres_convert_to_target(
-    postgres: dict, staging: list[str], table: list[str], columns: list[list] | None
+    postgres: dict,
+    staging: list[str],
+    table: list[str],
+    columns: list[list] | None,
+    contracts: list,
 ) -> None:
     """Fill <schema>."<table>__aorist_new" with the staging rows (drop if it exists,
-    create, insert, set its version, commit). Skipped when the published table or
-    the new one already holds this version."""
+    create, insert, check the contracts, set its version, commit). Skipped when the
+    published table or the new one already holds this version. A broken contract
+    rolls it all back: the published table keeps its rows."""
     label = pg_label(table)
     fresh = [table[0], f"{table[1]}__aorist_new"]
     with pg_connect(postgres, label) as connection:
@@ -35,7 +41,7 @@ def postgres_convert_to_target(
                     f"{label}: the staging table {pg_label(staging)} does not exist; "
                     "fix: run the asset's earlier steps first"
                 )
-            version = pg_target_version(columns, staged)
+            version = pg_target_version(columns, staged, contracts)
             if pg_is_current(cursor, table, version) or pg_is_current(
                 cursor, fresh, version
             ):
@@ -74,4 +80,11 @@ def postgres_convert_to_target(
                     f"{label}: the staging rows do not fit the declared columns: "
                     f"{cause}; fix: correct the source's values or the schema"
                 ) from None
+            check_contracts(
+                lambda query: cursor.execute(query).fetchall(),
+                name.as_string(connection),
+                label,
+                contracts,
+                "postgres",
+            )
             pg_set_version(cursor, fresh, version)

@@ -19,6 +19,7 @@
 # staging = { from = "staging.table", doc = "schema and name of the staging table to fill" }
 # target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
 # target_columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column, or None" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import os
 
@@ -39,6 +40,7 @@ def postgres_predict(
     staging: list[str],
     target: list[str],
     target_columns: list[list] | None,
+    contracts: list,
 ) -> None:
     """Score every row of `table` with the ONNX model and write, in table order, its
     `keys` columns followed by the prediction `column` to the staging table.
@@ -78,7 +80,9 @@ def postgres_predict(
             version = step_key(*parts, versions)
             if pg_is_current(cursor, staging, version):
                 return
-            if pg_published_from(cursor, staging, target, target_columns, version):
+            if pg_published_from(
+                cursor, staging, target, target_columns, version, contracts
+            ):
                 return
             # The table is collected in memory, as the lake's step does.
             data = pg_read_arrow(cursor, table)

@@ -13,6 +13,7 @@
 # table = { from = "staging.table", doc = "schema and name of the staging table" }
 # columns = { from = "columns.postgres", doc = "[name, PostgreSQL type, nullable] per declared column" }
 # target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import psycopg
 from psycopg import sql
@@ -24,6 +25,7 @@ def postgres_store_in_lake(
     table: list[str],
     columns: list[list],
     target: list[str],
+    contracts: list,
 ) -> None:
     """Replace the staging table by the rows of the CSV file `source`: drop, create
     with the declared types, COPY and commit in one transaction, so a failure leaves
@@ -41,7 +43,7 @@ def postgres_store_in_lake(
         with connection.cursor() as cursor:
             if pg_is_current(cursor, table, version):
                 return
-            if pg_published_from(cursor, table, target, columns, version):
+            if pg_published_from(cursor, table, target, columns, version, contracts):
                 return
             restore([source])
             check_plain_text(source, "uncompressed CSV")

@@ -2,10 +2,6 @@
 # name = "contracts"
 # language = "python"
 # summary = "Before a table is published, every contract declared on its columns is checked in one pass over its new rows; a violation fails the step, naming the table, the column, the contract, the number of rows and up to five examples."
-# libraries = ["duckdb", "pyarrow"]
-
-import duckdb
-import pyarrow.dataset
 
 # A contract is [column, contract, value, label]: min, max, accepted_values, regex or
 # unique, and the label the message prints (`min=0`, `regex="^[A-Z]{2}$"`). A NULL
@@ -21,8 +17,9 @@ def contract_sql_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def contract_breaks(column: str, contract: str, value) -> str:
-    """The condition true for a row that breaks the contract (None for `unique`)."""
+def contract_breaks(column: str, contract: str, value, dialect: str = "duckdb") -> str:
+    """The condition true for a row that breaks the contract (not for `unique`), in
+    DuckDB's or PostgreSQL's SQL; the regex matches the whole value."""
     quoted = '"' + str(column).replace('"', '""') + '"'
     if contract == "min":
         return f"{quoted} < {contract_sql_literal(value)}"
@@ -31,15 +28,20 @@ def contract_breaks(column: str, contract: str, value) -> str:
     if contract == "accepted_values":
         listed = ", ".join(contract_sql_literal(v) for v in value)
         return f"{quoted} NOT IN ({listed})"
+    if contract == "regex" and dialect == "postgres":
+        anchored = contract_sql_literal(f"^(?:{value})$")
+        return f"NOT ({quoted}::text ~ {anchored})"
     if contract == "regex":
         return f"NOT regexp_full_match({quoted}, {contract_sql_literal(value)})"
     raise ValueError(f"unknown contract {contract!r}")
 
 
-def check_contracts(con, relation: str, label: str, contracts: list) -> None:
-    """Check every contract on `relation` (a DuckDB table expression) in one pass;
-    on a violation, fail naming each contract broken, with up to five examples (a
-    second query per broken contract)."""
+def check_contracts(
+    run, relation: str, label: str, contracts: list, dialect: str = "duckdb"
+) -> None:
+    """Check every contract on `relation` (a table expression) in one pass, through
+    `run(query)` (its rows); on a violation, fail naming each contract broken, with
+    up to five examples (a second query per broken contract)."""
     if not contracts:
         return
     counts = []
@@ -48,10 +50,9 @@ def check_contracts(con, relation: str, label: str, contracts: list) -> None:
         if contract == "unique":
             counts.append(f"count({quoted}) - count(DISTINCT {quoted})")
         else:
-            counts.append(
-                f"count(*) FILTER (WHERE {contract_breaks(column, contract, value)})"
-            )
-    found = con.execute(f"SELECT {', '.join(counts)} FROM {relation}").fetchall()[0]
+            condition = contract_breaks(column, contract, value, dialect)
+            counts.append(f"count(*) FILTER (WHERE {condition})")
+    found = run(f"SELECT {', '.join(counts)} FROM {relation}")[0]
     broken = []
     for (column, contract, value, shown), count in zip(contracts, found, strict=True):
         if not count:
@@ -60,21 +61,18 @@ def check_contracts(con, relation: str, label: str, contracts: list) -> None:
         if contract == "unique":
             query = (
                 f"SELECT {quoted} FROM {relation} WHERE {quoted} IS NOT NULL"
-                f" GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 5"
+                " GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 5"
             )
         else:
-            condition = contract_breaks(column, contract, value)
+            condition = contract_breaks(column, contract, value, dialect)
             query = (
                 f"SELECT DISTINCT {quoted} FROM {relation} WHERE {condition}"
                 " ORDER BY 1 LIMIT 5"
             )
-        examples = ", ".join(
-            "'" + str(row[0])[:80] + "'" for row in con.execute(query).fetchall()
-        )
+        examples = ", ".join("'" + str(row[0])[:80] + "'" for row in run(query))
         rows = "1 row breaks" if count == 1 else f"{count} rows break"
-        column_text = '"' + str(column).replace('"', '""') + '"'
         broken.append(
-            f"{label}: column {column_text}: {rows} {shown} (examples: {examples})"
+            f"{label}: column {quoted}: {rows} {shown} (examples: {examples})"
         )
     if broken:
         raise ValueError(
@@ -82,22 +80,3 @@ def check_contracts(con, relation: str, label: str, contracts: list) -> None:
             "on the attribute; nothing was published, the table keeps its previous "
             "version"
         )
-
-
-def check_contracts_in_file(path: str, file_format: str, label: str, contracts: list):
-    """check_contracts on the rows of a Parquet or ORC file (DuckDB reads no ORC:
-    pyarrow scans it)."""
-    if not contracts:
-        return
-    con = duckdb.connect(config={"memory_limit": "256MB"})
-    try:
-        if file_format == "parquet":
-            relation = "read_parquet('" + path.replace("'", "''") + "')"
-        else:
-            con.register(
-                "__aorist_checked", pyarrow.dataset.dataset(path, format="orc")
-            )
-            relation = "__aorist_checked"
-        check_contracts(con, relation, label, contracts)
-    finally:
-        con.close()

@@ -238,18 +238,22 @@ def pg_read_arrow(cursor, parts):
     return pyarrow.table({n: pyarrow.array(list(c)) for n, c in zip(names, columns)})
 
 
-def pg_target_version(columns, staged: str) -> str:
+def pg_target_version(columns, staged: str, contracts=()) -> str:
     """The version of a table published from staging rows of version `staged` (several
-    steps compute it and compare: a digest of the data alone, not of a step's code)."""
-    return digest("postgres_convert_to_target", columns, staged)
+    steps compute it and compare: a digest of the data alone, not of a step's code),
+    and checked against `contracts` (a new one checks the rows again)."""
+    checked = [list(contracts)] if contracts else []
+    return digest("postgres_convert_to_target", columns, staged, *checked)
 
 
-def pg_published_from(cursor, staging, target, columns, staged: str) -> bool:
+def pg_published_from(
+    cursor, staging, target, columns, staged: str, contracts=()
+) -> bool:
     """Whether table `target` already holds the rows of version `staged`: then the
     staging table need not be made again (a leftover one is dropped, so the later
     steps find none and skip too)."""
     published = pg_version(cursor, target)
-    if published != pg_target_version(columns, staged):
+    if published != pg_target_version(columns, staged, contracts):
         task = TASK.get()
         if task is not None and published is not None:
             # Its staging table is gone, its table holds older rows.
