@@ -35,8 +35,9 @@ from aorist import (
     WebLocation,
     dag,
     default_tabular_schema,
+    dummy_data,
 )
-from aorist.errors import NoRecipeError
+from aorist.errors import DeclarationError, NoRecipeError
 
 from conftest import airflow, lake_query, lake_tables, output_of, run_generated
 
@@ -231,3 +232,43 @@ def test_contracts_are_refused_where_no_recipe_checks_them_yet(served) -> None:
     )
     with pytest.raises(NoRecipeError, match=r"attribute 'id': it declares min=0, unique=True"):
         dag(spark, ["AllAssetsComputed"], "python")
+
+
+def test_dummy_data_satisfies_every_contract_and_the_generated_checks_agree(tmp_path) -> None:
+    """`dummy_data` makes rows that hold every contract of the schema: served as the
+    source of both tables, the generated program checks and publishes all of them."""
+    asset = universe("http://127.0.0.1:9").datasets[0].assets[0]
+    table = dummy_data(asset, 10_000, seed=3)
+    assert table.num_rows == 10_000 and table.column_names == ["id", "kind", "code", "weight"]
+    assert dummy_data(asset, 10_000, seed=3).equals(table)
+    assert not dummy_data(asset, 10_000, seed=4).equals(table)
+    records = table.to_pylist()
+    assert len({r["id"] for r in records}) == 10_000 and min(r["id"] for r in records) >= 0
+    assert {r["kind"] for r in records} == {"a", "b"}
+    assert all(0 <= r["weight"] <= 1 for r in records)
+    body = "".join(
+        f"{r['id']}\t{r['kind']}\t{r['code']}\t{r['weight']!r}\n" for r in records
+    ).encode()
+    server = Scripted()
+    try:
+        server.serve("/good", body)
+        server.serve("/bad", body)
+        code = dag(universe(server.base), ["AllAssetsComputed"], "python")
+        run_generated(code, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert lake_tables(tmp_path) == {"g.good": 10_000, "g.bad": 10_000}
+    assert rows(tmp_path, "g.bad") == sorted(tuple(r.values()) for r in records)
+
+
+def test_dummy_data_says_when_the_contracts_leave_too_few_values() -> None:
+    row = RowStruct(name="small", attributes=[Int64("n", min=0, max=9, unique=True)])
+    asset = StaticDataTable(
+        name="small",
+        schema=default_tabular_schema(row),
+        setup=universe("http://127.0.0.1:9").datasets[0].assets[0].setup,
+    )
+    assert sorted(dummy_data(asset, 10)["n"].to_pylist()) == list(range(10))
+    with pytest.raises(DeclarationError, match=r"11 distinct whole numbers .* between 0 and 9"):
+        dummy_data(asset, 11)

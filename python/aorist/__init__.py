@@ -14,6 +14,7 @@ from aorist._api import (
 )
 from aorist._concepts import *  # noqa: F403 - the concept classes are the public API
 from aorist._concepts import __all__ as _concept_names
+from aorist._dummy import dummy_data
 from aorist.errors import *  # noqa: F403
 from aorist.errors import __all__ as _error_names
 
@@ -22,6 +23,7 @@ __all__ = [
     "dag_files",
     "default_tabular_schema",
     "derived_tables",
+    "dummy_data",
     "explain",
     "stage",
     *_concept_names,
