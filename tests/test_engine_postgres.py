@@ -640,3 +640,30 @@ def test_a_broken_contract_on_postgresql_rolls_back_and_keeps_the_previous_rows(
     finally:
         served.shutdown()
         served.server_close()
+
+
+def test_a_broken_contract_fails_its_airflow_task_on_postgresql(pg, airflow_home, tmp_path) -> None:
+    """In Airflow too: the bad table's conversion task fails, the table keeps its rows
+    and announces nothing; the good table's chain succeeds."""
+    from test_contracts import BROKEN, GOOD
+    from test_contracts import universe as contracted
+    from test_trust import Scripted
+
+    served = Scripted()
+    try:
+        served.serve("/good", GOOD)
+        served.serve("/bad", GOOD)
+        universe = contracted(served.base, storage=storage(pg, "g"), endpoints=endpoints(pg))
+        code = dag(universe, ["AllAssetsComputed"], "airflow")
+        run_airflow(airflow_home, code, "contracts", tmp_path)
+        before = rows(pg, "g.bad")
+        served.serve("/bad", BROKEN["accepted_values"][0])
+        report = airflow(airflow_home, code, "contracts", tmp_path, "run")
+    finally:
+        served.shutdown()
+        served.server_close()
+    chain = "g.downloaded_to_temporary_files_removed"
+    assert f"{chain}.converted_to_target_encoding[1]" in report["failed"], report["failed"]
+    assert not [task for task in report["failed"] if task.endswith("[0]")], report["failed"]
+    assert rows(pg, "g.bad") == before
+    assert not [uri for uri, _ in report["asset_events"] if uri.endswith("/bad")]
