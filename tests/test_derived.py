@@ -339,34 +339,33 @@ def test_a_changed_source_recomputes_what_derives_from_it(http_server, tmp_path:
     assert lake_query(tmp_path, "SELECT node FROM nodes.hub_measures") == [(1,), (4,)]
 
 
-def test_a_computed_table_that_breaks_its_schema_publishes_nothing(
-    http_server, tmp_path: Path
-) -> None:
-    serve_graphs(http_server.root)
-    universe = graph_universe(http_server.base_url)
+def degrees_declared_as(universe: Universe, template: IdentifierTuple) -> Universe:
+    """The graph universe with its `degrees` table declared by `template`."""
     graphs = universe.datasets[0]
-    wrong = IdentifierTuple(
-        name="degree_row", attributes=[NumericIdentifier("node"), Float64("degree")]
-    )
     assets = [
-        StaticDataTable(
-            name="degrees",
-            schema=default_tabular_schema(wrong),
-            setup=a.setup,
-        )
+        StaticDataTable(name="degrees", schema=default_tabular_schema(template), setup=a.setup)
         if a.name == "degrees"
         else a
         for a in graphs.assets
     ]
-    broken = Universe(
+    templates = [graphs.datum_templates[0], template]
+    return Universe(
         name="graph_lab",
         datasets=[
-            DataSet(
-                name="graphs", datum_templates=[graphs.datum_templates[0], wrong], assets=assets
-            ),
+            DataSet(name="graphs", datum_templates=templates, assets=assets),
             universe.datasets[1],
         ],
     )
+
+
+def test_a_computed_table_that_breaks_its_schema_publishes_nothing(
+    http_server, tmp_path: Path
+) -> None:
+    serve_graphs(http_server.root)
+    wrong = IdentifierTuple(
+        name="degree_row", attributes=[NumericIdentifier("node"), Float64("degree")]
+    )
+    broken = degrees_declared_as(graph_universe(http_server.base_url), wrong)
     proc = run_generated(dag(broken, ["AllAssetsComputed"], "python"), tmp_path, expect_ok=False)
     output = proc.stdout + proc.stderr
     assert "graphs.degrees" in output and "degree DOUBLE" in output and "degree BIGINT" in output
@@ -444,27 +443,11 @@ def test_a_computed_table_that_breaks_a_contract_publishes_nothing(
     """A derived table's contracts are checked before it is published, like a source's:
     a degree below the declared minimum fails the table and what reads it."""
     serve_graphs(http_server.root)
-    universe = graph_universe(http_server.base_url)
-    graphs = universe.datasets[0]
     strict = IdentifierTuple(
         name="degree_row",
         attributes=[NumericIdentifier("node"), NumericIdentifier("degree", min=2)],
     )
-    assets = [
-        StaticDataTable(name="degrees", schema=default_tabular_schema(strict), setup=a.setup)
-        if a.name == "degrees"
-        else a
-        for a in graphs.assets
-    ]
-    checked = Universe(
-        name="graph_lab",
-        datasets=[
-            DataSet(
-                name="graphs", datum_templates=[graphs.datum_templates[0], strict], assets=assets
-            ),
-            universe.datasets[1],
-        ],
-    )
+    checked = degrees_declared_as(graph_universe(http_server.base_url), strict)
     out = output_of(
         run_generated(dag(checked, ["AllAssetsComputed"], "python"), tmp_path, expect_ok=False)
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import pytest
+from test_contracts import BROKEN, FIX, GOOD
 from test_derived import EDGES, MEASURES, reference, serve_graphs, wine_example
 
 from aorist import (
@@ -602,20 +603,26 @@ def test_wine_models_in_airflow(wine_served, pg, airflow_home, tmp_path) -> None
     assert state(pg) == before
 
 
+def contracted_on(pg):
+    """(server, universe): test_contracts' tables `good` and `bad` (both served good
+    rows) on PostgreSQL."""
+    from test_contracts import GOOD
+    from test_contracts import universe as contracted
+    from test_trust import Scripted
+
+    served = Scripted()
+    served.serve("/good", GOOD)
+    served.serve("/bad", GOOD)
+    return served, contracted(served.base, storage=storage(pg, "g"), endpoints=endpoints(pg))
+
+
 def test_a_broken_contract_on_postgresql_rolls_back_and_keeps_the_previous_rows(
     pg, tmp_path
 ) -> None:
     """Contracts are checked in the transaction that fills the new table: a violation
     rolls it back, the published table keeps its rows, and the step says why."""
-    from test_contracts import BROKEN, FIX, GOOD
-    from test_contracts import universe as contracted
-    from test_trust import Scripted
-
-    served = Scripted()
+    served, universe = contracted_on(pg)
     try:
-        served.serve("/good", GOOD)
-        served.serve("/bad", GOOD)
-        universe = contracted(served.base, storage=storage(pg, "g"), endpoints=endpoints(pg))
         code = dag(universe, ["AllAssetsComputed"], "python")
         run(code, tmp_path, pg)
         before = rows(pg, "g.bad")
@@ -645,15 +652,8 @@ def test_a_broken_contract_on_postgresql_rolls_back_and_keeps_the_previous_rows(
 def test_a_broken_contract_fails_its_airflow_task_on_postgresql(pg, airflow_home, tmp_path) -> None:
     """In Airflow too: the bad table's conversion task fails, the table keeps its rows
     and announces nothing; the good table's chain succeeds."""
-    from test_contracts import BROKEN, GOOD
-    from test_contracts import universe as contracted
-    from test_trust import Scripted
-
-    served = Scripted()
+    served, universe = contracted_on(pg)
     try:
-        served.serve("/good", GOOD)
-        served.serve("/bad", GOOD)
-        universe = contracted(served.base, storage=storage(pg, "g"), endpoints=endpoints(pg))
         code = dag(universe, ["AllAssetsComputed"], "airflow")
         run_airflow(airflow_home, code, "contracts", tmp_path)
         before = rows(pg, "g.bad")
