@@ -39,7 +39,7 @@ from aorist import (
     dag,
 )
 
-from conftest import _minimal_env, airflow, dry_run, engine_steps_skipped, touch_later
+from conftest import _minimal_env, airflow, dry_run, engine_steps_skipped, output_of, touch_later
 from fixtures_data import snap_dataset, snap_like_edges, snap_like_gz
 
 DATA_SUFFIXES = (".csv", ".parquet", ".orc", ".onnx", ".download", ".gz", ".tsv", ".txt")
@@ -434,3 +434,34 @@ def test_wine_models_in_airflow_on_several_workers(
     run_isolated(airflow_home, code, "wine_ml", tmp_path, bucket, monkeypatch)
     assert time.monotonic() - started < 600
     check_wine(bucket, csv_path, n_rows)
+
+
+def test_a_broken_contract_on_the_object_store_keeps_the_table_s_object(bucket, tmp_path) -> None:
+    """Contracts are checked on the typed staging rows before the table's object is
+    written: a violation leaves the published object as it was."""
+    from test_contracts import BROKEN, FIX, GOOD
+    from test_contracts import universe as contracted
+    from test_trust import Scripted
+
+    served = Scripted()
+    try:
+        served.serve("/good", GOOD)
+        served.serve("/bad", GOOD)
+        universe = contracted(served.base, storage=hive("g"), endpoints=endpoints(bucket))
+        code = dag(universe, ["AllAssetsComputed"], "python")
+        run(code, tmp_path, bucket)
+        before = bucket.read("g/bad/bad.parquet")
+        for contract in ("max", "accepted_values"):
+            body, said = BROKEN[contract]
+            served.serve("/bad", body)
+            out = output_of(run(code, tmp_path, bucket, expect_ok=False))
+            failed = f"FAILED bad_converted_to_target_encoding: ValueError: g.bad: {said}; {FIX}"
+            assert failed in out, out
+            assert bucket.read("g/bad/bad.parquet") == before
+        served.serve("/bad", GOOD.replace(b"0.5", b"0.25"))
+        run(code, tmp_path, bucket)
+        assert bucket.read("g/bad/bad.parquet") != before
+        assert len(table(bucket, "g/bad/bad.parquet")) == 3
+    finally:
+        served.shutdown()
+        served.server_close()

@@ -29,8 +29,7 @@ def dummy_data(asset: Asset, n: int, seed: int = 0) -> Any:
         import pyarrow  # type: ignore[import-untyped]
     except ImportError:
         raise ModuleNotFoundError(
-            "dummy_data returns a pyarrow.Table; fix: pip install pyarrow "
-            "(or aorist[run])"
+            "dummy_data returns a pyarrow.Table; fix: pip install pyarrow (or aorist[run])"
         ) from None
 
     schema = getattr(asset, "schema", None)

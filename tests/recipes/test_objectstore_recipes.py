@@ -74,9 +74,9 @@ def replicate(config, tmp_path: Path, dataset, table, text, columns, target_form
     recipe("remove_header")(config, tmp + "download", tmp + "header_removed", 1)
     recipe("store_in_lake")(config, tmp + "header_removed", staged)
     args = (config, staging, staged)
-    recipe("create_staging")(*args, "csv", columns, signature, target, target_format)
-    recipe("convert_to_target")(*args, columns, target, target_format)
-    recipe("publish_table")(*args, columns, target, target_format)
+    recipe("create_staging")(*args, "csv", columns, signature, target, target_format, [])
+    recipe("convert_to_target")(*args, columns, target, target_format, [])
+    recipe("publish_table")(*args, columns, target, target_format, [])
     recipe("drop_staging")(config, staging, target)
     return target
 
@@ -162,14 +162,14 @@ def test_a_failure_mid_publish_leaves_the_old_table_whole(store, s3_server, tmp_
     recipe("remove_header")(config, tmp + "download", tmp + "header_removed", 1)
     recipe("store_in_lake")(config, tmp + "header_removed", staged)
     args = (config, staging, staged)
-    recipe("create_staging")(*args, "csv", EDGE_COLUMNS, None, target, "orc")
-    recipe("convert_to_target")(*args, EDGE_COLUMNS, target, "orc")
+    recipe("create_staging")(*args, "csv", EDGE_COLUMNS, None, target, "orc", [])
+    recipe("convert_to_target")(*args, EDGE_COLUMNS, target, "orc", [])
     with pytest.raises(OSError, match="connection reset"):
-        publish(*args, EDGE_COLUMNS, target, "orc")
+        publish(*args, EDGE_COLUMNS, target, "orc", [])
     assert s3_server.read(target) == old
     assert list(zip(*read_table(s3_server, target).to_pydict().values(), strict=True)) == EDGES
     # The rerun publishes the new rows once.
-    recipe("publish_table")(*args, EDGE_COLUMNS, target, "orc")
+    recipe("publish_table")(*args, EDGE_COLUMNS, target, "orc", [])
     rows = list(zip(*read_table(s3_server, target).to_pydict().values(), strict=True))
     assert rows == new_rows
 
@@ -189,9 +189,11 @@ def test_sql_derived_table(store, s3_server, tmp_path) -> None:
     staging = ["_staging", f"{dataset}.degrees"]
     target = f"{dataset}/degrees/degrees.orc"
     args = (config, staging, staged)
-    recipe("create_staging")(*args, "parquet", columns, "node BIGINT, degree BIGINT", target, "orc")
-    recipe("convert_to_target")(*args, columns, target, "orc")
-    recipe("publish_table")(*args, columns, target, "orc")
+    recipe("create_staging")(
+        *args, "parquet", columns, "node BIGINT, degree BIGINT", target, "orc", []
+    )
+    recipe("convert_to_target")(*args, columns, target, "orc", [])
+    recipe("publish_table")(*args, columns, target, "orc", [])
     recipe("drop_staging")(config, staging, target)
     con = duckdb.connect()
     con.execute("CREATE TABLE edges (from_id BIGINT, to_id BIGINT)")
@@ -203,7 +205,7 @@ def test_sql_derived_table(store, s3_server, tmp_path) -> None:
     with pytest.raises(ValueError, match="differ from the declared schema"):
         recipe("create_staging")(
             config, ["_staging", f"{dataset}.bad"], staged, "parquet", columns,
-            "node BIGINT, degree DOUBLE", f"{dataset}/bad/bad.orc", "orc",
+            "node BIGINT, degree DOUBLE", f"{dataset}/bad/bad.orc", "orc", [],
         )  # fmt: skip
 
 

@@ -16,6 +16,7 @@
 # signature = { from = "columns.signature", doc = "declared columns as 'name TYPE, ...', or None" }
 # target = { from = "target.file", doc = "bucket key of the published table file" }
 # target_format = { from = "target.format", doc = "parquet or orc" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import duckdb
 
@@ -29,6 +30,7 @@ def objectstore_create_staging(
     signature: str | None,
     target: str,
     target_format: str,
+    contracts: list,
 ) -> None:
     """Write the staged rows, typed, to the staging table object.
 
@@ -38,7 +40,9 @@ def objectstore_create_staging(
     object already.
     """
     asset = str(table[-1])
-    chain, published = s3_table_chain(config, staged, columns, target_format, target)
+    chain, published = s3_table_chain(
+        config, staged, columns, target_format, target, contracts
+    )
     if published:
         return
     staging_key, _ = s3_temporary_keys(table, target)

@@ -14,6 +14,7 @@
 # columns = { from = "columns.checked", doc = "column names, DuckDB types and nullability (None: any)" }
 # target = { from = "target.file", doc = "bucket key of the table file" }
 # target_format = { from = "target.format", doc = "parquet or orc" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 
 def objectstore_publish(
@@ -23,6 +24,7 @@ def objectstore_publish(
     columns: list | None,
     target: str,
     target_format: str,
+    contracts: list,
 ) -> None:
     """Make the converted rows the table's, unless it holds them already.
 
@@ -30,7 +32,9 @@ def objectstore_publish(
     see the old rows or the new ones. A rerun after a kill copies the same object
     again: the table holds each row once.
     """
-    chain, published = s3_table_chain(config, staged, columns, target_format, target)
+    chain, published = s3_table_chain(
+        config, staged, columns, target_format, target, contracts
+    )
     if published:
         return
     _, converted = s3_temporary_keys(table, target)

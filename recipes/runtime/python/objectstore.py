@@ -354,14 +354,18 @@ def s3_checked_select(table: str, columns: list) -> str:
     )
 
 
-def s3_table_chain(config: dict, staged: str, columns, target_format: str, target: str):
+def s3_table_chain(
+    config: dict, staged: str, columns, target_format: str, target: str, contracts=()
+):
     """(chain, published): the digest of what makes the table (the staged object's
     marker, the declared columns, the format) and whether `target` was published
     from exactly that, so every step after staging can be skipped."""
     # Several steps compute it and compare: a digest of the data alone, not of any
     # one step's code.
+    # Contracts join it when there are any: a new one checks the rows again.
+    checked = [list(contracts)] if contracts else []
     chain = digest(
-        "objectstore_table", s3_marker(config, staged), columns, target_format
+        "objectstore_table", s3_marker(config, staged), columns, target_format, *checked
     )
     lines = s3_marker(config, target).split("\n")
     published = f"chain {chain}" in lines[2:] and s3_exists(config, target)
