@@ -38,7 +38,7 @@ from aorist import (
     dag,
 )
 
-from conftest import dry_run, engine_steps_skipped, run_generated, touch_later
+from conftest import dry_run, engine_steps_skipped, output_of, run_generated, touch_later
 from fixtures_data import snap_dataset, snap_key, snap_like_edges, snap_like_gz
 
 NAMES = ["ca-AstroPh", "ca-GrQc"]
@@ -374,3 +374,38 @@ def test_snap_and_wine_in_a_notebook(http_server, spark_env, tmp_path: Path, mon
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
     check_snap(spark_env, tmp_path, {"snap": "orc"})
     check_wine(spark_env, tmp_path, csv_path, n_rows)
+
+
+def test_a_broken_contract_on_spark_writes_no_version_and_keeps_the_table(
+    spark_env, tmp_path: Path
+) -> None:
+    """Contracts are checked on the written rows before the version directory is
+    renamed into place: a violation leaves the table at its version."""
+    from test_contracts import BROKEN, FIX, GOOD, expected
+    from test_contracts import universe as contracted
+    from test_trust import Scripted
+
+    spark_env.stop()
+    served = Scripted()
+    try:
+        served.serve("/good", GOOD)
+        served.serve("/bad", GOOD)
+        lake = HiveTableStorage(location=MinioLocation(name="g"), encoding=ORCEncoding())
+        code = dag(
+            contracted(served.base, storage=lake, endpoints=ENDPOINTS),
+            ["AllAssetsComputed"],
+            "python",
+        )
+        run_generated(code, tmp_path, env=spark_env.env)
+        versions = sorted(p.name for p in (tmp_path / "spark-warehouse").rglob("v-*"))
+        body, said = BROKEN["regex"]
+        served.serve("/bad", body)
+        out = output_of(run_generated(code, tmp_path, expect_ok=False, env=spark_env.env))
+    finally:
+        served.shutdown()
+        served.server_close()
+    failed = f"FAILED bad_converted_to_target_encoding: ValueError: g.bad: {said}; {FIX}"
+    assert failed in out, out
+    assert sorted(p.name for p in (tmp_path / "spark-warehouse").rglob("v-*")) == versions
+    [bad] = spark_env.query(tmp_path, ["SELECT * FROM g.bad ORDER BY id"])
+    assert [tuple(row) for row in bad] == expected(GOOD)

@@ -261,15 +261,12 @@ CHECKING_DIALECTS = ("python", "airflow", "jupyter")
 
 
 def _refuse_contracts(universe: Universe, dialect: str) -> None:
-    """Contracts are checked by the python recipes on the embedded lake, PostgreSQL
-    and the object store; a program that published data without checking its
-    declared contracts would say the data holds what it may not, so elsewhere a
-    universe that declares one is refused."""
-    endpoints = universe.endpoints
-    engines = [engine for engine, config in (("Spark", endpoints.spark),) if config is not None]
-    if dialect in CHECKING_DIALECTS and not engines:
+    """Contracts are checked by the python recipes on every engine; a program that
+    published data without checking its declared contracts would say the data holds
+    what it may not, so an R script for a universe that declares one is refused."""
+    if dialect in CHECKING_DIALECTS:
         return
-    where = f"the {dialect} dialect" if dialect not in CHECKING_DIALECTS else engines[0]
+    where = f"the {dialect} dialect"
     for dataset in universe.datasets:
         owners = [(f"template {t.name!r}", t) for t in dataset.datum_templates]  # type: ignore[attr-defined]
         owners += [
@@ -291,8 +288,7 @@ def _refuse_contracts(universe: Universe, dialect: str) -> None:
                         f"attribute {attribute.name!r}: it declares {', '.join(declared)}, "
                         f"and no recipe checks contracts on {where} yet, so the program "
                         "could publish rows that break it; fix: generate the python, "
-                        "airflow or jupyter program for the lake, PostgreSQL or an object store, "
-                        "or remove the contract"
+                        "airflow or jupyter program, or remove the contract"
                     )
 
 

@@ -142,7 +142,7 @@ def replicate(config, tmp_path: Path, dataset: str, table: str, text: str, fmt="
     target = f"{dataset}/{table}/{table}.{fmt}"
     load_spark("store_in_lake")(str(source), config, staged)
     load_spark("create_staging_table")(config, staging, staged, "csv", columns, table, dataset)
-    load_spark("convert_to_target")(config, staging, target, fmt, staged, "csv", columns)
+    load_spark("convert_to_target")(config, staging, target, fmt, staged, "csv", columns, [])
     load_spark("publish_table")(config, target, fmt, [dataset, table], staging)
     load_spark("drop_staging_table")(config, staging)
     return target
@@ -154,7 +154,7 @@ def derive(config, dataset: str, table: str, columns, fmt: str = "parquet") -> s
     staged = f"_staging/{dataset}/{table}.parquet"
     target = f"{dataset}/{table}/{table}.{fmt}"
     load_spark("create_staging_table")(config, staging, staged, "parquet", columns, table, dataset)
-    load_spark("convert_to_target")(config, staging, target, fmt, staged, "parquet", columns)
+    load_spark("convert_to_target")(config, staging, target, fmt, staged, "parquet", columns, [])
     load_spark("publish_table")(config, target, fmt, [dataset, table], staging)
     load_spark("drop_staging_table")(config, staging)
     return target
@@ -288,7 +288,7 @@ def test_a_failure_mid_publish_leaves_the_old_table_whole(spark, spark_env, tmp_
     staged = f"_staging/{dataset}/items.csv"
     load_spark("store_in_lake")(str(source), config, staged)
     load_spark("create_staging_table")(config, staging, staged, "csv", COLUMNS, "items", dataset)
-    load_spark("convert_to_target")(config, staging, target, "orc", staged, "csv", COLUMNS)
+    load_spark("convert_to_target")(config, staging, target, "orc", staged, "csv", COLUMNS, [])
     failing = FailingSession(session)
     publish = load_spark("publish_table", {"spark_session": lambda config: failing})
     with pytest.raises(RuntimeError, match="metastore connection lost"):

@@ -4,7 +4,7 @@
 # entry = "spark_convert_to_target"
 # summary = "The staging table's rows, each value converted exactly to its declared type, are written as ORC or Parquet into a new version directory of the table's warehouse directory; a value that does not convert fails the step and writes nothing."
 # libraries = ["pyspark"]
-# uses = ["markers", "spark_session"]
+# uses = ["markers", "spark_session", "contracts"]
 # when = { engine = ["spark"] }
 #
 # [recipe.parameters]
@@ -15,6 +15,7 @@
 # staged = { from = "staging.file", doc = "warehouse-relative staged directory the staging table reads" }
 # staged_format = { from = "staging.format", doc = "csv (text columns to convert) or parquet (typed columns)" }
 # columns = { from = "columns.spark", doc = "[name, Spark type, nullable] per declared column, or None" }
+# contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
 import os
 import re
@@ -29,14 +30,17 @@ def spark_convert_to_target(
     staged: str,
     staged_format: str,
     columns: list[list] | None,
+    contracts: list,
 ) -> None:
     """Write the staging table's rows to <warehouse>/destination/v-<version>/.
 
     Each text value converts exactly (a BIGINT is a whole number, '3.5' is not; a
     DOUBLE or BOOLEAN is what Spark's try_cast accepts) or the step fails naming the
     table, column and value; a NULL (an empty field) in a non-nullable column fails
-    too. The version directory is written under a temporary name and renamed, and the
-    step is skipped when it exists for the same staged rows.
+    too. So does a row that breaks a contract, checked on the written rows before
+    the rename: the table keeps its version. The version directory is written under
+    a temporary name and renamed, and the step is skipped when it exists for the
+    same staged rows (and contracts).
     """
     if target_format not in ("parquet", "orc"):
         raise ValueError(
@@ -99,8 +103,13 @@ def spark_convert_to_target(
             for c, k, n in columns
         )
     query = f"SELECT {select} FROM {spark_quote(*table)}"
+    checked = [contracts] if contracts else []
     key = step_key(
-        "spark_convert_to_target", target_format, query, spark_marker(session, source)
+        "spark_convert_to_target",
+        target_format,
+        query,
+        spark_marker(session, source),
+        *checked,
     )
     version = "v-" + key[:20]
     current = spark_marker(session, target).split("\n")
@@ -130,6 +139,24 @@ def spark_convert_to_target(
             f"{target_format}: {text}; fix: check the source's declared encoding "
             "(CSV or TSV, header lines, compression) and its schema"
         ) from None
+    if contracts:
+        written = session.read.format(target_format).load(staged_dir)
+        written.createOrReplaceTempView("__aorist_checked")
+        try:
+            check_contracts(
+                lambda query: [tuple(row) for row in session.sql(query).collect()],
+                "__aorist_checked",
+                asset,
+                contracts,
+                "spark",
+            )
+        except ValueError:
+            # A failed step leaves no staging table and no new version behind.
+            spark_delete(session, staged_dir)
+            session.sql(f"DROP TABLE IF EXISTS {spark_quote(*table)}")
+            raise
+        finally:
+            session.catalog.dropTempView("__aorist_checked")
     spark_delete(session, f"{target}/{version}")
     spark_rename(session, staged_dir, f"{target}/{version}")
     marker = f"{key}\n{source}\n{version}\n"

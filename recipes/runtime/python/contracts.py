@@ -8,31 +8,44 @@
 # breaks none of them (`nullable` is checked while the rows are converted).
 
 
-def contract_sql_literal(value) -> str:
-    """A DuckDB literal of a contract's value."""
+def contract_sql_literal(value, dialect: str = "duckdb") -> str:
+    """A literal of a contract's value in DuckDB's, PostgreSQL's or Spark's SQL."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
+    if dialect == "spark":
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def contract_quote(column: str, dialect: str = "duckdb") -> str:
+    """A column name quoted for the dialect."""
+    if dialect == "spark":
+        return "`" + str(column).replace("`", "``") + "`"
+    return '"' + str(column).replace('"', '""') + '"'
 
 
 def contract_breaks(column: str, contract: str, value, dialect: str = "duckdb") -> str:
     """The condition true for a row that breaks the contract (not for `unique`), in
-    DuckDB's or PostgreSQL's SQL; the regex matches the whole value."""
-    quoted = '"' + str(column).replace('"', '""') + '"'
+    DuckDB's, PostgreSQL's or Spark's SQL; the regex matches the whole value."""
+    quoted = contract_quote(column, dialect)
+
+    def literal(value) -> str:
+        return contract_sql_literal(value, dialect)
+
     if contract == "min":
-        return f"{quoted} < {contract_sql_literal(value)}"
+        return f"{quoted} < {literal(value)}"
     if contract == "max":
-        return f"{quoted} > {contract_sql_literal(value)}"
+        return f"{quoted} > {literal(value)}"
     if contract == "accepted_values":
-        listed = ", ".join(contract_sql_literal(v) for v in value)
-        return f"{quoted} NOT IN ({listed})"
+        return f"{quoted} NOT IN ({', '.join(literal(v) for v in value)})"
     if contract == "regex" and dialect == "postgres":
-        anchored = contract_sql_literal(f"^(?:{value})$")
-        return f"NOT ({quoted}::text ~ {anchored})"
+        return f"NOT ({quoted}::text ~ {literal(f'^(?:{value})$')})"
+    if contract == "regex" and dialect == "spark":
+        return f"NOT ({quoted} RLIKE {literal(f'^(?:{value})$')})"
     if contract == "regex":
-        return f"NOT regexp_full_match({quoted}, {contract_sql_literal(value)})"
+        return f"NOT regexp_full_match({quoted}, {literal(value)})"
     raise ValueError(f"unknown contract {contract!r}")
 
 
@@ -46,7 +59,7 @@ def check_contracts(
         return
     counts = []
     for column, contract, value, _ in contracts:
-        quoted = '"' + str(column).replace('"', '""') + '"'
+        quoted = contract_quote(column, dialect)
         if contract == "unique":
             counts.append(f"count({quoted}) - count(DISTINCT {quoted})")
         else:
@@ -57,7 +70,7 @@ def check_contracts(
     for (column, contract, value, shown), count in zip(contracts, found, strict=True):
         if not count:
             continue
-        quoted = '"' + str(column).replace('"', '""') + '"'
+        quoted = contract_quote(column, dialect)
         if contract == "unique":
             query = (
                 f"SELECT {quoted} FROM {relation} WHERE {quoted} IS NOT NULL"
@@ -71,9 +84,9 @@ def check_contracts(
             )
         examples = ", ".join("'" + str(row[0])[:80] + "'" for row in run(query))
         rows = "1 row breaks" if count == 1 else f"{count} rows break"
-        broken.append(
-            f"{label}: column {quoted}: {rows} {shown} (examples: {examples})"
-        )
+        # Every engine's message names the column alike.
+        named = contract_quote(column)
+        broken.append(f"{label}: column {named}: {rows} {shown} (examples: {examples})")
     if broken:
         raise ValueError(
             "; ".join(broken) + "; fix: correct the source, or the contract declared "
