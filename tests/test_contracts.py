@@ -8,6 +8,7 @@ the lake back; the bad source is then fixed upstream and the next run publishes.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ from aorist import (
     default_tabular_schema,
     dummy_data,
 )
-from aorist.errors import DeclarationError, NoRecipeError
+from aorist.errors import DeclarationError
 
 from conftest import airflow, lake_query, lake_tables, output_of, run_generated
 
@@ -219,15 +220,6 @@ def test_sql_first_preferences_convert_a_table_with_contracts_in_python(served, 
     assert lake_tables(tmp_path) == {"g.good": 3}
 
 
-def test_contracts_are_refused_where_no_recipe_checks_them_yet(served) -> None:
-    """The R script does not check contracts yet: rather than publish rows that may
-    break them, generation stops and says so."""
-    with pytest.raises(
-        NoRecipeError, match=r"attribute 'id': it declares min=0, unique=True, and no recipe "
-    ):
-        dag(universe(served.base), ["AllAssetsComputed"], "r")
-
-
 def test_dummy_data_satisfies_every_contract_and_the_generated_checks_agree(tmp_path) -> None:
     """`dummy_data` makes rows that hold every contract of the schema: served as the
     source of both tables, the generated program checks and publishes all of them."""
@@ -266,3 +258,32 @@ def test_dummy_data_says_when_the_contracts_leave_too_few_values() -> None:
     assert sorted(dummy_data(asset, 10)["n"].to_pylist()) == list(range(10))
     with pytest.raises(DeclarationError, match=r"11 distinct whole numbers .* between 0 and 9"):
         dummy_data(asset, 11)
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_an_r_script_checks_contracts_with_the_same_words(served, tmp_path, fuse) -> None:
+    """The R script checks every contract with the duckdb program, and fails with the
+    python program's message; the table keeps its previous rows."""
+    from test_r_dialect import rscript, run_r
+
+    code = dag(universe(served.base), ["AllAssetsComputed"], "r", fuse=fuse)
+    run_r(code, tmp_path)
+    assert rows(tmp_path, "g.bad") == expected(GOOD)
+    served.serve("/bad", b"-1\tz\tAB\t0.5\n-1\ta\tab\t0.5\n")
+    failed = subprocess.run(
+        [rscript(), "--vanilla", "main.R"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert failed.returncode != 0
+    out = output_of(failed)
+    said = [
+        "column \"id\": 2 rows break min=0 (examples: '-1')",
+        "column \"id\": 1 row breaks unique=true (examples: '-1')",
+        'column "kind": 1 row breaks accepted_values=["a","b"] (examples: \'z\')',
+        'column "code": 1 row breaks regex="[A-Z]{2}" (examples: \'ab\')',
+    ]
+    message = "; ".join(f"g.bad: {line}" for line in said)
+    assert f"{message}; {FIX}" in out, out
+    assert rows(tmp_path, "g.bad") == expected(GOOD)
+    served.serve("/bad", GOOD.replace(b"0.5", b"0.25"))
+    run_r(code, tmp_path)
+    assert rows(tmp_path, "g.bad") == expected(GOOD.replace(b"0.5", b"0.25"))

@@ -11,7 +11,6 @@ from aorist import _core
 from aorist._base import IDENTIFIER
 from aorist._capture import derived_tables as derived_tables
 from aorist._concepts import (
-    CONTRACTS,
     DatumTemplate,
     TabularSchema,
     Universe,
@@ -19,7 +18,6 @@ from aorist._concepts import (
 from aorist.dialects import DIALECTS, Dialect
 from aorist.errors import (
     DeclarationError,
-    NoRecipeError,
     UnknownConstraintError,
     UnknownDialectError,
     UnknownFormatError,
@@ -239,7 +237,6 @@ def _module(
     for a program of the whole universe; for one dataset's program, the datasets it
     reads, which other programs compute."""
     checked = _schedule(schedule, dialect) if isinstance(dialect, str) else None
-    _refuse_contracts(universe, dialect)
     module: dict[str, Any] = json.loads(
         _plan(universe, constraints, "ast", dialect, preferences, name, external or (), fuse)
     )
@@ -254,42 +251,6 @@ def _module(
         }
         module["steps"] = [s for s in module["steps"] if s["name"] not in gathered]
     return module
-
-
-# Where generated programs check contracts (see recipes/runtime/python/contracts.py).
-CHECKING_DIALECTS = ("python", "airflow", "jupyter")
-
-
-def _refuse_contracts(universe: Universe, dialect: str) -> None:
-    """Contracts are checked by the python recipes on every engine; a program that
-    published data without checking its declared contracts would say the data holds
-    what it may not, so an R script for a universe that declares one is refused."""
-    if dialect in CHECKING_DIALECTS:
-        return
-    where = f"the {dialect} dialect"
-    for dataset in universe.datasets:
-        owners = [(f"template {t.name!r}", t) for t in dataset.datum_templates]  # type: ignore[attr-defined]
-        owners += [
-            (f"asset {a.name!r}", a.schema)  # type: ignore[attr-defined]
-            for a in dataset.assets
-            if isinstance(getattr(a, "schema", None), TabularSchema)
-        ]
-        for owner, holder in owners:
-            for attribute in getattr(holder, "attributes", None) or []:
-                declared = [
-                    f"{name}={getattr(attribute, name)!r}"
-                    for name in CONTRACTS
-                    if getattr(attribute, name) is not None
-                    and getattr(attribute, name) is not False
-                ]
-                if declared:
-                    raise NoRecipeError(
-                        f"universe {universe.name!r} dataset {dataset.name!r} {owner} "
-                        f"attribute {attribute.name!r}: it declares {', '.join(declared)}, "
-                        f"and no recipe checks contracts on {where} yet, so the program "
-                        "could publish rows that break it; fix: generate the python, "
-                        "airflow or jupyter program, or remove the contract"
-                    )
 
 
 SPLITS = ("dataset",)

@@ -3,9 +3,9 @@
 # constraint = "ConvertedToTargetEncoding"
 # language = "r"
 # entry = "convert_to_target"
-# summary = "The staged view is written to the lake as a Parquet file; a value that breaks the schema fails the step and publishes nothing."
+# summary = "The staged view is written to the lake as a Parquet file; a value that breaks the schema or a contract fails the step and publishes nothing."
 # libraries = []
-# uses = ["markers", "duckdb_cli"]
+# uses = ["markers", "duckdb_cli", "contracts"]
 # when = { engine = ["lake"], "target.format" = ["parquet"] }
 #
 # [recipe.parameters]
@@ -24,12 +24,6 @@ convert_to_target <- function(lake_path, table, destination, target_format,
   # declared type; the first that does not convert fails this step: the
   # staging view is dropped, the staged file and the files it was made from
   # are distrusted, so a fixed source is read again.
-  if (length(contracts) > 0) {
-    # dag() refuses an R script for a universe with contracts; a hand-edited
-    # one must not publish rows it did not check.
-    stop("the R recipes do not check contracts yet; fix: generate the python ",
-         "program, or remove the contracts", call. = FALSE)
-  }
   if (!identical(target_format, "parquet")) {
     stop("unknown target format '", target_format, "': the R recipe ",
          "writes parquet (use the Python recipe for orc)", call. = FALSE)
@@ -74,10 +68,25 @@ convert_to_target <- function(lake_path, table, destination, target_format,
       duckdb_cli(database, paste0("DROP VIEW IF EXISTS ", name, ";"))
       stop(why, call. = FALSE)
     }
+    # A row that breaks a contract fails the step before the file replaces the
+    # old one: the table keeps its previous version.
+    relation <- paste0("read_parquet(", sql_literal(path), ")")
+    checked <- tryCatch({
+      get("check_contracts")(relation, table[[length(table)]], contracts)
+      NULL
+    }, error = function(error) conditionMessage(error))
+    if (!is.null(checked)) {
+      duckdb_cli(database, paste0("DROP VIEW IF EXISTS ", name, ";"))
+      stop(checked, call. = FALSE)
+    }
     NULL
   }
 
   parts <- list("convert_to_target", target_format, query)
+  if (length(contracts) > 0) {
+    # A contract joins the key: a new one checks rows already converted.
+    parts <- c(parts, list(contracts))
+  }
   produce(target, parts, source, write)
   invisible(target)
 }

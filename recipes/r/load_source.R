@@ -8,7 +8,7 @@
 # entry = "load_source"
 # summary = "The duckdb program reads the downloaded file in one streaming pass (gzip, header lines and tabs included), converts each value exactly to its declared type, writes the Parquet file and publishes the table."
 # libraries = []
-# uses = ["markers", "duckdb_cli", "header_lines", "checked_columns", "progress", "lake_publish"]
+# uses = ["markers", "duckdb_cli", "header_lines", "checked_columns", "progress", "lake_publish", "contracts"]
 # when = { engine = ["lake"], "source.codec" = ["none", "gzip"], "source.format" = ["csv", "tsv"], "target.format" = ["parquet"] }
 #
 # [recipe.parameters]
@@ -34,12 +34,6 @@ load_source <- function(lake_path, source, compression, source_format,
   # without their intermediate files: the duckdb program reads the file where
   # it is, on every core. A rerun with the same download and declaration
   # skips the pass.
-  if (length(contracts) > 0) {
-    # dag() refuses an R script for a universe with contracts; a hand-edited
-    # one must not publish rows it did not check.
-    stop("the R recipes do not check contracts yet; fix: generate the python ",
-         "program, or remove the contracts", call. = FALSE)
-  }
   known <- compression %in% c("none", "gzip") &&
     source_format %in% c("csv", "tsv")
   if (!known) {
@@ -55,10 +49,14 @@ load_source <- function(lake_path, source, compression, source_format,
     skip = as.integer(header_lines), columns = columns,
     label = paste(as.character(unlist(table)), collapse = "."),
     names = vapply(columns, function(spec) as.character(spec[[1]]), ""),
-    tsv = identical(source_format, "tsv")
+    tsv = identical(source_format, "tsv"), contracts = contracts
   )
   parts <- list("load_source", compression, source_format, load$skip,
                 columns, target_format)
+  if (length(contracts) > 0) {
+    # A contract joins the key: a new one checks rows already loaded.
+    parts <- c(parts, list(contracts))
+  }
   produce(file.path(lake_path, destination), parts, source, function(part) {
     load_source_write(load, part)
   })
@@ -262,5 +260,7 @@ load_source_write <- function(load, part) {
   }
   what <- format(load_source_rows(part), big.mark = ",", scientific = FALSE)
   progress_finish(paste("load", load$label), paste(what, "rows"), start)
+  relation <- paste0("read_parquet(", sql_literal(normalizePath(part)), ")")
+  get("check_contracts")(relation, load$label, load$contracts)
   NULL
 }

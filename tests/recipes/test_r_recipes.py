@@ -44,6 +44,7 @@ R_HELPERS = {
         "header_lines",
         "lake_publish",
         "progress",
+        "contracts",
     )
 }
 R_FILES = [*R_RECIPES, R_RUNTIME]
@@ -1365,21 +1366,6 @@ def test_convert_to_target_writes_parquet_only(tmp_path) -> None:
         call_recipe("convert_to_target", tmp_path, ["v"], "a.orc", "orc", "a.csv", [], check=False)
     )
     assert "unknown target format 'orc'" in error
-    # dag() refuses an R script for contracts; the recipe itself refuses them too.
-    contracts = [["n", "min", 0, "min=0"]]
-    error = r_error(
-        call_recipe(
-            "convert_to_target",
-            tmp_path,
-            ["v"],
-            "a.parquet",
-            "parquet",
-            "a.csv",
-            contracts,
-            check=False,
-        )
-    )
-    assert "the R recipes do not check contracts yet; fix: generate the python" in error
     error = r_error(call_recipe("publish_table", tmp_path, "a.orc", "orc", ["s", "t"], check=False))
     assert "unknown source format 'orc'" in error
 
@@ -1523,3 +1509,49 @@ def test_r_version_parts_are_kept_apart_and_cover_the_recipe_code() -> None:
     keys = run_r(code).stdout.split()
     assert len(keys) == 11 and all(re.fullmatch(r"[0-9a-f]{64}", k) for k in keys), keys
     assert len(set(keys)) == 11, keys
+
+
+def test_r_checks_contracts_with_the_python_helper_s_words(tmp_path) -> None:
+    """contracts.R builds the same one-pass query and the same message as the python
+    helper: one file with every contract broken, checked by both."""
+    path = tmp_path / "rows.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT * FROM (VALUES (-1, 'z', 'ab', 2.5), (-1, 'a', 'it''s', 0.5),"
+        ' (3, NULL, NULL, NULL)) AS t("id", "k""ind", "code", "w"))'
+        f" TO '{path}' (FORMAT parquet)"
+    )
+    contracts = [
+        ["id", "min", 0, "min=0"],
+        ["id", "unique", True, "unique=true"],
+        ['k"ind', "accepted_values", ["a", "b"], 'accepted_values=["a","b"]'],
+        ["code", "regex", "[A-Z]{2}", 'regex="[A-Z]{2}"'],
+        ["w", "max", 1.0, "max=1.0"],
+    ]
+    relation = f"read_parquet('{path}')"
+    namespace: dict = {}
+    code = (RECIPES / "runtime" / "python" / "contracts.py").read_text(encoding="utf-8")
+    exec(compile(code, "contracts.py", "exec"), namespace)  # noqa: S102 - runtime as pasted
+    with pytest.raises(ValueError) as raised:
+        namespace["check_contracts"](
+            lambda query: con.execute(query).fetchall(), relation, "g.t", contracts
+        )
+    said = str(raised.value)
+    assert said.startswith("g.t: column \"id\": 2 rows break min=0 (examples: '-1'); "), said
+    assert 'column "k""ind": 1 row breaks' in said and "'it''s'" not in said, said
+    helpers = [R_HELPERS["duckdb_cli"], R_HELPERS["contracts"]]
+    result = call_r_after(
+        helpers, R_HELPERS["contracts"], "check_contracts", relation, "g.t", contracts,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert said in result.stderr, result.stderr
+    # Rows that hold every contract (NULLs included) pass in both.
+    holding = [["code", "regex", "[a-z']+", 'regex="[a-z\']+"']]
+    namespace["check_contracts"](
+        lambda query: con.execute(query).fetchall(), relation, "g.t", holding
+    )
+    passed = call_r_after(
+        helpers, R_HELPERS["contracts"], "check_contracts", relation, "g.t", holding
+    )
+    assert passed.returncode == 0, passed.stderr

@@ -21,19 +21,19 @@ EDGE = RowStruct(name="edge", attributes=[NumericIdentifier("from_id"), NumericI
 LAKE = HiveTableStorage(location=MinioLocation(name="graphs"), encoding=ParquetEncoding())
 
 
-def asset(name="edges", encoding=None, setup=None, template=EDGE):
+def asset(name="edges", encoding=None, setup=None):
     remote = RemoteStorage(
         location=WebLocation(address=f"https://example.org/{name}.tsv"),
         encoding=encoding or TSVEncoding(),
     )
     return StaticDataTable(
         name=name,
-        schema=default_tabular_schema(template),
+        schema=default_tabular_schema(EDGE),
         setup=setup or RemoteStorageSetup(remote=remote),
     )
 
 
-def universe(assets=None, target=LAKE, template=EDGE, **kwargs):
-    dataset = DataSet(name="graphs", datum_templates=[template], assets=assets or [asset()])
+def universe(assets=None, target=LAKE, **kwargs):
+    dataset = DataSet(name="graphs", datum_templates=[EDGE], assets=assets or [asset()])
     dataset = dataset.replicate_to_local(target, "tmp/graphs", CSVEncoding())
     return Universe(name="lab", datasets=[dataset], **kwargs)
