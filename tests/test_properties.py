@@ -233,3 +233,32 @@ def test_black_by_top_level_chunks_lays_out_what_black_lays_out_on_the_whole() -
     for source in CHUNKED:
         assert len(top_level_chunks(source)) > 1 or source == CHUNKED[-1]
         assert black_format(source) == black.format_str(source, mode=black.Mode()), source
+
+
+def test_each_line_a_program_prints_is_one_write() -> None:
+    """Steps run in threads: `print(a)` writes `a`, then the newline, so another
+    thread's line can land between them and two lines come out as one (a dry run's
+    `task: state` line, lost that way, once failed `aorist status`). Every print in
+    the recipes and in the programs of each python dialect writes its line at once."""
+    root = Path(__file__).resolve().parent.parent
+    sources = {
+        str(path.relative_to(root)): path.read_text(encoding="utf-8")
+        for path in (root / "recipes").rglob("*.py")
+    }
+    for dialect in ("python", "airflow", "jupyter"):
+        code = dag(universes_example(), ["AllAssetsComputed"], dialect)
+        if dialect == "jupyter":
+            cells = json.loads(code)["cells"]
+            code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        sources[dialect] = code
+    split = []
+    for name, source in sources.items():
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"):
+                continue
+            end = next((k.value for k in node.keywords if k.arg == "end"), None)
+            one_write = isinstance(end, ast.Constant) and end.value == "" and len(node.args) == 1
+            if not one_write:
+                split.append(f"{name}:{node.lineno}")
+    assert len(sources) > 50 and "def announce(" in sources["airflow"]
+    assert split == [], "print(..., end='') with the newline in its one argument"

@@ -73,5 +73,9 @@ def check_table(
                 version = rows[0][0] if rows else None
         finally:
             connection.close()
-    print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    print(
+        f"{schema}.{name}: {count} rows, columns {', '.join(actual)}\n",
+        end="",
+        flush=True,
+    )
     return version

@@ -203,7 +203,7 @@ def download(
             task.found(state, why, digest(marker_text(destination)))
         if task is None or state == "made":
             # A task says it skipped in its own line (see Run).
-            print(f"download {url}: {why}", flush=True)
+            print(f"download {url}: {why}\n", end="", flush=True)
 
     if os.path.exists(destination) and lines[0] == key:
         if expected is not None:

@@ -259,7 +259,8 @@ def load_source(
             # steps do, in one more pass.
             print(
                 f"load {label}: lines end in both CRLF and LF; rewriting them "
-                "with LF first",
+                "with LF first\n",
+                end="",
                 flush=True,
             )
             lines = f"{source}.lines"

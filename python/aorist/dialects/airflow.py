@@ -242,7 +242,7 @@ def announce(
     if version is not None and os.path.exists(record):
         with open(record, encoding="utf-8") as handle:
             if handle.read() == version:
-                print(f"{uri}: unchanged, no asset event", flush=True)
+                print(f"{uri}: unchanged, no asset event\\n", end="", flush=True)
                 return
     events = get_current_context()["outlet_events"]
     events[AssetAlias(TABLES)].add(asset, extra={"version": version})

@@ -143,9 +143,6 @@ class PythonPrinter:
         }
         self.statements: dict[str, Callable[[Node, str], list[str]]] = {
             "Expr": lambda n, indent: [indent + self.expr(n["value"])],
-            "Progress": lambda n, indent: [
-                f"{indent}print('running', {self.expr(n['task'])}, flush=True)"
-            ],
             "For": self.for_loop,
         }
 

@@ -42,5 +42,9 @@ def objectstore_check_table(
         count = con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0]
     finally:
         con.close()
-    print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    print(
+        f"{schema}.{name}: {count} rows, columns {', '.join(actual)}\n",
+        end="",
+        flush=True,
+    )
     return s3_read_text(config, target + ".done").split("\n")[0] or None

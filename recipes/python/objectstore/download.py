@@ -150,7 +150,7 @@ def objectstore_download(
     def up_to_date(why: str) -> None:
         # A task says it skipped in its own line (see Run).
         if TASK.get() is None:
-            print(f"download {url}: up to date ({why})", flush=True)
+            print(f"download {url}: up to date ({why})\n", end="", flush=True)
         report_output("fresh", f"up to date ({why})")
 
     lines = s3_marker(config, destination).split("\n")
@@ -178,7 +178,7 @@ def objectstore_download(
                 )
                 return
             else:
-                print(f"download {url}: changed upstream", flush=True)
+                print(f"download {url}: changed upstream\n", end="", flush=True)
                 # Untrusted while it is replaced: a kill here downloads it again.
                 s3_delete(config, s3_key(destination) + ".done")
                 s3_put(config, part, s3_key(destination))

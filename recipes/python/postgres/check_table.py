@@ -36,5 +36,9 @@ def postgres_check_table(
             query = sql.SQL("SELECT count(*) FROM {}").format(pg_name(table))
             count = cursor.execute(query).fetchone()[0]
             version = pg_version(cursor, table) or None
-    print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    print(
+        f"{schema}.{name}: {count} rows, columns {', '.join(actual)}\n",
+        end="",
+        flush=True,
+    )
     return version

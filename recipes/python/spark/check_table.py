@@ -45,5 +45,9 @@ def spark_check_table(
             f"SHOW TBLPROPERTIES {spark_quote(schema, name)}"
         ).collect()
     }
-    print(f"{schema}.{name}: {count} rows, columns {', '.join(actual)}", flush=True)
+    print(
+        f"{schema}.{name}: {count} rows, columns {', '.join(actual)}\n",
+        end="",
+        flush=True,
+    )
     return properties.get("aorist.version")

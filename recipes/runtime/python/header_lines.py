@@ -43,7 +43,8 @@ def warn_if_data(
         print(
             f"warning: {source}: {len(data)} of the {num_lines} header line(s) "
             f"removed read as data rows, e.g. {data[0][:200]!r}; fix: if the "
-            "source has no header, declare header=None (or fewer header lines)",
+            "source has no header, declare header=None (or fewer header lines)\n",
             file=sys.stderr,
+            end="",
             flush=True,
         )

@@ -39,7 +39,11 @@ def lake_lock(lake_path: str):
             started = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             waited = time.monotonic() - started
-            print(f"waited {waited:.1f} s for the lake's lock {path}", flush=True)
+            print(
+                f"waited {waited:.1f} s for the lake's lock {path}\n",
+                end="",
+                flush=True,
+            )
         _LAKE_LOCKS[path] = [handle, 1]
         try:
             yield

@@ -37,9 +37,9 @@ class Progress:
         of = ""
         if self.total:
             of = f" of {self.amount(self.total)} ({100 * done / self.total:.0f}%)"
-        print(f"{self.label}: {self.amount(done)}{of}, {rate}/s", flush=True)
+        print(f"{self.label}: {self.amount(done)}{of}, {rate}/s\n", end="", flush=True)
 
     def finish(self, what: str) -> None:
         """One closing line: what was made, and how long it took."""
         seconds = time.monotonic() - self.start
-        print(f"{self.label}: {what} in {seconds:.1f} s", flush=True)
+        print(f"{self.label}: {what} in {seconds:.1f} s\n", end="", flush=True)

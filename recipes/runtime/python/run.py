@@ -142,7 +142,7 @@ class Run:
             os.rename(stale, self.lock)
             return False
         shutil.rmtree(stale, ignore_errors=True)
-        print(f"took over the lock of a run that died ({holder})", flush=True)
+        print(f"took over the lock of a run that died ({holder})\n", end="", flush=True)
         return True
 
     def step(self, task: str, upstream: list[str], function=None, /, *args, **kwargs):
@@ -211,7 +211,10 @@ class Run:
                     if not self.dry_run:
                         self.record(current, "failed")
                 print(
-                    f"FAILED {task}: {self.failed[task]}", file=sys.stderr, flush=True
+                    f"FAILED {task}: {self.failed[task]}\n",
+                    file=sys.stderr,
+                    end="",
+                    flush=True,
                 )
                 return
             finally:
@@ -346,7 +349,7 @@ class Run:
                 summary += f", {len(self.failed)} failed"
             if counts["stale"] or counts["missing"] or self.failed:
                 raise SystemExit(f"not up to date: {summary}")
-            print(f"up to date: {summary}", flush=True)
+            print(f"up to date: {summary}\n", end="", flush=True)
             return
         if self.failed and not interrupted:
             # The first line of each error; the whole of it was printed when it failed.

@@ -20,7 +20,8 @@ def remove_temporaries(
     write = write or write_atomically
     if os.environ.get("AORIST_KEEP_TEMPORARY_FILES", "") not in ("", "0"):
         print(
-            "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths),
+            "AORIST_KEEP_TEMPORARY_FILES is set: keeping " + ", ".join(paths) + "\n",
+            end="",
             flush=True,
         )
         return
@@ -36,7 +37,7 @@ def remove_temporaries(
         if remove(path):
             removed.append(path)
     if removed:
-        print("removed " + ", ".join(removed), flush=True)
+        print("removed " + ", ".join(removed) + "\n", end="", flush=True)
     elif (
         TASK.get() is not None
         and keep_markers
@@ -46,7 +47,7 @@ def remove_temporaries(
         # Each copy was removed after an earlier run: the task was up to date.
         report_output("fresh", "up to date (nothing left to remove)")
     else:
-        print("removed nothing (already removed)", flush=True)
+        print("removed nothing (already removed)\n", end="", flush=True)
 
 
 def read_local_text(path: str) -> str:
