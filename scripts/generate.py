@@ -176,7 +176,10 @@ def render_python(families: dict[str, str], concepts: list[ConceptDecl], taxonom
         "from aorist._base import Concept, Field",
         "from aorist._mixins import "
         + ", ".join(
-            sorted({c.mixin for c in concepts if c.mixin is not None} | {"AttributeMethods"})
+            sorted(
+                {c.mixin for c in concepts if c.mixin is not None} | {"AttributeMethods"},
+                key=str.lower,  # as ruff sorts imported names
+            )
         ),
         "",
         "ENGINES = (" + ", ".join(repr(e) for e in ENGINES) + ",)",

@@ -465,3 +465,29 @@ def test_a_broken_contract_on_the_object_store_keeps_the_table_s_object(bucket, 
     finally:
         served.shutdown()
         served.server_close()
+
+
+def test_delimited_sources_of_their_own_dialect_replicate_into_the_bucket(
+    http_server, bucket, tmp_path
+) -> None:
+    """Semicolons with a header, and pipes without quoting (gzip): the object store's
+    own steps rewrite them as plain CSV, with the rows Python's csv module reads."""
+    import csv
+
+    from test_sources import PIPES, TRIPS, parsed, serve
+    from test_sources import universe as delimited
+
+    serve(http_server.root)
+    code = dag(
+        delimited(http_server.base_url, endpoints=endpoints(bucket)),
+        ["AllAssetsComputed"],
+        "python",
+    )
+    run(code, tmp_path, bucket)
+    trips = parsed(TRIPS.split(b"\n", 1)[1], delimiter=";")
+    assert sorted(table(bucket, "s/trips/trips.parquet")) == trips
+    pipes = parsed(PIPES, delimiter="|", quoting=csv.QUOTE_NONE)
+    assert sorted(table(bucket, "s/pipes/pipes.parquet")) == pipes
+    before = snapshot(bucket)
+    run(code, tmp_path, bucket)
+    assert snapshot(bucket) == before

@@ -10,6 +10,7 @@ from aorist._mixins import (
     AlgorithmMethods,
     AttributeMethods,
     ComputedMethods,
+    CSVEncodingMethods,
     DataSetMethods,
     PredictionsMethods,
     PythonFunctionMethods,
@@ -714,20 +715,30 @@ class PostgresLocation(Location):
         self._init(database=database, schema=schema)
 
 
-class CSVEncoding(Encoding):
-    """Comma-separated values."""
+class CSVEncoding(CSVEncodingMethods, Encoding):
+    """Delimited values: `delimiter` between fields, `quote` around them ('' for none)."""
 
     _fields = (
         Field("compression", "optional[Compression]", default="None"),
         Field("header", "optional[CSVHeader]", default="None"),
+        Field("delimiter", "str", default="','"),
+        Field("quote", "str", default="'\"'"),
     )
     compression: Compression | None
     header: CSVHeader | None
+    delimiter: str
+    quote: str
 
     def __init__(
-        self, compression: Compression | None = None, header: CSVHeader | None = None
+        self,
+        compression: Compression | None = None,
+        header: CSVHeader | None = None,
+        delimiter: str = ",",
+        quote: str = '"',
     ) -> None:
-        self._init(compression=compression, header=header)
+        self._init(
+            compression=compression, header=header, delimiter=delimiter, quote=quote
+        )
 
 
 class TSVEncoding(Encoding):

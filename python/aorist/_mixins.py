@@ -381,6 +381,29 @@ class AlgorithmMethods:
             )
 
 
+class CSVEncodingMethods:
+    """A delimiter and a quote every reader (Python's csv, DuckDB, R) takes alike."""
+
+    def _check_references(self) -> None:
+        where = self._label()  # type: ignore[attr-defined]
+        delimiter, quote = self.delimiter, self.quote  # type: ignore[attr-defined]
+        if len(delimiter) != 1 or delimiter in '\r\n"':
+            raise DeclarationError(
+                f"{where}.delimiter: {delimiter!r} is not one character other than "
+                "a line break or a double quote; fix: pass one, like ';' or '|'"
+            )
+        if quote not in ('"', "'", ""):
+            raise DeclarationError(
+                f"{where}.quote: {quote!r} is not a quote character every engine "
+                """reads; fix: pass '"' (the default), "'", or '' for none"""
+            )
+        if quote == delimiter:
+            raise DeclarationError(
+                f"{where}: the delimiter and the quote are both {quote!r}; "
+                "fix: pass different characters"
+            )
+
+
 # What each contract is called in messages, and the types of values it applies to.
 CONTRACT_WORDS = {
     "min": "a minimum",

@@ -15,6 +15,7 @@
 # source = { from = "input", doc = "the downloaded file" }
 # compression = { from = "source.codec", doc = "none or gzip" }
 # source_format = { from = "source.format", doc = "csv or tsv" }
+# dialect = { from = "source.dialect", doc = "[delimiter, quote] of the source ('' quote: none)" }
 # header_lines = { from = "source.header_lines", doc = "leading lines to skip" }
 # columns = { from = "columns.checked", doc = "column names, DuckDB types and nullability, in file order" }
 # destination = { from = "target.file", doc = "lake-relative path of the file to write" }
@@ -39,6 +40,7 @@ def load_source(
     source: str,
     compression: str,
     source_format: str,
+    dialect: list,
     header_lines: int,
     columns: list[list],
     destination: str,
@@ -74,8 +76,7 @@ def load_source(
         window over the whole file: only to explain a failure)."""
         path, codec = reading
         text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _, _ in columns)
-        delimiter = "\t" if source_format == "tsv" else ","
-        quote = "" if source_format == "tsv" else '"'
+        delimiter, quote = dialect
         scan = (
             f"read_csv({literal(path)}, header = false, skip = {int(header_lines)},"
             f" delim = {literal(delimiter)}, quote = {literal(quote)},"
@@ -123,11 +124,11 @@ def load_source(
         fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
         line = re.search(r"CSV Error on Line: (\d+)", text)
         if fields and line:
-            kind = "tab-separated" if source_format == "tsv" else "comma-separated"
+            kind = {"\t": "tab", ",": "comma"}.get(dialect[0], repr(dialect[0]))
             return ValueError(
-                f"{source}:{line.group(1)}: expected {fields.group(1)} {kind} fields, "
-                f"found {fields.group(2)}; fix: check the source's declared encoding "
-                "and its schema"
+                f"{source}:{line.group(1)}: expected {fields.group(1)} "
+                f"{kind}-separated fields, found {fields.group(2)}; fix: check the "
+                "source's declared encoding and its schema"
             )
         what = "uncompressed" if compression == "none" else compression
         return ValueError(
@@ -284,8 +285,10 @@ def load_source(
         return rows
 
     parts = ["load_source", compression, source_format, header_lines, columns]
-    # A contract joins the key: a new one checks rows already loaded.
+    # A contract joins the key: a new one checks rows already loaded. So does
+    # another dialect than plain CSV's (a plain one keeps its versions).
     parts += [target_format, *([contracts] if contracts else [])]
+    parts += [dialect] if source_format == "csv" and dialect != [",", '"'] else []
     with producing(target, parts, source) as out:
         if out is not None:
             opener = gzip.open if compression == "gzip" else open
@@ -304,7 +307,7 @@ def load_source(
                 [line for line in dropped if line],
                 source,
                 header_lines,
-                source_format,
+                dialect,
                 [[name, kind] for name, kind, _ in columns],
             )
             size = os.path.getsize(source)

@@ -11,7 +11,8 @@
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # num_lines = { from = "source.header_lines", doc = "number of leading lines to drop" }
-# source_format = { from = "source.format", doc = "csv or tsv: how a dropped line splits into fields" }
+# source_format = { from = "source.format", doc = "csv or tsv" }
+# dialect = { from = "source.dialect", doc = "[delimiter, quote]: how a dropped line splits into fields" }
 # columns = { from = "columns.duckdb", doc = "column names and DuckDB types, to spot data in the header" }
 
 import shutil
@@ -22,6 +23,7 @@ def remove_header(
     destination: str,
     num_lines: int,
     source_format: str,
+    dialect: list,
     columns: list[list[str]],
 ) -> None:
     """Copy source to destination without its first num_lines lines.
@@ -43,4 +45,4 @@ def remove_header(
                     break
                 dropped.append(line)
             shutil.copyfileobj(reader, out, 1 << 20)
-        warn_if_data(dropped, source, num_lines, source_format, columns)
+        warn_if_data(dropped, source, num_lines, dialect, columns)

@@ -5,18 +5,21 @@
 # entry = "convert_to_csv"
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
-# uses = ["markers"]
+# uses = ["markers", "duckdb_cli"]
 # when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # source_format = { from = "source.format", doc = "csv or tsv (jsonl needs the Python recipe)" }
+# dialect = { from = "source.dialect", doc = "[delimiter, quote] of the source ('' quote: none)" }
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # # nolint end
 
-convert_to_csv <- function(source, destination, source_format, columns) {
-  # Convert a TSV file to CSV without a header row; a CSV file is copied.
+convert_to_csv <- function(source, destination, source_format, dialect,
+                           columns) {
+  # Convert a TSV file to CSV without a header row; a CSV file is copied, or,
+  # with another delimiter or quote, rewritten by the duckdb program.
   # Lines are read as bytes (no re-encoding); a UTF-8 byte order mark is
   # dropped. Fields holding a comma, a quote or a line break are quoted.
   if (!source_format %in% c("csv", "tsv", "jsonl")) {
@@ -72,9 +75,15 @@ convert_to_csv <- function(source, destination, source_format, columns) {
     }
   }
 
+  # Another dialect than plain CSV's is rewritten, and joins the key.
+  other <- source_format == "csv" &&
+    !identical(unlist(dialect), c(",", "\""))
+
   copy <- function(part) {
     check_plain_text(source, paste("uncompressed", source_format))
-    if (source_format == "csv") {
+    if (other) {
+      convert_to_csv_dialect(source, part, dialect, width)
+    } else if (source_format == "csv") {
       if (!file.copy(source, part, overwrite = TRUE)) {
         stop("cannot copy ", source, " to ", part, call. = FALSE)
       }
@@ -84,7 +93,39 @@ convert_to_csv <- function(source, destination, source_format, columns) {
     NULL
   }
 
-  parts <- list("convert_to_csv", source_format, columns)
+  parts <- c(list("convert_to_csv", source_format, columns),
+             if (other) list(dialect))
   produce(destination, parts, source, copy)
   invisible(destination)
+}
+
+convert_to_csv_dialect <- function(source, part, dialect, width) {
+  # Rewrite source, values separated by dialect[[1]] and quoted with
+  # dialect[[2]], as plain CSV in part: every field as text; NULL stays empty.
+  scan <- paste0(
+    "read_csv(", sql_literal(source), ", header = false, delim = ",
+    sql_literal(dialect[[1]]), ", quote = ", sql_literal(dialect[[2]]),
+    ", escape = ", sql_literal(dialect[[2]]), ", auto_detect = false, ",
+    "columns = {", paste0(sql_literal(sprintf("c%d", seq_len(width))),
+                          ": 'VARCHAR'", collapse = ", "), "})"
+  )
+  done <- duckdb_cli(":memory:", paste0(
+    "COPY (SELECT * FROM ", scan, ") TO ", sql_literal(part),
+    " (FORMAT csv, HEADER false);"
+  ))
+  if (done$status == 0) {
+    return(invisible(part))
+  }
+  said <- done$errors
+  fields <- regmatches(said, regexec(
+    "Expected Number of Columns: ([0-9]+) Found: ([0-9]+)", said
+  ))[[1]]
+  line <- regmatches(said, regexec("CSV Error on Line: ([0-9]+)", said))[[1]]
+  if (length(fields) == 3 && length(line) == 2) {
+    stop(source, ":", line[[2]], ": expected ", width, " '", dialect[[1]],
+         "'-separated fields, found ", fields[[3]], call. = FALSE)
+  }
+  stop("could not read ", source, " as '", dialect[[1]], "'-separated ",
+       "values quoted with '", dialect[[2]], "'; fix: check the source's ",
+       "declared delimiter and quote\n", said, call. = FALSE)
 }

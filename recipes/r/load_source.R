@@ -16,6 +16,7 @@
 # source = { from = "input", doc = "the downloaded file" }
 # compression = { from = "source.codec", doc = "none or gzip" }
 # source_format = { from = "source.format", doc = "csv or tsv" }
+# dialect = { from = "source.dialect", doc = "[delimiter, quote] of the source ('' quote: none)" }
 # header_lines = { from = "source.header_lines", doc = "leading lines to skip" }
 # columns = { from = "columns.checked", doc = "column names, DuckDB types and nullability, in file order" }
 # destination = { from = "target.file", doc = "lake-relative path of the file to write" }
@@ -26,8 +27,8 @@
 # # nolint end
 
 load_source <- function(lake_path, source, compression, source_format,
-                        header_lines, columns, destination, target_format,
-                        table, staging, contracts) {
+                        dialect, header_lines, columns, destination,
+                        target_format, table, staging, contracts) {
   # Make lake_path/destination from the downloaded source in one pass, and
   # publish it. The same rows, types and failures as the separate steps
   # (decompress, drop the header, convert to CSV, stage, convert, publish),
@@ -49,13 +50,18 @@ load_source <- function(lake_path, source, compression, source_format,
     skip = as.integer(header_lines), columns = columns,
     label = paste(as.character(unlist(table)), collapse = "."),
     names = vapply(columns, function(spec) as.character(spec[[1]]), ""),
-    tsv = identical(source_format, "tsv"), contracts = contracts
+    tsv = identical(source_format, "tsv"), contracts = contracts,
+    delimiter = dialect[[1]], quote = dialect[[2]]
   )
   parts <- list("load_source", compression, source_format, load$skip,
                 columns, target_format)
   if (length(contracts) > 0) {
     # A contract joins the key: a new one checks rows already loaded.
     parts <- c(parts, list(contracts))
+  }
+  if (!load$tsv && !identical(unlist(dialect), c(",", "\""))) {
+    # So does another dialect than plain CSV's.
+    parts <- c(parts, list(dialect))
   }
   produce(file.path(lake_path, destination), parts, source, function(part) {
     load_source_write(load, part)
@@ -67,10 +73,10 @@ load_source <- function(lake_path, source, compression, source_format,
 load_source_query <- function(load, path, codec, with_lines) {
   # The query converting the file at path; with source line numbers for
   # errors (a window over the whole file: only to explain a failure).
-  quote <- if (load$tsv) "" else "\""
+  quote <- load$quote
   scan <- paste0(
     "read_csv(", sql_literal(path), ", header = false, skip = ", load$skip,
-    ", delim = ", sql_literal(if (load$tsv) "\t" else ","),
+    ", delim = ", sql_literal(load$delimiter),
     ", quote = ", sql_literal(quote), ", escape = ", sql_literal(quote),
     ", auto_detect = false, compression = ", sql_literal(codec),
     ", columns = {",
@@ -122,9 +128,11 @@ load_source_explain <- function(load, said, path, codec) {
   ))[[1]]
   line <- regmatches(said, regexec("CSV Error on Line: ([0-9]+)", said))[[1]]
   if (length(fields) == 3 && length(line) == 2) {
-    kind <- c("comma-separated", "tab-separated")[[1 + load$tsv]]
+    kind <- c("\t" = "tab", "," = "comma")[load$delimiter]
+    kind <- if (is.na(kind)) paste0("'", load$delimiter, "'") else kind
     return(paste0(load$source, ":", line[[2]], ": expected ", fields[[2]],
-                  " ", kind, " fields, found ", fields[[3]], "; fix: check ",
+                  " ", kind, "-separated fields, found ", fields[[3]],
+                  "; fix: check ",
                   "the source's declared encoding and its schema"))
   }
   what <- c(load$compression, "uncompressed")[[
@@ -194,7 +202,8 @@ load_source_header <- function(load) {
     }
   )
   pairs <- lapply(load$columns, function(spec) list(spec[[1]], spec[[2]]))
-  warn_if_data(dropped, load$source, load$skip, load$format, pairs)
+  warn_if_data(dropped, load$source, load$skip,
+               list(load$delimiter, load$quote), pairs)
 }
 
 load_source_rows <- function(part) {

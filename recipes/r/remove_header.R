@@ -12,12 +12,13 @@
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
 # num_lines = { from = "source.header_lines", doc = "number of leading lines to drop" }
-# source_format = { from = "source.format", doc = "csv or tsv: how a dropped line splits into fields" }
+# source_format = { from = "source.format", doc = "csv or tsv" }
+# dialect = { from = "source.dialect", doc = "[delimiter, quote]: how a dropped line splits into fields" }
 # columns = { from = "columns.duckdb", doc = "column names and DuckDB types, to spot data in the header" }
 # # nolint end
 
 remove_header <- function(source, destination, num_lines, source_format,
-                          columns) {
+                          dialect, columns) {
   # Copy source to destination without its first num_lines lines. The file is
   # streamed in chunks of bytes, so the lines kept are copied byte for byte.
   # A dropped line that reads as a row of the schema is reported
@@ -57,7 +58,7 @@ remove_header <- function(source, destination, num_lines, source_format,
   copy <- function(part) {
     check_plain_text(source, paste("uncompressed", source_format))
     dropped <- copy_body(part)
-    warn_if_data(dropped, source, num_lines, source_format, columns)
+    warn_if_data(dropped, source, num_lines, dialect, columns)
     NULL
   }
 

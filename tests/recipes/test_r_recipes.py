@@ -711,18 +711,18 @@ def test_a_changed_input_or_parameter_makes_the_file_again(archives, tmp_path) -
     source.write_bytes(HEADERED)
     Path(f"{source}.done").write_text("one\n\n", encoding="utf-8")
     columns = [["from", "BIGINT"], ["to", "BIGINT"]]
-    call_recipe("remove_header", source, destination, 1, "tsv", columns)
+    call_recipe("remove_header", source, destination, 1, "tsv", TAB, columns)
     first = marker(destination)[0]
-    call_recipe("remove_header", source, destination, 1, "tsv", columns)
+    call_recipe("remove_header", source, destination, 1, "tsv", TAB, columns)
     assert marker(destination)[0] == first
     # The input was made again (its marker changed): so is this file.
     source.write_bytes(HEADERED + b"\n5\t6")
     Path(f"{source}.done").write_text("two\n\n", encoding="utf-8")
-    call_recipe("remove_header", source, destination, 1, "tsv", columns)
+    call_recipe("remove_header", source, destination, 1, "tsv", TAB, columns)
     assert destination.read_bytes() == b"from\tto\n1\t2\n3\t4\n5\t6"
     second = marker(destination)[0]
     assert second != first
-    call_recipe("remove_header", source, destination, 2, "tsv", columns)
+    call_recipe("remove_header", source, destination, 2, "tsv", TAB, columns)
     assert destination.read_bytes() == b"1\t2\n3\t4\n5\t6"
     assert len({first, second, marker(destination)[0]}) == 3
 
@@ -772,6 +772,10 @@ def test_helpers_leave_no_connection_open(tmp_path) -> None:
 # ------------------------------------------------------------------- remove header
 
 HEADERED = b"# comment\r\nfrom\tto\n1\t2\n3\t4"
+# Each source format's [delimiter, quote], as the `source.dialect` fact gives them.
+TAB = ["\t", ""]
+PLAIN = [",", '"']
+DIALECTS = {"tsv": TAB, "csv": PLAIN}
 EDGE_COLUMNS = [["from", "BIGINT"], ["to", "BIGINT"]]
 
 
@@ -786,14 +790,15 @@ def test_remove_header(tmp_path, lines, expected) -> None:
         destination=destination,
         num_lines=lines,
         source_format="tsv",
+        dialect=TAB,
         columns=EDGE_COLUMNS,
     )
     assert destination.read_bytes() == expected
     assert listing(destination.parent) == ["out", "out.done"]
-    call_recipe("remove_header", source, destination, lines, "tsv", EDGE_COLUMNS)
+    call_recipe("remove_header", source, destination, lines, "tsv", TAB, EDGE_COLUMNS)
     assert destination.read_bytes() == expected
     # A changed header count makes the file again: it is not trusted for another one.
-    call_recipe("remove_header", source, destination, 0, "tsv", EDGE_COLUMNS)
+    call_recipe("remove_header", source, destination, 0, "tsv", TAB, EDGE_COLUMNS)
     assert destination.read_bytes() == HEADERED
 
 
@@ -803,7 +808,7 @@ def test_remove_header_streams_across_chunks(tmp_path) -> None:
     body = b"x" * (1 << 20) + b"\nlast"
     source = tmp_path / "in"
     source.write_bytes(header + body)
-    call_recipe("remove_header", source, tmp_path / "out", 2, "tsv", EDGE_COLUMNS)
+    call_recipe("remove_header", source, tmp_path / "out", 2, "tsv", TAB, EDGE_COLUMNS)
     assert (tmp_path / "out").read_bytes() == body
 
 
@@ -811,7 +816,15 @@ def test_remove_header_streams_across_chunks(tmp_path) -> None:
 def test_remove_header_reports_data_in_the_header(tmp_path, source_format, body) -> None:
     source = tmp_path / "in"
     source.write_bytes(body)
-    result = call_recipe("remove_header", source, tmp_path / "out", 1, source_format, EDGE_COLUMNS)
+    result = call_recipe(
+        "remove_header",
+        source,
+        tmp_path / "out",
+        1,
+        source_format,
+        DIALECTS[source_format],
+        EDGE_COLUMNS,
+    )
     first = body.split(b"\n")[0].decode()
     shown = first.replace("\t", "\\t")  # as R's deparse() shows it
     assert (
@@ -821,7 +834,15 @@ def test_remove_header_reports_data_in_the_header(tmp_path, source_format, body)
     assert (tmp_path / "out").read_bytes() == body[len(first) + 1 :]
     # A real header says nothing.
     source.write_bytes(b"from\tto\n" + body)
-    quiet = call_recipe("remove_header", source, tmp_path / "o2", 1, source_format, EDGE_COLUMNS)
+    quiet = call_recipe(
+        "remove_header",
+        source,
+        tmp_path / "o2",
+        1,
+        source_format,
+        DIALECTS[source_format],
+        EDGE_COLUMNS,
+    )
     assert "warning" not in quiet.stderr
 
 
@@ -830,7 +851,7 @@ def test_remove_header_rejects_bad_counts(tmp_path, bad) -> None:
     source = tmp_path / "in"
     source.write_bytes(HEADERED)
     message = r_error(
-        call_recipe("remove_header", source, tmp_path / "out", bad, "tsv", [], check=False)
+        call_recipe("remove_header", source, tmp_path / "out", bad, "tsv", TAB, [], check=False)
     )
     assert "num_lines must be a non-negative integer" in message
     assert os.listdir(tmp_path) == ["in"]
@@ -839,8 +860,8 @@ def test_remove_header_rejects_bad_counts(tmp_path, bad) -> None:
 @pytest.mark.parametrize(
     "name,args",
     [
-        ("remove_header", [1, "tsv", EDGE_COLUMNS]),
-        ("convert_to_csv", ["tsv", ["from", "to"]]),
+        ("remove_header", [1, "tsv", TAB, EDGE_COLUMNS]),
+        ("convert_to_csv", ["tsv", TAB, ["from", "to"]]),
         ("store_in_lake", []),
     ],
 )
@@ -881,15 +902,51 @@ def test_convert_tsv(tmp_path) -> None:
         source=source,
         destination=destination,
         source_format="tsv",
+        dialect=TAB,
         columns=["id", "name"],
     )
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
     destination.write_bytes(b"kept")
-    call_recipe("convert_to_csv", source, destination, "tsv", ["id", "name"])
+    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "name"])
     assert destination.read_bytes() == b"kept"
     # Other columns are another step.
-    call_recipe("convert_to_csv", source, destination, "tsv", ["id", "label"])
+    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "label"])
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
+
+
+@pytest.mark.parametrize(
+    "body,dialect,expected",
+    [
+        (
+            b'1;"a;b"\n2;"say ""hi"""\n3;"x\ny"\n4;\n',
+            [";", '"'],
+            b'1,a;b\n2,"say ""hi"""\n3,"x\ny"\n4,\n',
+        ),
+        (b"1|'a|b'\n2|'it''s'\n", ["|", "'"], b"1,a|b\n2,it's\n"),
+        (b'1|"a,b"\n2|"\n', ["|", ""], b'1,"""a,b"""\n2,""""\n'),
+    ],
+    ids=["semicolons", "single quotes", "no quoting"],
+)
+def test_convert_csv_of_another_dialect_as_python_does(tmp_path, body, dialect, expected) -> None:
+    """The duckdb program rewrites it; the python recipe (csv module) writes the same."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(body)
+    call_recipe("convert_to_csv", source, tmp_path / "r.csv", "csv", dialect, ["a", "b"])
+    assert (tmp_path / "r.csv").read_bytes() == expected
+    namespace: dict = {}
+    for python in ("runtime/python/markers.py", "runtime/python/as_csv.py"):
+        exec((RECIPES / python).read_text(encoding="utf-8"), namespace)  # noqa: S102
+    exec((RECIPES / "python/convert_to_csv.py").read_text(encoding="utf-8"), namespace)  # noqa: S102
+    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "csv", dialect, ["a", "b"])
+    assert (tmp_path / "py.csv").read_bytes() == expected
+    # A line with other fields is named.
+    source.write_bytes(body + b"1" + dialect[0].encode() + b"2" + dialect[0].encode() + b"3\n")
+    message = r_error(
+        call_recipe(
+            "convert_to_csv", source, tmp_path / "bad.csv", "csv", dialect, ["a", "b"], check=False
+        )
+    )
+    assert f"expected 2 '{dialect[0]}'-separated fields, found 3" in message
 
 
 def test_convert_tsv_matches_python(tmp_path) -> None:
@@ -900,11 +957,12 @@ def test_convert_tsv_matches_python(tmp_path) -> None:
     namespace: dict = {}
     for python in (
         RECIPES / "runtime" / "python" / "markers.py",
+        RECIPES / "runtime" / "python" / "as_csv.py",
         RECIPES / "python" / "convert_to_csv.py",
     ):
         exec(python.read_text(encoding="utf-8"), namespace)  # noqa: S102 - recipes run as pasted
     columns = ["id", "name", "note"]
-    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "tsv", columns)
+    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "tsv", TAB, columns)
     env = {**os.environ, "LC_ALL": "C"}  # bytes pass through in any locale
     sources = [R_HELPERS["markers"], RECIPES / "r" / "convert_to_csv.R"]
     result = subprocess.run(
@@ -914,7 +972,8 @@ def test_convert_tsv_matches_python(tmp_path) -> None:
             "-e",
             "".join(f"source({r_literal(str(p))}); " for p in sources)
             + f"convert_to_csv({r_literal(str(source))}, "
-            f"{r_literal(str(tmp_path / 'r.csv'))}, 'tsv', {r_literal(columns)})",
+            f"{r_literal(str(tmp_path / 'r.csv'))}, 'tsv', {r_literal(TAB)}, "
+            f"{r_literal(columns)})",
         ],
         capture_output=True,
         text=True,
@@ -929,7 +988,9 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
     source = tmp_path / "in.tsv"
     source.write_bytes(b"1\t2\n1 2\n")
     message = r_error(
-        call_recipe("convert_to_csv", source, tmp_path / "out.csv", "tsv", ["a", "b"], check=False)
+        call_recipe(
+            "convert_to_csv", source, tmp_path / "out.csv", "tsv", TAB, ["a", "b"], check=False
+        )
     )
     assert f"{source}:2: expected 2 tab-separated fields, found 1" in message
     assert os.listdir(tmp_path) == ["in.tsv"]
@@ -938,7 +999,7 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
 def test_convert_csv_copies(tmp_path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(b"1,2\n")
-    call_recipe("convert_to_csv", source, tmp_path / "sub" / "out.csv", "csv", ["a", "b"])
+    call_recipe("convert_to_csv", source, tmp_path / "sub" / "out.csv", "csv", PLAIN, ["a", "b"])
     assert (tmp_path / "sub" / "out.csv").read_bytes() == b"1,2\n"
 
 
@@ -946,11 +1007,13 @@ def test_convert_jsonl_and_unknown_formats_fail(tmp_path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"a": 1}\n', encoding="utf-8")
     message = r_error(
-        call_recipe("convert_to_csv", source, tmp_path / "out.csv", "jsonl", ["a"], check=False)
+        call_recipe(
+            "convert_to_csv", source, tmp_path / "out.csv", "jsonl", None, ["a"], check=False
+        )
     )
     assert "does not handle JSON lines" in message
     message = r_error(
-        call_recipe("convert_to_csv", source, tmp_path / "out.csv", "xml", ["a"], check=False)
+        call_recipe("convert_to_csv", source, tmp_path / "out.csv", "xml", None, ["a"], check=False)
     )
     assert "unknown source format 'xml'" in message
     assert os.listdir(tmp_path) == ["in.jsonl"]
@@ -1152,9 +1215,9 @@ def test_lake_end_to_end(server, tmp_path) -> None:
         download(server + "/data.tsv.gz", work / "d.a.download", sha(payload), "gzip")
         call_recipe("decompress", work / "d.a.download", work / "d.a.decompressed", "gzip")
         call_recipe(
-            "remove_header", work / "d.a.decompressed", work / "d.a.body", 1, "tsv", COLUMNS
+            "remove_header", work / "d.a.decompressed", work / "d.a.body", 1, "tsv", TAB, COLUMNS
         )
-        call_recipe("convert_to_csv", work / "d.a.body", work / "d.a.csv", "tsv", names)
+        call_recipe("convert_to_csv", work / "d.a.body", work / "d.a.csv", "tsv", TAB, names)
         call_recipe("store_in_lake", work / "d.a.csv", lake, staging_file)
         create_view(lake, staging_table, staging_file, checked(COLUMNS))
         call_recipe(

@@ -338,6 +338,10 @@ def test_decompress_errors(archives, tmp_path) -> None:
 HEADERED = b"# comment\r\nfrom\tto\n1\t2\n3\t4"
 
 
+# A TSV source's [delimiter, quote]: no quoting.
+TAB = ["\t", ""]
+
+
 @pytest.mark.parametrize("lines,expected", [(0, HEADERED), (2, b"1\t2\n3\t4"), (9, b"")])
 def test_remove_header_python(tmp_path, lines, expected) -> None:
     remove_header = load_python("remove_header")
@@ -349,13 +353,14 @@ def test_remove_header_python(tmp_path, lines, expected) -> None:
         destination=str(destination),
         num_lines=lines,
         source_format="tsv",
+        dialect=["\t", ""],
         columns=[["from", "BIGINT"], ["to", "BIGINT"]],
     )
     assert destination.read_bytes() == expected
-    remove_header(str(source), str(destination), lines, "tsv", [["a", "BIGINT"]])
+    remove_header(str(source), str(destination), lines, "tsv", TAB, [["a", "BIGINT"]])
     assert destination.read_bytes() == expected
     # A changed header count makes the file again: it is not trusted for another one.
-    remove_header(str(source), str(destination), 0, "tsv", [["a", "BIGINT"]])
+    remove_header(str(source), str(destination), 0, "tsv", TAB, [["a", "BIGINT"]])
     assert destination.read_bytes() == HEADERED
 
 
@@ -381,6 +386,7 @@ def test_convert_tsv(tmp_path) -> None:
         source=str(source),
         destination=str(destination),
         source_format="tsv",
+        dialect=TAB,
         columns=["id", "name"],
     )
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
@@ -391,7 +397,7 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
     source = tmp_path / "in.tsv"
     source.write_bytes(b"1\t2\n1 2\n")
     with pytest.raises(ValueError, match=":2:"):
-        convert(str(source), str(tmp_path / "out.csv"), "tsv", ["a", "b"])
+        convert(str(source), str(tmp_path / "out.csv"), "tsv", TAB, ["a", "b"])
     assert os.listdir(tmp_path) == ["in.tsv"]
 
 
@@ -406,7 +412,7 @@ def test_convert_jsonl(tmp_path) -> None:
         encoding="utf-8",
     )
     destination = tmp_path / "out.csv"
-    convert(str(source), str(destination), "jsonl", ["id", "name", "tags", "ok", "score"])
+    convert(str(source), str(destination), "jsonl", None, ["id", "name", "tags", "ok", "score"])
     assert destination.read_text(encoding="utf-8") == (
         '1,"x,y","[""a"",""b""]",true,\n2,,"{""k"":null}",false,\n3,é,,,1.5\n'
     )
@@ -416,8 +422,41 @@ def test_convert_csv_copies(tmp_path) -> None:
     convert = load_python("convert_to_csv")
     source = tmp_path / "in.csv"
     source.write_bytes(b"1,2\n")
-    convert(str(source), str(tmp_path / "out.csv"), "csv", ["a", "b"])
+    convert(str(source), str(tmp_path / "out.csv"), "csv", [",", '"'], ["a", "b"])
     assert (tmp_path / "out.csv").read_bytes() == b"1,2\n"
+
+
+@pytest.mark.parametrize(
+    "body,dialect,expected",
+    [
+        (
+            b'1;"a;b"\r\n\n2;"say ""hi"""\n3;"x\ny"\n4;\n',
+            [";", '"'],
+            b'1,a;b\n2,"say ""hi"""\n3,"x\ny"\n4,\n',
+        ),
+        (b"1|'a|b'\n2|'it''s'\n", ["|", "'"], b"1,a|b\n2,it's\n"),
+        (b'1|"a,b"\n2|"\n', ["|", ""], b'1,"""a,b"""\n2,""""\n'),
+    ],
+    ids=["semicolons", "single quotes", "no quoting"],
+)
+def test_convert_csv_of_another_dialect(tmp_path, body, dialect, expected) -> None:
+    convert = load_python("convert_to_csv")
+    source = tmp_path / "in.csv"
+    source.write_bytes(body)
+    convert(str(source), str(tmp_path / "out.csv"), "csv", dialect, ["a", "b"])
+    assert (tmp_path / "out.csv").read_bytes() == expected
+
+
+def test_convert_csv_of_another_dialect_names_a_bad_line(tmp_path) -> None:
+    convert = load_python("convert_to_csv")
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"1;2\n1;2;3\n")
+    with pytest.raises(ValueError, match=r"in.csv:2: expected 2 ';'-separated fields, found 3"):
+        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"])
+    source.write_bytes(b'1;"2\n')
+    with pytest.raises(ValueError, match=r"in.csv:1: not ';'-separated values quoted with"):
+        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"])
+    assert sorted(os.listdir(tmp_path)) == ["in.csv"]
 
 
 # ---------------------------------------------------------------- lake end to end
@@ -448,7 +487,7 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         encoding="utf-8",
     )
     csv_file = tmp_path / "out.csv"
-    load_python("convert_to_csv")(str(source), str(csv_file), "tsv", [n for n, _ in COLUMNS])
+    load_python("convert_to_csv")(str(source), str(csv_file), "tsv", TAB, [n for n, _ in COLUMNS])
     staging_file = "_staging/test/my_table.csv"
     load_python("store_in_lake")(str(csv_file), str(lake), staging_file)
     assert (lake / staging_file).read_bytes() == csv_file.read_bytes()

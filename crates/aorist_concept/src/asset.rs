@@ -27,6 +27,19 @@ pub struct FileSource {
     pub header_lines: i64,
     /// `csv`, `tsv` or `jsonl`.
     pub format: &'static str,
+    /// `[delimiter, quote]` of a delimited source (`""`: no quoting); None for JSON.
+    pub dialect: Option<[String; 2]>,
+}
+
+impl FileSource {
+    /// Comma-separated, quoted with `"`: what the later steps read as it is.
+    pub fn is_plain_csv(&self) -> bool {
+        self.format == "csv"
+            && self
+                .dialect
+                .as_ref()
+                .is_some_and(|[delimiter, quote]| delimiter == "," && quote == "\"")
+    }
 }
 
 /// An asset another is computed from.
@@ -597,19 +610,21 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         })
     };
     let header = |header: &Option<crate::CSVHeader>| header.as_ref().map_or(0, |h| h.num_lines);
-    let (compression, header_lines, format) = match encoding {
+    let (compression, header_lines, format, dialect) = match encoding {
         Encoding::CSVEncoding(csv) => (
             compression_name(&csv.compression),
             header(&csv.header),
             "csv",
+            Some([csv.delimiter.clone(), csv.quote.clone()]),
         ),
         Encoding::TSVEncoding(tsv) => (
             compression_name(&tsv.compression),
             header(&tsv.header),
             "tsv",
+            Some(["\t".to_string(), String::new()]),
         ),
         Encoding::NewlineDelimitedJSONEncoding(json) => {
-            (compression_name(&json.compression), 0, "jsonl")
+            (compression_name(&json.compression), 0, "jsonl", None)
         }
         other => {
             return Err(AoristError::new(
@@ -629,5 +644,6 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         compression,
         header_lines,
         format,
+        dialect,
     })
 }

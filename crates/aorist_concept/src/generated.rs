@@ -466,11 +466,13 @@ pub struct PostgresLocation {
     pub schema: String,
 }
 
-/// Comma-separated values.
+/// Delimited values: `delimiter` between fields, `quote` around them ('' for none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CSVEncoding {
     pub compression: Option<Compression>,
     pub header: Option<CSVHeader>,
+    pub delimiter: String,
+    pub quote: String,
 }
 
 /// Tab-separated values.

@@ -51,7 +51,7 @@ impl Condition {
             Condition::Replicated => "is replicated from a file source into the lake",
             Condition::SourceCompressed => "has a compressed source",
             Condition::SourceHasHeader => "has a source with header lines",
-            Condition::SourceNotCsv => "has a source that is not CSV",
+            Condition::SourceNotCsv => "has a source that is not plain CSV",
             Condition::LakeTable => "writes a lake table",
             Condition::EmbeddedLake => "writes a table of the embedded lake",
             Condition::Derived => "is computed from other assets",

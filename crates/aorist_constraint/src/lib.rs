@@ -41,7 +41,7 @@ pub struct ConstraintDag {
 /// binding; keeping a million of them here would only cost memory).
 #[derive(Debug, Clone, Copy)]
 struct Shape {
-    /// `Some((compressed, has header, csv))` for a replicated asset.
+    /// `Some((compressed, has header, plain csv))` for a replicated asset.
     file: Option<(bool, bool, bool)>,
     computation: &'static str,
     /// The embedded lake serves the asset (no other engine).
@@ -90,7 +90,7 @@ impl<'a> Conditions<'a> {
                 Computation::Replicate(file) => Some((
                     file.compression.is_some(),
                     file.header_lines > 0,
-                    file.format == "csv",
+                    file.is_plain_csv(),
                 )),
                 _ => None,
             },

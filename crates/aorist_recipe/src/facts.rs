@@ -14,7 +14,7 @@ use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 22] = [
+const SHARED: [&str; 23] = [
     "engine",
     "columns.contracts",
     "columns.contracted",
@@ -28,6 +28,7 @@ const SHARED: [&str; 22] = [
     "source.codec",
     "source.header_lines",
     "source.format",
+    "source.dialect",
     "columns.names",
     "columns.duckdb",
     "staging.schema",
@@ -139,6 +140,7 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             ("source.codec", json!(source.compression.unwrap_or("none"))),
             ("source.header_lines", json!(source.header_lines)),
             ("source.format", json!(source.format)),
+            ("source.dialect", json!(source.dialect)),
         ]);
     }
     if !resolved.sources.is_empty() {

@@ -12,11 +12,12 @@ def warn_if_data(
     dropped: list[bytes],
     source: str,
     num_lines: int,
-    source_format: str,
+    dialect: list,
     columns: list[list[str]],
 ) -> None:
-    """Warn when a dropped line reads as a row of the schema (every typed field
-    converts): the source may have no header, or fewer header lines."""
+    """Warn when a dropped line, split by `dialect` ([delimiter, quote]), reads as
+    a row of the schema (every typed field converts): the source may have no header,
+    or fewer header lines."""
     patterns = {
         "BIGINT": r"\s*[+-]?[0-9]+\s*",
         "DOUBLE": r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*",
@@ -25,10 +26,11 @@ def warn_if_data(
 
     def looks_like_data(line: bytes) -> bool:
         text = line.decode("utf-8", "replace").rstrip("\r\n")
-        if source_format == "tsv":
-            fields = text.split("\t")
+        delimiter, quote = dialect
+        if quote:
+            fields = next(csv.reader([text], delimiter=delimiter, quotechar=quote), [])
         else:
-            fields = next(csv.reader([text]), [])
+            fields = text.split(delimiter)
         typed = [
             (f, patterns[t]) for f, (_, t) in zip(fields, columns) if t in patterns
         ]

@@ -6,10 +6,10 @@
 # libraries = []
 # # nolint end
 
-warn_if_data <- function(dropped, source, num_lines, source_format,
-                         columns) {
-  # Report the dropped header lines (text lines) of source that read as rows
-  # of columns (list(name, type) pairs): every typed field converts.
+warn_if_data <- function(dropped, source, num_lines, dialect, columns) {
+  # Report the dropped header lines (text lines) of source that, split by
+  # dialect (list(delimiter, quote)), read as rows of columns (list(name,
+  # type) pairs): every typed field converts.
   patterns <- c(
     BIGINT = "^\\s*[+-]?[0-9]+\\s*$",
     DOUBLE = "^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$",
@@ -19,11 +19,13 @@ warn_if_data <- function(dropped, source, num_lines, source_format,
 
   looks_like_data <- function(line) {
     text <- sub("\r$", "", line, useBytes = TRUE)
-    fields <- if (identical(source_format, "tsv")) {
-      strsplit(paste0(text, "\t"), "\t", fixed = TRUE, useBytes = TRUE)[[1]]
+    delimiter <- dialect[[1]]
+    fields <- if (identical(dialect[[2]], "")) {
+      strsplit(paste0(text, delimiter), delimiter, fixed = TRUE,
+               useBytes = TRUE)[[1]]
     } else {
-      scan(text = text, what = "", sep = ",", quote = "\"", quiet = TRUE,
-           na.strings = character(0), strip.white = FALSE)
+      scan(text = text, what = "", sep = delimiter, quote = dialect[[2]],
+           quiet = TRUE, na.strings = character(0), strip.white = FALSE)
     }
     typed <- types %in% names(patterns)
     length(fields) == length(types) && any(typed) &&

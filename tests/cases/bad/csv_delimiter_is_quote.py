@@ -1,0 +1,3 @@
+from aorist import CSVEncoding
+
+CSVEncoding(delimiter="'", quote="'")
