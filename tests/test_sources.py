@@ -26,18 +26,21 @@ from aorist import (
     HiveTableStorage,
     Int64,
     MinioLocation,
+    NewlineDelimitedJSONEncoding,
     ParquetEncoding,
     RemoteStorage,
     RemoteStorageSetup,
     RowStruct,
     StaticDataTable,
+    TabularSchema,
     Universe,
     WebLocation,
     dag,
     default_tabular_schema,
 )
+from aorist.errors import DeclarationError
 
-from conftest import lake_query, output_of, run_generated
+from conftest import lake_query, output_of, run_generated, touch_later
 
 TRIP = RowStruct(
     name="trip", attributes=[Int64("id"), FreeText("note", nullable=True), Float64("fare")]
@@ -145,3 +148,91 @@ def test_a_source_read_with_the_wrong_delimiter_fails_naming_the_line(
         assert "1 comma-separated field(s)" in out, out
     # The other table, declared right, is published.
     assert len(lake_query(tmp_path, "SELECT * FROM s.pipes")) == 3
+
+
+# The columns in another order than the schema's, under other names, with one more.
+RENAMED = b'Fare;Trip ID;Extra;Note\n2.5;1;x;"a; b"\n3;2;y;\n'
+KEYS = b'{"Trip ID": 1, "Note": "a", "Fare": 2.5, "extra": 0}\n{"Fare": 3, "Trip ID": 2}\n'
+SOURCE_NAMES = {"Trip ID": "id", "Note": "note", "Fare": "fare"}
+
+
+def renamed_universe(base: str, names=("renamed", "keys"), header: bool = True) -> Universe:
+    """Dataset `r`: `renamed` (semicolons, a header naming the columns in another
+    order) and `keys` (JSON lines), each read by the names SOURCE_NAMES gives."""
+    schema = TabularSchema(TRIP, TRIP.attributes, source_names=SOURCE_NAMES)
+    sources = {
+        "renamed": (
+            "renamed.csv",
+            CSVEncoding(delimiter=";", header=CSVHeader() if header else None),
+        ),
+        "keys": ("keys.jsonl", NewlineDelimitedJSONEncoding()),
+    }
+    sources = {name: sources[name] for name in names}
+    tables = [
+        StaticDataTable(
+            name=name,
+            schema=schema,
+            setup=RemoteStorageSetup(
+                remote=RemoteStorage(location=WebLocation(address=f"{base}/{file}"), encoding=e)
+            ),
+        )
+        for name, (file, e) in sources.items()
+    ]
+    dataset = DataSet(name="r", datum_templates=[TRIP], assets=tables)
+    return Universe(name="renames", datasets=[dataset])
+
+
+@pytest.mark.parametrize("dialect", ["python", "r"])
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_columns_are_read_by_the_names_the_source_gives_them(http_server, tmp_path, dialect, fuse):
+    (http_server.root / "renamed.csv").write_bytes(RENAMED)
+    (http_server.root / "keys.jsonl").write_bytes(KEYS)
+    # The R script has no JSON parser: the CSV table alone.
+    names = ("renamed",) if dialect == "r" else ("renamed", "keys")
+    code = dag(
+        renamed_universe(http_server.base_url, names), ["AllAssetsComputed"], dialect, fuse=fuse
+    )
+    out = run(dialect, code, tmp_path)
+    expected = [(1, "a; b", 2.5), (2, None, 3.0)]
+    assert lake_query(tmp_path, "SELECT * FROM r.renamed ORDER BY id") == expected, out
+    if dialect == "python":
+        assert lake_query(tmp_path, "SELECT * FROM r.keys ORDER BY id") == [
+            (1, "a", 2.5),
+            (2, None, 3.0),
+        ]
+    files = sorted(tmp_path.rglob("*.parquet"))
+    before = [p.stat().st_mtime_ns for p in files]
+    run(dialect, code, tmp_path)
+    assert [p.stat().st_mtime_ns for p in files] == before
+
+    # A header without one of the names fails, naming those it has.
+    (http_server.root / "renamed.csv").write_bytes(RENAMED.replace(b"Trip ID", b"TripID"))
+    touch_later(http_server.root / "renamed.csv")
+    if dialect == "r":
+        (tmp_path / "main.R").write_text(code)
+        done = subprocess.run(
+            [rscript(), "--vanilla", "main.R"], cwd=tmp_path, capture_output=True, text=True
+        )
+        said = done.stdout + done.stderr
+    else:
+        done = run_generated(code, tmp_path, expect_ok=False)
+        said = output_of(done)
+    assert done.returncode != 0
+    assert (
+        "the header names no column 'Trip ID' (it names 'Fare', 'TripID', 'Extra', 'Note'); "
+        "fix: check the schema's source_names and the encoding's header lines"
+    ) in said, said
+    assert lake_query(tmp_path, "SELECT * FROM r.renamed ORDER BY id") == expected
+
+
+def test_source_names_are_checked_where_they_are_declared() -> None:
+    with pytest.raises(DeclarationError, match=r"source_names\['ID'\]: 'idd' is not an attribute"):
+        TabularSchema(TRIP, TRIP.attributes, source_names={"ID": "idd"})
+    with pytest.raises(DeclarationError, match="are both renamed to 'id'"):
+        TabularSchema(TRIP, TRIP.attributes, source_names={"ID": "id", "Id": "id"})
+    with pytest.raises(DeclarationError, match="'id' and 'fare' would both be read from"):
+        TabularSchema(TRIP, TRIP.attributes, source_names={"id": "fare"})
+    # Read by name from a header the source must then have.
+    headerless = renamed_universe("http://127.0.0.1:1", header=False)
+    with pytest.raises(DeclarationError, match="declares no header"):
+        dag(headerless, ["AllAssetsComputed"], "python")

@@ -357,6 +357,30 @@ def _check(owner: Concept, path: str, type_: str, value: Any, minimum: int | Non
             f"{where()}: expected a number, a string or a bool, got {type(value).__name__} "
             f"{value!r}; fix: pass a value of the column's type"
         )
+    if type_ == "renames":
+        if not isinstance(value, Mapping):
+            raise DeclarationError(
+                f"{where()}: expected a dict from a source's column name to an attribute "
+                f"name, got {type(value).__name__} {value!r}; fix: pass e.g. "
+                "{'Trip ID': 'trip_id'}"
+            )
+        renames: dict[str, str] = {}
+        for source_name, attribute in value.items():
+            plain = isinstance(source_name, str) and source_name.strip()
+            if not plain or any(c in source_name for c in "\r\n\0"):
+                raise DeclarationError(
+                    f"{where()}: {source_name!r} is not a column name a header can hold "
+                    "(text, not blank, without line breaks); fix: pass the name as the "
+                    "source's header spells it"
+                )
+            if not isinstance(attribute, str):
+                raise DeclarationError(
+                    f"{where()}[{source_name!r}]: expected an attribute name, got "
+                    f"{type(attribute).__name__} {attribute!r}; fix: pass the name of "
+                    "one of the schema's attributes"
+                )
+            renames[source_name] = attribute
+        return renames
     if type_ == "roles":
         if not isinstance(value, Mapping):
             raise DeclarationError(

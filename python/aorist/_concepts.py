@@ -15,6 +15,7 @@ from aorist._mixins import (
     PredictionsMethods,
     PythonFunctionMethods,
     SupervisedModelMethods,
+    TabularSchemaMethods,
     UniverseMethods,
 )
 
@@ -421,21 +422,30 @@ class UndefinedTabularSchema(Schema):
         self._init()
 
 
-class TabularSchema(Schema):
-    """The columns of a table: a datum template and its attributes in column order."""
+class TabularSchema(TabularSchemaMethods, Schema):
+    """A table's columns: a template, its attributes in order, and source column names."""
 
     _fields = (
         Field("datum_template", "DatumTemplate"),
         Field("attributes", "list[Attribute]"),
+        Field("source_names", "optional[renames]", default="None"),
     )
     _unique = (("attributes", "name"),)
     datum_template: DatumTemplate
     attributes: list[Attribute]
+    source_names: dict[str, str] | None
 
     def __init__(
-        self, datum_template: DatumTemplate, attributes: Iterable[Attribute]
+        self,
+        datum_template: DatumTemplate,
+        attributes: Iterable[Attribute],
+        source_names: Mapping[str, str] | None = None,
     ) -> None:
-        self._init(datum_template=datum_template, attributes=attributes)
+        self._init(
+            datum_template=datum_template,
+            attributes=attributes,
+            source_names=source_names,
+        )
 
 
 class RemoteStorageSetup(StorageSetup):

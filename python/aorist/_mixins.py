@@ -381,6 +381,46 @@ class AlgorithmMethods:
             )
 
 
+class TabularSchemaMethods:
+    """`source_names` renames a source's columns to attributes of the schema, one
+    source column per attribute."""
+
+    def _check_references(self) -> None:
+        renames = self.source_names  # type: ignore[attr-defined]
+        if not renames:
+            return
+        where = self._label()  # type: ignore[attr-defined]
+        names = [a.name for a in self.attributes]  # type: ignore[attr-defined]
+        for source_name, attribute in renames.items():
+            if attribute not in names:
+                close = difflib.get_close_matches(attribute, names, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise DeclarationError(
+                    f"{where}.source_names[{source_name!r}]: {attribute!r} is not an "
+                    f"attribute of the schema ({', '.join(names)}); fix: {hint}map each "
+                    "source name to one of them"
+                )
+        renamed: dict[str, str] = {}
+        for source_name, attribute in renames.items():
+            if attribute in renamed:
+                raise DeclarationError(
+                    f"{where}.source_names: {renamed[attribute]!r} and {source_name!r} "
+                    f"are both renamed to {attribute!r}; fix: rename one source column "
+                    "to each attribute"
+                )
+            renamed[attribute] = source_name
+        read: dict[str, str] = {}
+        for name in names:
+            source_name = renamed.get(name, name)
+            if source_name in read:
+                raise DeclarationError(
+                    f"{where}.source_names: attributes {read[source_name]!r} and {name!r} "
+                    f"would both be read from the source's column {source_name!r}; fix: "
+                    "give each attribute a source column of its own"
+                )
+            read[source_name] = name
+
+
 class CSVEncodingMethods:
     """A delimiter and a quote every reader (Python's csv, DuckDB, R) takes alike."""
 

@@ -23,6 +23,7 @@
 # table = { from = "target.table", doc = "schema and name of the table to publish" }
 # staging = { from = "staging.table", doc = "the staging view the separate steps would use, dropped if left" }
 # contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
+# source_names = { from = "columns.source_names", doc = "what the source's header calls each column (None: read in schema order)" }
 
 import gzip
 import os
@@ -48,6 +49,7 @@ def load_source(
     table: list[str],
     staging: list[str],
     contracts: list,
+    source_names: list | None,
 ) -> None:
     """Make lake_path/destination from the downloaded source in one pass, and publish it.
 
@@ -75,7 +77,7 @@ def load_source(
         """The query converting the source; with source line numbers for errors (a
         window over the whole file: only to explain a failure)."""
         path, codec = reading
-        text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name, _, _ in columns)
+        text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in read_as)
         delimiter, quote = dialect
         scan = (
             f"read_csv({literal(path)}, header = false, skip = {int(header_lines)},"
@@ -101,6 +103,14 @@ def load_source(
                 f" * FROM {scan})"
             )
         return f"SELECT {selects} FROM {scan}"
+
+    def named_fields(line: bytes) -> list[str]:
+        """The fields of the header line `line`, each a column's name where the
+        source's name for it is there; the others renamed not to meet any."""
+        text = line.decode("utf-8", "replace")
+        picked, width = header_positions(text, source_names, dialect, source)
+        named = dict(zip(picked, (name for name, _, _ in columns)))
+        return [named.get(i, f"__aorist_field_{i}") for i in range(width)]
 
     def explain(con, error: Exception) -> Exception:
         """The engine's error with the source line of the failing value."""
@@ -289,6 +299,10 @@ def load_source(
     # another dialect than plain CSV's (a plain one keeps its versions).
     parts += [target_format, *([contracts] if contracts else [])]
     parts += [dialect] if source_format == "csv" and dialect != [",", '"'] else []
+    parts += [source_names] if source_names is not None else []
+    # The source's fields as DuckDB reads them: the columns, in schema order unless
+    # the header names them (then each other field is read under a name of its own).
+    read_as = [name for name, _, _ in columns]
     with producing(target, parts, source) as out:
         if out is not None:
             opener = gzip.open if compression == "gzip" else open
@@ -303,13 +317,16 @@ def load_source(
                 ) from None
             if compression == "none":
                 check_plain_text(source, f"uncompressed {source_format}")
-            warn_if_data(
-                [line for line in dropped if line],
-                source,
-                header_lines,
-                dialect,
-                [[name, kind] for name, kind, _ in columns],
-            )
+            if source_names is None:
+                warn_if_data(
+                    [line for line in dropped if line],
+                    source,
+                    header_lines,
+                    dialect,
+                    [[name, kind] for name, kind, _ in columns],
+                )
+            else:
+                read_as = named_fields(dropped[-1] if dropped else b"")
             size = os.path.getsize(source)
             progress = Progress(f"load {label}", "bytes", size)
             reading = (source, compression)

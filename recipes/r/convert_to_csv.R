@@ -5,7 +5,7 @@
 # entry = "convert_to_csv"
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
-# uses = ["markers", "duckdb_cli"]
+# uses = ["markers", "duckdb_cli", "header_lines"]
 # when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv"] }
 #
 # [recipe.parameters]
@@ -14,12 +14,15 @@
 # source_format = { from = "source.format", doc = "csv or tsv (jsonl needs the Python recipe)" }
 # dialect = { from = "source.dialect", doc = "[delimiter, quote] of the source ('' quote: none)" }
 # columns = { from = "columns.names", doc = "column names in schema order" }
+# header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
+# source_names = { from = "columns.source_names", doc = "what the source calls each column (None: read in schema order)" }
 # # nolint end
 
 convert_to_csv <- function(source, destination, source_format, dialect,
-                           columns) {
+                           columns, header_lines, source_names) {
   # Convert a TSV file to CSV without a header row; a CSV file is copied, or,
-  # with another delimiter or quote, rewritten by the duckdb program.
+  # with another delimiter or quote, rewritten by the duckdb program, which
+  # also reads the columns by the names in the header given source_names.
   # Lines are read as bytes (no re-encoding); a UTF-8 byte order mark is
   # dropped. Fields holding a comma, a quote or a line break are quoted.
   if (!source_format %in% c("csv", "tsv", "jsonl")) {
@@ -75,14 +78,16 @@ convert_to_csv <- function(source, destination, source_format, dialect,
     }
   }
 
-  # Another dialect than plain CSV's is rewritten, and joins the key.
-  other <- source_format == "csv" &&
+  # Another dialect than plain CSV's is rewritten, and joins the key; so are
+  # the columns read by name.
+  other <- !is.null(source_names) || source_format == "csv" &&
     !identical(unlist(dialect), c(",", "\""))
 
   copy <- function(part) {
     check_plain_text(source, paste("uncompressed", source_format))
     if (other) {
-      convert_to_csv_dialect(source, part, dialect, width)
+      convert_to_csv_dialect(source, part, dialect, width, header_lines,
+                             source_names)
     } else if (source_format == "csv") {
       if (!file.copy(source, part, overwrite = TRUE)) {
         stop("cannot copy ", source, " to ", part, call. = FALSE)
@@ -94,23 +99,41 @@ convert_to_csv <- function(source, destination, source_format, dialect,
   }
 
   parts <- c(list("convert_to_csv", source_format, columns),
-             if (other) list(dialect))
+             if (other) list(dialect),
+             if (!is.null(source_names)) list(header_lines, source_names))
   produce(destination, parts, source, copy)
   invisible(destination)
 }
 
-convert_to_csv_dialect <- function(source, part, dialect, width) {
+convert_to_csv_dialect <- function(source, part, dialect, width, header_lines,
+                                   source_names) {
   # Rewrite source, values separated by dialect[[1]] and quoted with
   # dialect[[2]], as plain CSV in part: every field as text; NULL stays empty.
+  # Given source_names, its header lines are read, and each column taken
+  # from the field its last one names.
+  picked <- seq_len(width)
+  skip <- 0
+  if (!is.null(source_names)) {
+    reader <- file(source, "rb")
+    lines <- readLines(reader, n = header_lines, warn = FALSE)
+    close(reader)
+    found <- header_positions(lines[[length(lines)]], source_names, dialect,
+                              source)
+    picked <- found[[1]]
+    width <- found[[2]]
+    skip <- header_lines
+  }
+  fields <- sprintf("c%d", seq_len(width))
   scan <- paste0(
-    "read_csv(", sql_literal(source), ", header = false, delim = ",
-    sql_literal(dialect[[1]]), ", quote = ", sql_literal(dialect[[2]]),
-    ", escape = ", sql_literal(dialect[[2]]), ", auto_detect = false, ",
-    "columns = {", paste0(sql_literal(sprintf("c%d", seq_len(width))),
-                          ": 'VARCHAR'", collapse = ", "), "})"
+    "read_csv(", sql_literal(source), ", header = false, skip = ", skip,
+    ", delim = ", sql_literal(dialect[[1]]), ", quote = ",
+    sql_literal(dialect[[2]]), ", escape = ", sql_literal(dialect[[2]]),
+    ", auto_detect = false, columns = {",
+    paste0(sql_literal(fields), ": 'VARCHAR'", collapse = ", "), "})"
   )
   done <- duckdb_cli(":memory:", paste0(
-    "COPY (SELECT * FROM ", scan, ") TO ", sql_literal(part),
+    "COPY (SELECT ", paste(fields[picked], collapse = ", "), " FROM ", scan,
+    ") TO ", sql_literal(part),
     " (FORMAT csv, HEADER false);"
   ))
   if (done$status == 0) {

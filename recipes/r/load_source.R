@@ -24,11 +24,13 @@
 # table = { from = "target.table", doc = "schema and name of the table to publish" }
 # staging = { from = "staging.table", doc = "the staging view the separate steps would use, dropped if left" }
 # contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
+# source_names = { from = "columns.source_names", doc = "what the source's header calls each column (None: read in schema order)" }
 # # nolint end
 
 load_source <- function(lake_path, source, compression, source_format,
                         dialect, header_lines, columns, destination,
-                        target_format, table, staging, contracts) {
+                        target_format, table, staging, contracts,
+                        source_names) {
   # Make lake_path/destination from the downloaded source in one pass, and
   # publish it. The same rows, types and failures as the separate steps
   # (decompress, drop the header, convert to CSV, stage, convert, publish),
@@ -51,8 +53,12 @@ load_source <- function(lake_path, source, compression, source_format,
     label = paste(as.character(unlist(table)), collapse = "."),
     names = vapply(columns, function(spec) as.character(spec[[1]]), ""),
     tsv = identical(source_format, "tsv"), contracts = contracts,
-    delimiter = dialect[[1]], quote = dialect[[2]]
+    delimiter = dialect[[1]], quote = dialect[[2]],
+    source_names = unlist(source_names)
   )
+  # The source's fields as the duckdb program reads them: the columns, in
+  # schema order unless the header names them (load_source_header()).
+  load$read_as <- load$names
   parts <- list("load_source", compression, source_format, load$skip,
                 columns, target_format)
   if (length(contracts) > 0) {
@@ -63,6 +69,7 @@ load_source <- function(lake_path, source, compression, source_format,
     # So does another dialect than plain CSV's.
     parts <- c(parts, list(dialect))
   }
+  parts <- c(parts, if (!is.null(source_names)) list(source_names))
   produce(file.path(lake_path, destination), parts, source, function(part) {
     load_source_write(load, part)
   })
@@ -80,7 +87,7 @@ load_source_query <- function(load, path, codec, with_lines) {
     ", quote = ", sql_literal(quote), ", escape = ", sql_literal(quote),
     ", auto_detect = false, compression = ", sql_literal(codec),
     ", columns = {",
-    paste0(sql_literal(load$names), ": 'VARCHAR'", collapse = ", "), "})"
+    paste0(sql_literal(load$read_as), ": 'VARCHAR'", collapse = ", "), "})"
   )
   line <- c("': '", "', line ' || __aorist_line || ': '")[[1 + with_lines]]
   selects <- vapply(load$columns, function(spec) {
@@ -187,9 +194,10 @@ load_source_convert <- function(load, part, path, codec) {
 }
 
 load_source_header <- function(load) {
-  # The header lines of the source, reported when they read as data.
+  # load, after its header lines: reported when they read as data, or, when
+  # the schema reads its columns by name, the names of the fields to read.
   if (load$skip == 0) {
-    return(invisible(NULL))
+    return(load)
   }
   reader <- gzfile(load$source, "rb")
   on.exit(close(reader), add = TRUE)
@@ -201,9 +209,24 @@ load_source_header <- function(load) {
            "its real compression", call. = FALSE)
     }
   )
+  if (!is.null(load$source_names)) {
+    load$read_as <- load_source_named(load, dropped[[length(dropped)]])
+    return(load)
+  }
   pairs <- lapply(load$columns, function(spec) list(spec[[1]], spec[[2]]))
   warn_if_data(dropped, load$source, load$skip,
                list(load$delimiter, load$quote), pairs)
+  load
+}
+
+load_source_named <- function(load, line) {
+  # The fields of the header line, each a column's name where the source's
+  # name for it is there; the others renamed not to meet any.
+  found <- header_positions(line, load$source_names,
+                            list(load$delimiter, load$quote), load$source)
+  read_as <- paste0("__aorist_field_", seq_len(found[[2]]) - 1)
+  read_as[found[[1]]] <- load$names
+  read_as
 }
 
 load_source_rows <- function(part) {
@@ -238,7 +261,7 @@ load_source_write <- function(load, part) {
   if (identical(load$compression, "none")) {
     check_plain_text(load$source, paste("uncompressed", load$format))
   }
-  load_source_header(load)
+  load <- load_source_header(load)
   path <- load$source
   codec <- load$compression
   done <- load_source_convert(load, part, path, codec)

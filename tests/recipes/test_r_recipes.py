@@ -861,7 +861,7 @@ def test_remove_header_rejects_bad_counts(tmp_path, bad) -> None:
     "name,args",
     [
         ("remove_header", [1, "tsv", TAB, EDGE_COLUMNS]),
-        ("convert_to_csv", ["tsv", TAB, ["from", "to"]]),
+        ("convert_to_csv", ["tsv", TAB, ["from", "to"], 0, None]),
         ("store_in_lake", []),
     ],
 )
@@ -904,13 +904,15 @@ def test_convert_tsv(tmp_path) -> None:
         source_format="tsv",
         dialect=TAB,
         columns=["id", "name"],
+        header_lines=0,
+        source_names=None,
     )
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
     destination.write_bytes(b"kept")
-    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "name"])
+    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "name"], 0, None)
     assert destination.read_bytes() == b"kept"
     # Other columns are another step.
-    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "label"])
+    call_recipe("convert_to_csv", source, destination, "tsv", TAB, ["id", "label"], 0, None)
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
 
 
@@ -931,19 +933,33 @@ def test_convert_csv_of_another_dialect_as_python_does(tmp_path, body, dialect, 
     """The duckdb program rewrites it; the python recipe (csv module) writes the same."""
     source = tmp_path / "in.csv"
     source.write_bytes(body)
-    call_recipe("convert_to_csv", source, tmp_path / "r.csv", "csv", dialect, ["a", "b"])
+    call_recipe("convert_to_csv", source, tmp_path / "r.csv", "csv", dialect, ["a", "b"], 0, None)
     assert (tmp_path / "r.csv").read_bytes() == expected
     namespace: dict = {}
-    for python in ("runtime/python/markers.py", "runtime/python/as_csv.py"):
+    for python in (
+        "runtime/python/markers.py",
+        "runtime/python/header_lines.py",
+        "runtime/python/as_csv.py",
+    ):
         exec((RECIPES / python).read_text(encoding="utf-8"), namespace)  # noqa: S102
     exec((RECIPES / "python/convert_to_csv.py").read_text(encoding="utf-8"), namespace)  # noqa: S102
-    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "csv", dialect, ["a", "b"])
+    namespace["convert_to_csv"](
+        str(source), str(tmp_path / "py.csv"), "csv", dialect, ["a", "b"], 0, None
+    )
     assert (tmp_path / "py.csv").read_bytes() == expected
     # A line with other fields is named.
     source.write_bytes(body + b"1" + dialect[0].encode() + b"2" + dialect[0].encode() + b"3\n")
     message = r_error(
         call_recipe(
-            "convert_to_csv", source, tmp_path / "bad.csv", "csv", dialect, ["a", "b"], check=False
+            "convert_to_csv",
+            source,
+            tmp_path / "bad.csv",
+            "csv",
+            dialect,
+            ["a", "b"],
+            0,
+            None,
+            check=False,
         )
     )
     assert f"expected 2 '{dialect[0]}'-separated fields, found 3" in message
@@ -957,12 +973,13 @@ def test_convert_tsv_matches_python(tmp_path) -> None:
     namespace: dict = {}
     for python in (
         RECIPES / "runtime" / "python" / "markers.py",
+        RECIPES / "runtime" / "python" / "header_lines.py",
         RECIPES / "runtime" / "python" / "as_csv.py",
         RECIPES / "python" / "convert_to_csv.py",
     ):
         exec(python.read_text(encoding="utf-8"), namespace)  # noqa: S102 - recipes run as pasted
     columns = ["id", "name", "note"]
-    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "tsv", TAB, columns)
+    namespace["convert_to_csv"](str(source), str(tmp_path / "py.csv"), "tsv", TAB, columns, 0, None)
     env = {**os.environ, "LC_ALL": "C"}  # bytes pass through in any locale
     sources = [R_HELPERS["markers"], RECIPES / "r" / "convert_to_csv.R"]
     result = subprocess.run(
@@ -973,7 +990,7 @@ def test_convert_tsv_matches_python(tmp_path) -> None:
             "".join(f"source({r_literal(str(p))}); " for p in sources)
             + f"convert_to_csv({r_literal(str(source))}, "
             f"{r_literal(str(tmp_path / 'r.csv'))}, 'tsv', {r_literal(TAB)}, "
-            f"{r_literal(columns)})",
+            f"{r_literal(columns)}, 0, NULL)",
         ],
         capture_output=True,
         text=True,
@@ -989,7 +1006,15 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
     source.write_bytes(b"1\t2\n1 2\n")
     message = r_error(
         call_recipe(
-            "convert_to_csv", source, tmp_path / "out.csv", "tsv", TAB, ["a", "b"], check=False
+            "convert_to_csv",
+            source,
+            tmp_path / "out.csv",
+            "tsv",
+            TAB,
+            ["a", "b"],
+            0,
+            None,
+            check=False,
         )
     )
     assert f"{source}:2: expected 2 tab-separated fields, found 1" in message
@@ -999,7 +1024,9 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
 def test_convert_csv_copies(tmp_path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(b"1,2\n")
-    call_recipe("convert_to_csv", source, tmp_path / "sub" / "out.csv", "csv", PLAIN, ["a", "b"])
+    call_recipe(
+        "convert_to_csv", source, tmp_path / "sub" / "out.csv", "csv", PLAIN, ["a", "b"], 0, None
+    )
     assert (tmp_path / "sub" / "out.csv").read_bytes() == b"1,2\n"
 
 
@@ -1008,12 +1035,22 @@ def test_convert_jsonl_and_unknown_formats_fail(tmp_path) -> None:
     source.write_text('{"a": 1}\n', encoding="utf-8")
     message = r_error(
         call_recipe(
-            "convert_to_csv", source, tmp_path / "out.csv", "jsonl", None, ["a"], check=False
+            "convert_to_csv",
+            source,
+            tmp_path / "out.csv",
+            "jsonl",
+            None,
+            ["a"],
+            0,
+            None,
+            check=False,
         )
     )
     assert "does not handle JSON lines" in message
     message = r_error(
-        call_recipe("convert_to_csv", source, tmp_path / "out.csv", "xml", None, ["a"], check=False)
+        call_recipe(
+            "convert_to_csv", source, tmp_path / "out.csv", "xml", None, ["a"], 0, None, check=False
+        )
     )
     assert "unknown source format 'xml'" in message
     assert os.listdir(tmp_path) == ["in.jsonl"]
@@ -1217,7 +1254,9 @@ def test_lake_end_to_end(server, tmp_path) -> None:
         call_recipe(
             "remove_header", work / "d.a.decompressed", work / "d.a.body", 1, "tsv", TAB, COLUMNS
         )
-        call_recipe("convert_to_csv", work / "d.a.body", work / "d.a.csv", "tsv", TAB, names)
+        call_recipe(
+            "convert_to_csv", work / "d.a.body", work / "d.a.csv", "tsv", TAB, names, 0, None
+        )
         call_recipe("store_in_lake", work / "d.a.csv", lake, staging_file)
         create_view(lake, staging_table, staging_file, checked(COLUMNS))
         call_recipe(

@@ -388,6 +388,8 @@ def test_convert_tsv(tmp_path) -> None:
         source_format="tsv",
         dialect=TAB,
         columns=["id", "name"],
+        header_lines=0,
+        source_names=None,
     )
     assert destination.read_bytes() == b'1,"a,b"\n2,"say ""hi"""\n3,\n'
 
@@ -397,7 +399,7 @@ def test_convert_tsv_wrong_field_count(tmp_path) -> None:
     source = tmp_path / "in.tsv"
     source.write_bytes(b"1\t2\n1 2\n")
     with pytest.raises(ValueError, match=":2:"):
-        convert(str(source), str(tmp_path / "out.csv"), "tsv", TAB, ["a", "b"])
+        convert(str(source), str(tmp_path / "out.csv"), "tsv", TAB, ["a", "b"], 0, None)
     assert os.listdir(tmp_path) == ["in.tsv"]
 
 
@@ -412,7 +414,9 @@ def test_convert_jsonl(tmp_path) -> None:
         encoding="utf-8",
     )
     destination = tmp_path / "out.csv"
-    convert(str(source), str(destination), "jsonl", None, ["id", "name", "tags", "ok", "score"])
+    convert(
+        str(source), str(destination), "jsonl", None, ["id", "name", "tags", "ok", "score"], 0, None
+    )
     assert destination.read_text(encoding="utf-8") == (
         '1,"x,y","[""a"",""b""]",true,\n2,,"{""k"":null}",false,\n3,é,,,1.5\n'
     )
@@ -422,7 +426,7 @@ def test_convert_csv_copies(tmp_path) -> None:
     convert = load_python("convert_to_csv")
     source = tmp_path / "in.csv"
     source.write_bytes(b"1,2\n")
-    convert(str(source), str(tmp_path / "out.csv"), "csv", [",", '"'], ["a", "b"])
+    convert(str(source), str(tmp_path / "out.csv"), "csv", [",", '"'], ["a", "b"], 0, None)
     assert (tmp_path / "out.csv").read_bytes() == b"1,2\n"
 
 
@@ -443,7 +447,7 @@ def test_convert_csv_of_another_dialect(tmp_path, body, dialect, expected) -> No
     convert = load_python("convert_to_csv")
     source = tmp_path / "in.csv"
     source.write_bytes(body)
-    convert(str(source), str(tmp_path / "out.csv"), "csv", dialect, ["a", "b"])
+    convert(str(source), str(tmp_path / "out.csv"), "csv", dialect, ["a", "b"], 0, None)
     assert (tmp_path / "out.csv").read_bytes() == expected
 
 
@@ -452,10 +456,10 @@ def test_convert_csv_of_another_dialect_names_a_bad_line(tmp_path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(b"1;2\n1;2;3\n")
     with pytest.raises(ValueError, match=r"in.csv:2: expected 2 ';'-separated fields, found 3"):
-        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"])
+        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"], 0, None)
     source.write_bytes(b'1;"2\n')
     with pytest.raises(ValueError, match=r"in.csv:1: not ';'-separated values quoted with"):
-        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"])
+        convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"], 0, None)
     assert sorted(os.listdir(tmp_path)) == ["in.csv"]
 
 
@@ -487,7 +491,9 @@ def test_lake_end_to_end(tmp_path, target_format) -> None:
         encoding="utf-8",
     )
     csv_file = tmp_path / "out.csv"
-    load_python("convert_to_csv")(str(source), str(csv_file), "tsv", TAB, [n for n, _ in COLUMNS])
+    load_python("convert_to_csv")(
+        str(source), str(csv_file), "tsv", TAB, [n for n, _ in COLUMNS], 0, None
+    )
     staging_file = "_staging/test/my_table.csv"
     load_python("store_in_lake")(str(csv_file), str(lake), staging_file)
     assert (lake / staging_file).read_bytes() == csv_file.read_bytes()
@@ -684,3 +690,25 @@ def test_a_step_version_covers_its_recipe_code() -> None:
         finally:
             markers["TASK"].reset(token)
     assert len(set(keys)) == 3 and task.code == markers["code_version"](recipe)
+
+
+def test_convert_reads_columns_by_the_names_in_the_header(tmp_path) -> None:
+    """The last header line names the columns; each is read from its field, in
+    schema order, and the others are left out."""
+    convert = load_python("convert_to_csv")
+    source = tmp_path / "in.tsv"
+    source.write_bytes(b"# a comment\nB\tExtra\tA\n2\tx\t1\n4\ty\t3\n")
+    destination = tmp_path / "out.csv"
+    convert(str(source), str(destination), "tsv", TAB, ["a", "b"], 2, ["A", "B"])
+    assert destination.read_bytes() == b"1,2\n3,4\n"
+    # JSON objects are read by those names too.
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"B": 2, "A": 1, "a": 9}\n', encoding="utf-8")
+    convert(str(jsonl), str(tmp_path / "j.csv"), "jsonl", None, ["a", "b"], 0, ["A", "B"])
+    assert (tmp_path / "j.csv").read_bytes() == b"1,2\n"
+    # A row of another width is named by its line in the source.
+    source.write_bytes(b"# a comment\nB\tExtra\tA\n2\tx\t1\n4\ty\n")
+    with pytest.raises(ValueError, match=r"in.tsv:4: expected 3 tab-separated fields, found 2"):
+        convert(str(source), str(tmp_path / "o2.csv"), "tsv", TAB, ["a", "b"], 2, ["A", "B"])
+    with pytest.raises(ValueError, match=r"the header names no column 'C' \(it names 'B', "):
+        convert(str(source), str(tmp_path / "o3.csv"), "tsv", TAB, ["a", "b"], 2, ["A", "C"])

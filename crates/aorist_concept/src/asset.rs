@@ -110,6 +110,9 @@ pub struct Column {
     pub nullable: bool,
     /// The contracts declared on it, in the taxonomy's order: (contract, value).
     pub contracts: Vec<(&'static str, Value)>,
+    /// What the source calls it, when its schema reads the source's columns by name
+    /// (`source_names`): the renamed name, or its own.
+    pub source_name: Option<String>,
 }
 
 /// An asset resolved: what it reads, how it is computed and what it writes.
@@ -216,17 +219,53 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
                 kind: AttributeKind::Categorical,
                 nullable: false,
                 contracts: Vec::new(),
+                source_name: None,
             },
             Column {
                 name: "value".into(),
                 kind: AttributeKind::Float64,
                 nullable: false,
                 contracts: Vec::new(),
+                source_name: None,
             },
         ]),
         (_, Asset::StaticDataTable(table)) => schema_columns(&table.schema),
         (_, Asset::SupervisedModel(_)) => None,
     };
+    let by_name = columns
+        .as_ref()
+        .is_some_and(|c| c.iter().any(|c| c.source_name.is_some()));
+    if by_name {
+        let unsupported = |what: &str, fix: &str| {
+            AoristError::new(
+                ErrorKind::Declaration,
+                format!("{path} / schema.source_names"),
+                what.to_string(),
+                fix.to_string(),
+            )
+        };
+        match &computation {
+            Computation::Replicate(source)
+                if source.format != "jsonl" && source.header_lines == 0 =>
+            {
+                return Err(unsupported(
+                    "columns are read by the names in the source's header, but its encoding \
+                     declares no header",
+                    "declare header=CSVHeader() on the encoding (its last line names the \
+                     columns), or drop source_names to read the columns in schema order",
+                ))
+            }
+            Computation::Replicate(_) => {}
+            _ => {
+                return Err(unsupported(
+                    "source_names renames the columns of a source file, and this table is \
+                     computed",
+                    "drop source_names: a computed table's columns are what its computation \
+                     returns",
+                ))
+            }
+        }
+    }
     Ok(Some(Resolved {
         dataset: dataset.name.clone(),
         asset: name,
@@ -241,18 +280,30 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
 
 fn schema_columns(schema: &Schema) -> Option<Vec<Column>> {
     match schema {
-        Schema::TabularSchema(schema) => Some(
-            schema
-                .attributes
-                .iter()
-                .map(|a| Column {
-                    name: a.name.clone(),
-                    kind: a.kind,
-                    nullable: a.nullable,
-                    contracts: contracts(a),
+        Schema::TabularSchema(schema) => {
+            let renames = schema.source_names.as_ref().filter(|r| !r.is_empty());
+            let source_name = |name: &String| {
+                renames.map(|renames| {
+                    renames
+                        .iter()
+                        .find(|(_, attribute)| *attribute == name)
+                        .map_or_else(|| name.clone(), |(source, _)| source.clone())
                 })
-                .collect(),
-        ),
+            };
+            Some(
+                schema
+                    .attributes
+                    .iter()
+                    .map(|a| Column {
+                        name: a.name.clone(),
+                        kind: a.kind,
+                        nullable: a.nullable,
+                        contracts: contracts(a),
+                        source_name: source_name(&a.name),
+                    })
+                    .collect(),
+            )
+        }
         Schema::UndefinedTabularSchema(_) => None,
     }
 }

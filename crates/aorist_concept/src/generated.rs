@@ -333,11 +333,12 @@ pub struct PredictionsFromTrainedCategoricalMeasure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UndefinedTabularSchema {}
 
-/// The columns of a table: a datum template and its attributes in column order.
+/// A table's columns: a template, its attributes in order, and source column names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TabularSchema {
     pub datum_template: DatumTemplate,
     pub attributes: Vec<Attribute>,
+    pub source_names: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// The asset lives at a remote location; it is computed by replicating it into the lake.

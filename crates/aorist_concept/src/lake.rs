@@ -162,6 +162,13 @@ impl LakeAsset {
             .collect()
     }
 
+    /// What the source calls each column, in schema order, when the schema reads its
+    /// columns by name (`source_names`); `None` otherwise.
+    pub fn source_names(&self) -> Option<Vec<&str>> {
+        let columns = self.resolved.columns.as_ref()?;
+        columns.iter().map(|c| c.source_name.as_deref()).collect()
+    }
+
     pub fn column_types(&self, engine: Engine) -> Option<Vec<(String, &'static str, bool)>> {
         self.resolved.columns.as_ref().map(|columns| {
             columns

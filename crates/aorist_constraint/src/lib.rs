@@ -41,7 +41,8 @@ pub struct ConstraintDag {
 /// binding; keeping a million of them here would only cost memory).
 #[derive(Debug, Clone, Copy)]
 struct Shape {
-    /// `Some((compressed, has header, plain csv))` for a replicated asset.
+    /// `Some((compressed, has a header to remove, plain csv to keep as it is))` for a
+    /// replicated asset.
     file: Option<(bool, bool, bool)>,
     computation: &'static str,
     /// The embedded lake serves the asset (no other engine).
@@ -87,10 +88,12 @@ impl<'a> Conditions<'a> {
         }
         let shape = view.map(|view| Shape {
             file: match &view.resolved.computation {
+                // A header read for its column names is read by the conversion to
+                // CSV, which then always runs.
                 Computation::Replicate(file) => Some((
                     file.compression.is_some(),
-                    file.header_lines > 0,
-                    file.is_plain_csv(),
+                    file.header_lines > 0 && view.source_names().is_none(),
+                    file.is_plain_csv() && view.source_names().is_none(),
                 )),
                 _ => None,
             },

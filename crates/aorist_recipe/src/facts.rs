@@ -14,7 +14,7 @@ use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 23] = [
+const SHARED: [&str; 24] = [
     "engine",
     "columns.contracts",
     "columns.contracted",
@@ -29,6 +29,7 @@ const SHARED: [&str; 23] = [
     "source.header_lines",
     "source.format",
     "source.dialect",
+    "columns.source_names",
     "columns.names",
     "columns.duckdb",
     "staging.schema",
@@ -117,6 +118,8 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             json!(if contracts.is_empty() { "none" } else { "some" }),
         ),
         ("columns.signature", json!(signature)),
+        // What the source calls each column, when its header is read for them.
+        ("columns.source_names", json!(view.source_names())),
         // Names come from the view, where each is defined once (and checked against
         // every other asset's when the asset was resolved).
         ("staging.schema", json!([STAGING_SCHEMA])),

@@ -1,7 +1,7 @@
 # [helper]
 # name = "as_csv"
 # language = "python"
-# summary = "A delimited or JSON-lines source is rewritten as header-less comma-separated values, one row per record, in schema column order."
+# summary = "A delimited or JSON-lines source is rewritten as header-less comma-separated values, one row per record, in schema column order (read by header name when the schema renames columns)."
 
 import csv
 import json
@@ -18,14 +18,21 @@ def write_as_csv(
     source_format: str,
     dialect: list | None,
     columns: list,
+    header_lines: int = 0,
+    source_names: list | None = None,
 ) -> None:
-    """Write part, CSV without a header, from the header-less file source (named
-    label in errors): a CSV file with the plain dialect is copied as it is."""
+    """Write part, CSV without a header, from the file source (named label in
+    errors): a header-less CSV file with the plain dialect is copied as it is.
+
+    With `source_names` (what the source calls each column, in schema order), a
+    delimited file's last header line names its columns, and each column is read
+    from the field of its name; a JSON object's keys are those names.
+    """
     if source_format not in ("csv", "tsv", "jsonl"):
         raise ValueError(
             f"unknown source format {source_format!r}: expected csv, tsv or jsonl"
         )
-    if source_format == "csv" and list(dialect or PLAIN) == PLAIN:
+    if source_names is None and source_format == "csv" and dialect == PLAIN:
         shutil.copyfile(source, part)
         return
 
@@ -37,6 +44,14 @@ def write_as_csv(
         if isinstance(value, (dict, list)):
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return str(value)
+
+    def positions(reader) -> tuple[list | None, int]:
+        """Where each column is in the source's rows, from its header (None: in
+        schema order), and how many fields a row has: the header lines are read."""
+        if source_names is None or source_format == "jsonl":
+            return None, len(columns)
+        lines = [reader.readline() for _ in range(int(header_lines))]
+        return header_positions(lines[-1], source_names, dialect, label)
 
     def rows(reader):
         """(line number, fields) of each non-blank record of the source."""
@@ -80,7 +95,7 @@ def write_as_csv(
                     f"{label}:{number}: expected a JSON object, "
                     f"found {type(record).__name__}"
                 )
-            yield number, [cell(record.get(name)) for name in columns]
+            yield number, [cell(record.get(name)) for name in source_names or columns]
 
     kind = {"tsv": "tab-separated", "csv": f"{(dialect or PLAIN)[0]!r}-separated"}
     newline = "" if source_format == "csv" else "\n"
@@ -89,10 +104,12 @@ def write_as_csv(
         open(part, "w", encoding="utf-8", newline="") as out,
     ):
         writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        picked, width = positions(reader)
+        skipped = int(header_lines) if picked is not None else 0
         for number, fields in rows(reader):
-            if len(fields) != len(columns):
+            if len(fields) != width:
                 raise ValueError(
-                    f"{label}:{number}: expected {len(columns)} "
+                    f"{label}:{number + skipped}: expected {width} "
                     f"{kind[source_format]} fields, found {len(fields)}"
                 )
-            writer.writerow(fields)
+            writer.writerow(fields if picked is None else [fields[i] for i in picked])

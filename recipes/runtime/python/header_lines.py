@@ -26,11 +26,7 @@ def warn_if_data(
 
     def looks_like_data(line: bytes) -> bool:
         text = line.decode("utf-8", "replace").rstrip("\r\n")
-        delimiter, quote = dialect
-        if quote:
-            fields = next(csv.reader([text], delimiter=delimiter, quotechar=quote), [])
-        else:
-            fields = text.split(delimiter)
+        fields = header_fields(text, dialect)
         typed = [
             (f, patterns[t]) for f, (_, t) in zip(fields, columns) if t in patterns
         ]
@@ -50,3 +46,26 @@ def warn_if_data(
             end="",
             flush=True,
         )
+
+
+def header_fields(text: str, dialect: list) -> list[str]:
+    """The fields of one line of a delimited file, split by `dialect` ([delimiter,
+    quote]; an empty quote: no quoting)."""
+    delimiter, quote = dialect
+    if not quote:
+        return text.split(delimiter)
+    return next(csv.reader([text], delimiter=delimiter, quotechar=quote), [])
+
+
+def header_positions(line: str, source_names: list, dialect: list, label: str):
+    """Where each of `source_names` is among the fields of the header line, and
+    how many fields it has; a name it lacks fails, naming those it has."""
+    header = header_fields(line.removeprefix("\ufeff").rstrip("\r\n"), dialect)
+    missing = [name for name in source_names if name not in header]
+    if missing:
+        raise ValueError(
+            f"{label}: the header names no column {missing[0]!r} (it names "
+            f"{', '.join(repr(name) for name in header)}); fix: check the "
+            "schema's source_names and the encoding's header lines"
+        )
+    return [header.index(name) for name in source_names], len(header)

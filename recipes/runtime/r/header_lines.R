@@ -19,14 +19,7 @@ warn_if_data <- function(dropped, source, num_lines, dialect, columns) {
 
   looks_like_data <- function(line) {
     text <- sub("\r$", "", line, useBytes = TRUE)
-    delimiter <- dialect[[1]]
-    fields <- if (identical(dialect[[2]], "")) {
-      strsplit(paste0(text, delimiter), delimiter, fixed = TRUE,
-               useBytes = TRUE)[[1]]
-    } else {
-      scan(text = text, what = "", sep = delimiter, quote = dialect[[2]],
-           quiet = TRUE, na.strings = character(0), strip.white = FALSE)
-    }
+    fields <- header_fields(text, dialect)
     typed <- types %in% names(patterns)
     length(fields) == length(types) && any(typed) &&
       all(mapply(grepl, patterns[types[typed]], fields[typed],
@@ -44,4 +37,33 @@ warn_if_data <- function(dropped, source, num_lines, dialect, columns) {
             "no header, declare header=None (or fewer header lines)")
   }
   invisible(length(data))
+}
+
+header_fields <- function(text, dialect) {
+  # The fields of one line of a delimited file, split by dialect
+  # (list(delimiter, quote); an empty quote: no quoting).
+  delimiter <- dialect[[1]]
+  if (identical(dialect[[2]], "")) {
+    return(strsplit(paste0(text, delimiter), delimiter, fixed = TRUE,
+                    useBytes = TRUE)[[1]])
+  }
+  scan(text = text, what = "", sep = delimiter, quote = dialect[[2]],
+       quiet = TRUE, na.strings = character(0), strip.white = FALSE)
+}
+
+header_positions <- function(line, source_names, dialect, label) {
+  # Where each of source_names is among the fields of the header line, and
+  # how many fields it has (list(positions, width)); a name it lacks fails,
+  # naming those it has.
+  text <- sub("\r$", "", sub("^\xef\xbb\xbf", "", line, useBytes = TRUE),
+              useBytes = TRUE)
+  header <- header_fields(text, dialect)
+  missing <- setdiff(unlist(source_names), header)
+  if (length(missing) > 0) {
+    stop(label, ": the header names no column '", missing[[1]],
+         "' (it names ", paste0("'", header, "'", collapse = ", "),
+         "); fix: check the schema's source_names and the encoding's header ",
+         "lines", call. = FALSE)
+  }
+  list(match(unlist(source_names), header), length(header))
 }
