@@ -27,6 +27,7 @@ from aorist import (
     Int64,
     MinioLocation,
     NewlineDelimitedJSONEncoding,
+    ORCEncoding,
     ParquetEncoding,
     RemoteStorage,
     RemoteStorageSetup,
@@ -236,3 +237,65 @@ def test_source_names_are_checked_where_they_are_declared() -> None:
     headerless = renamed_universe("http://127.0.0.1:1", header=False)
     with pytest.raises(DeclarationError, match="declares no header"):
         dag(headerless, ["AllAssetsComputed"], "python")
+
+
+def columnar_universe(base: str, names=("pq", "orc")) -> Universe:
+    """Dataset `c`: `pq`, a Parquet file whose columns are the attributes' (in another
+    order, with one more), and `orc`, an ORC file whose columns SOURCE_NAMES renames."""
+    tables = {
+        "pq": (ParquetEncoding(), default_tabular_schema(TRIP)),
+        "orc": (
+            ORCEncoding(),
+            TabularSchema(TRIP, TRIP.attributes, source_names=SOURCE_NAMES),
+        ),
+    }
+    assets = [
+        StaticDataTable(
+            name=name,
+            schema=schema,
+            setup=RemoteStorageSetup(
+                remote=RemoteStorage(
+                    location=WebLocation(address=f"{base}/{name}.{name}"), encoding=encoding
+                )
+            ),
+        )
+        for name, (encoding, schema) in tables.items()
+        if name in names
+    ]
+    return Universe(
+        name="columnar", datasets=[DataSet(name="c", datum_templates=[TRIP], assets=assets)]
+    )
+
+
+def serve_columnar(root: Path) -> None:
+    import pyarrow
+    import pyarrow.orc
+    import pyarrow.parquet
+
+    pyarrow.parquet.write_table(
+        pyarrow.table(
+            {"fare": [2.5, 3.0], "extra": ["x", "y"], "note": ['say "hi"', None], "id": [1, 2]}
+        ),
+        root / "pq.pq",
+    )
+    pyarrow.orc.write_table(
+        pyarrow.table({"Fare": [0.5], "Note": ["a,b\nc"], "Trip ID": [7]}), root / "orc.orc"
+    )
+
+
+@pytest.mark.parametrize("dialect", ["python", "r"])
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_parquet_and_orc_sources_are_read_by_column_name(http_server, tmp_path, dialect, fuse):
+    serve_columnar(http_server.root)
+    # The R script reads Parquet with the duckdb program; ORC with the python recipe.
+    code = dag(columnar_universe(http_server.base_url), ["AllAssetsComputed"], dialect, fuse=fuse)
+    out = run(dialect, code, tmp_path)
+    assert lake_query(tmp_path, "SELECT * FROM c.pq ORDER BY id") == [
+        (1, 'say "hi"', 2.5),
+        (2, None, 3.0),
+    ], out
+    assert lake_query(tmp_path, "SELECT * FROM c.orc") == [(7, "a,b\nc", 0.5)], out
+    files = sorted(tmp_path.rglob("*.parquet"))
+    before = [p.stat().st_mtime_ns for p in files]
+    again = run(dialect, code, tmp_path)
+    assert [p.stat().st_mtime_ns for p in files] == before, again

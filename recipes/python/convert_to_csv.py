@@ -10,7 +10,7 @@
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
-# source_format = { from = "source.format", doc = "one of csv, tsv or jsonl" }
+# source_format = { from = "source.format", doc = "one of csv, tsv, jsonl, parquet or orc" }
 # dialect = { from = "source.dialect", doc = "[delimiter, quote] of a csv or tsv source, None for jsonl" }
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
@@ -26,7 +26,8 @@ def convert_to_csv(
     header_lines: int,
     source_names: list | None,
 ) -> None:
-    """Convert a delimited or JSON-lines file to CSV without a header row."""
+    """Convert a delimited, JSON-lines, Parquet or ORC file to CSV without a
+    header row."""
     parts = ["convert_to_csv", source_format, columns]
     # Another dialect than plain CSV's joins the key (a plain one keeps its versions).
     parts += [dialect] if source_format == "csv" and dialect != PLAIN else []
@@ -35,7 +36,8 @@ def convert_to_csv(
     with producing(destination, parts, source) as output:
         if output is None:
             return
-        check_plain_text(source, f"uncompressed {source_format}")
+        if source_format not in ("parquet", "orc"):
+            check_plain_text(source, f"uncompressed {source_format}")
         write_as_csv(
             source,
             source,

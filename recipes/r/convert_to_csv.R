@@ -6,12 +6,12 @@
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
 # uses = ["markers", "duckdb_cli", "header_lines"]
-# when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv"] }
+# when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv", "parquet"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
 # destination = { from = "output", doc = "temporary file this step writes" }
-# source_format = { from = "source.format", doc = "csv or tsv (jsonl needs the Python recipe)" }
+# source_format = { from = "source.format", doc = "csv, tsv or parquet (jsonl and orc need the Python recipe)" }
 # dialect = { from = "source.dialect", doc = "[delimiter, quote] of the source ('' quote: none)" }
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
@@ -25,14 +25,7 @@ convert_to_csv <- function(source, destination, source_format, dialect,
   # also reads the columns by the names in the header given source_names.
   # Lines are read as bytes (no re-encoding); a UTF-8 byte order mark is
   # dropped. Fields holding a comma, a quote or a line break are quoted.
-  if (!source_format %in% c("csv", "tsv", "jsonl")) {
-    stop("unknown source format '", source_format,
-         "': expected csv, tsv or jsonl", call. = FALSE)
-  }
-  if (source_format == "jsonl") {
-    stop("the R recipe does not handle JSON lines (base R has no JSON ",
-         "parser): use the Python recipe for ConvertedToCSV", call. = FALSE)
-  }
+  convert_to_csv_check(source_format)
   width <- length(columns)
 
   quote_fields <- function(fields) {
@@ -101,7 +94,12 @@ convert_to_csv <- function(source, destination, source_format, dialect,
   parts <- c(list("convert_to_csv", source_format, columns),
              if (other) list(dialect),
              if (!is.null(source_names)) list(header_lines, source_names))
-  produce(destination, parts, source, copy)
+  make <- if (source_format == "parquet") {
+    convert_to_csv_parquet(source, columns, source_names)
+  } else {
+    copy
+  }
+  produce(destination, parts, source, make)
   invisible(destination)
 }
 
@@ -137,7 +135,7 @@ convert_to_csv_dialect <- function(source, part, dialect, width, header_lines,
     " (FORMAT csv, HEADER false);"
   ))
   if (done$status == 0) {
-    return(invisible(part))
+    return(invisible(NULL))
   }
   said <- done$errors
   fields <- regmatches(said, regexec(
@@ -151,4 +149,53 @@ convert_to_csv_dialect <- function(source, part, dialect, width, header_lines,
   stop("could not read ", source, " as '", dialect[[1]], "'-separated ",
        "values quoted with '", dialect[[2]], "'; fix: check the source's ",
        "declared delimiter and quote\n", said, call. = FALSE)
+}
+
+convert_to_csv_check <- function(source_format) {
+  # Fail on a source format the R recipe cannot read.
+  if (!source_format %in% c("csv", "tsv", "jsonl", "parquet")) {
+    stop("unknown source format '", source_format,
+         "': expected csv, tsv, jsonl or parquet", call. = FALSE)
+  }
+  if (source_format == "jsonl") {
+    stop("the R recipe does not handle JSON lines (base R has no JSON ",
+         "parser): use the Python recipe for ConvertedToCSV", call. = FALSE)
+  }
+}
+
+convert_to_csv_parquet <- function(source, columns, source_names) {
+  # What makes the CSV file from the columns of the Parquet file source (read
+  # by source_names, if given), with the duckdb program.
+  names <- unlist(if (is.null(source_names)) columns else source_names)
+  function(part) convert_to_csv_columns(source, part, names)
+}
+
+convert_to_csv_columns <- function(source, part, names) {
+  # Write part, CSV without a header, from the columns names of the Parquet
+  # file source; no facts for the marker.
+  head <- readBin(source, "raw", 4)
+  if (!identical(head, charToRaw("PAR1"))) {
+    stop(source, " is not a parquet file; fix: declare the source's real ",
+         "encoding", call. = FALSE)
+  }
+  scan <- paste0("read_parquet(", sql_literal(source), ")")
+  found <- duckdb_cli(":memory:", paste0(
+    "SELECT column_name FROM (DESCRIBE SELECT * FROM ", scan, ");"
+  ))$rows
+  missing <- setdiff(names, found)
+  if (length(missing) > 0) {
+    stop(source, " has no column '", missing[[1]], "' (it has ",
+         paste0("'", found, "'", collapse = ", "), "); fix: check the ",
+         "schema's attribute names, or map the file's names with source_names",
+         call. = FALSE)
+  }
+  done <- duckdb_cli(":memory:", paste0(
+    "COPY (SELECT ", paste(vapply(names, sql_identifier, ""), collapse = ", "),
+    " FROM ", scan, ") TO ", sql_literal(part), " (FORMAT csv, HEADER false);"
+  ))
+  if (done$status != 0) {
+    stop("could not read ", source, " as parquet: ", done$errors,
+         call. = FALSE)
+  }
+  invisible(NULL)
 }

@@ -390,11 +390,12 @@ def test_r_header(path: Path, functions) -> None:
     assert set(re.findall(r"\b(\w+):::?", body)) <= BASE_PACKAGES
 
 
-def test_r_convert_to_csv_applies_to_tsv_and_csv_only() -> None:
+def test_r_convert_to_csv_applies_to_tsv_csv_and_parquet_only() -> None:
+    """JSON lines and ORC are read by the python recipe."""
     meta, _ = split_header(RECIPES / "r" / "convert_to_csv.R")
     assert meta["recipe"]["when"] == {
         "engine": ["lake", "spark", "postgres"],
-        "source.format": ["tsv", "csv"],
+        "source.format": ["tsv", "csv", "parquet"],
     }
 
 

@@ -25,7 +25,7 @@ pub struct FileSource {
     /// `gzip`, `zip` or `bz2`.
     pub compression: Option<&'static str>,
     pub header_lines: i64,
-    /// `csv`, `tsv` or `jsonl`.
+    /// `csv`, `tsv`, `jsonl`, `parquet` or `orc`.
     pub format: &'static str,
     /// `[delimiter, quote]` of a delimited source (`""`: no quoting); None for JSON.
     pub dialect: Option<[String; 2]>,
@@ -246,7 +246,7 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
         };
         match &computation {
             Computation::Replicate(source)
-                if source.format != "jsonl" && source.header_lines == 0 =>
+                if matches!(source.format, "csv" | "tsv") && source.header_lines == 0 =>
             {
                 return Err(unsupported(
                     "columns are read by the names in the source's header, but its encoding \
@@ -677,6 +677,9 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         Encoding::NewlineDelimitedJSONEncoding(json) => {
             (compression_name(&json.compression), 0, "jsonl", None)
         }
+        // Read directly, by column name: no compression of their own, no header.
+        Encoding::ParquetEncoding(_) => (None, 0, "parquet", None),
+        Encoding::ORCEncoding(_) => (None, 0, "orc", None),
         other => {
             return Err(AoristError::new(
                 ErrorKind::UnsupportedStorage,
@@ -685,7 +688,8 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
                     "the embedded lake cannot replicate a source encoded as {}",
                     other.kind()
                 ),
-                "use a CSVEncoding, TSVEncoding or NewlineDelimitedJSONEncoding source",
+                "use a CSVEncoding, TSVEncoding, NewlineDelimitedJSONEncoding, \
+                 ParquetEncoding or ORCEncoding source",
             ))
         }
     };

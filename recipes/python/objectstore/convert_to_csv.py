@@ -11,7 +11,7 @@
 # config = { from = "settings.objectstore", doc = "endpoint, bucket and the names of the key variables" }
 # source = { from = "input", doc = "bucket key written by the upstream step" }
 # destination = { from = "output", doc = "bucket key this step writes" }
-# source_format = { from = "source.format", doc = "one of csv, tsv or jsonl" }
+# source_format = { from = "source.format", doc = "one of csv, tsv, jsonl, parquet or orc" }
 # dialect = { from = "source.dialect", doc = "[delimiter, quote] of a csv or tsv source, None for jsonl" }
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
@@ -28,7 +28,8 @@ def objectstore_convert_to_csv(
     header_lines: int,
     source_names: list | None,
 ) -> None:
-    """Convert a delimited or JSON-lines object to CSV without a header row."""
+    """Convert a delimited, JSON-lines, Parquet or ORC object to CSV without a
+    header row."""
     parts = ["objectstore_convert_to_csv", source_format, columns]
     # Another dialect than plain CSV's joins the key (a plain one keeps its versions).
     parts += [dialect] if source_format == "csv" and dialect != PLAIN else []
@@ -38,7 +39,8 @@ def objectstore_convert_to_csv(
         if step is None:
             return
         local, output = step
-        check_plain_text(local, f"uncompressed {source_format}")
+        if source_format not in ("parquet", "orc"):
+            check_plain_text(local, f"uncompressed {source_format}")
         write_as_csv(
             local,
             source,

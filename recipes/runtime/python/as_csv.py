@@ -28,9 +28,10 @@ def write_as_csv(
     delimited file's last header line names its columns, and each column is read
     from the field of its name; a JSON object's keys are those names.
     """
-    if source_format not in ("csv", "tsv", "jsonl"):
+    if source_format not in ("csv", "tsv", "jsonl", "parquet", "orc"):
         raise ValueError(
-            f"unknown source format {source_format!r}: expected csv, tsv or jsonl"
+            f"unknown source format {source_format!r}: expected csv, tsv, jsonl, "
+            "parquet or orc"
         )
     if source_names is None and source_format == "csv" and dialect == PLAIN:
         shutil.copyfile(source, part)
@@ -97,6 +98,11 @@ def write_as_csv(
                 )
             yield number, [cell(record.get(name)) for name in source_names or columns]
 
+    if source_format in ("parquet", "orc"):
+        write_columnar_as_csv(
+            source, label, part, source_format, source_names or columns, cell
+        )
+        return
     kind = {"tsv": "tab-separated", "csv": f"{(dialect or PLAIN)[0]!r}-separated"}
     newline = "" if source_format == "csv" else "\n"
     with (
@@ -113,3 +119,48 @@ def write_as_csv(
                     f"{kind[source_format]} fields, found {len(fields)}"
                 )
             writer.writerow(fields if picked is None else [fields[i] for i in picked])
+
+
+def write_columnar_as_csv(
+    source: str, label: str, part: str, source_format: str, names: list, cell
+) -> None:
+    """Write part, CSV without a header, from the columns `names` of the Parquet or
+    ORC file source, a batch (or stripe) at a time; each value as `cell` writes it."""
+    # Only these sources need pyarrow's readers: a CSV program goes without them.
+    import pyarrow.orc
+    import pyarrow.parquet
+
+    magic = {"parquet": b"PAR1", "orc": b"ORC"}[source_format]
+    with open(source, "rb") as handle:
+        head = handle.read(4)
+    if not head.startswith(magic):
+        raise ValueError(
+            f"{label} is not a {source_format} file (it starts with {head!r}); fix: "
+            "declare the source's real encoding"
+        )
+    if source_format == "parquet":
+        reader = pyarrow.parquet.ParquetFile(source)
+        found = reader.schema_arrow.names
+    else:
+        reader = pyarrow.orc.ORCFile(source)
+        found = reader.schema.names
+
+    def batches():
+        if source_format == "parquet":
+            yield from reader.iter_batches(1 << 16, columns=names)
+        else:
+            for stripe in range(reader.nstripes):
+                yield reader.read_stripe(stripe, columns=names)
+
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(
+            f"{label} has no column {missing[0]!r} (it has "
+            f"{', '.join(repr(name) for name in found)}); fix: check the schema's "
+            "attribute names, or map the file's names with source_names"
+        )
+    with open(part, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        for batch in batches():
+            values = [batch.column(name).to_pylist() for name in names]
+            writer.writerows([cell(value) for value in row] for row in zip(*values))

@@ -1,0 +1,5 @@
+from aorist import JSONEncoding, dag
+
+from _common import asset, universe
+
+dag(universe(assets=[asset(encoding=JSONEncoding())]), ["AllAssetsComputed"])
