@@ -19,12 +19,14 @@ from aorist import (
     CSVEncoding,
     CSVHeader,
     DataSet,
+    DirectoryLayout,
     EndpointConfig,
     Float64,
     FreeText,
     GzipCompression,
     HiveTableStorage,
     Int64,
+    LocalFileSystemLocation,
     MinioLocation,
     NewlineDelimitedJSONEncoding,
     ORCEncoding,
@@ -39,7 +41,7 @@ from aorist import (
     dag,
     default_tabular_schema,
 )
-from aorist.errors import DeclarationError
+from aorist.errors import DeclarationError, UnsupportedStorageError
 
 from conftest import lake_query, output_of, run_generated, touch_later
 
@@ -299,3 +301,79 @@ def test_parquet_and_orc_sources_are_read_by_column_name(http_server, tmp_path, 
     before = [p.stat().st_mtime_ns for p in files]
     again = run(dialect, code, tmp_path)
     assert [p.stat().st_mtime_ns for p in files] == before, again
+
+
+RIDE = RowStruct(
+    name="ride",
+    attributes=[Int64("id"), Float64("fare"), Int64("year"), FreeText("city")],
+)
+PARTITIONS = {
+    "year=2023/city=oslo": [(1, 2.5)],
+    "year=2024/city=oslo": [(2, 3.0), (3, 4.0)],
+    "year=2024/city=san%20jose": [(4, 5.5)],
+}
+
+
+def write_partitions(root: Path, partitions: dict) -> None:
+    """A Hive-partitioned directory of Parquet files, with what writers leave beside
+    them (_SUCCESS, hidden checksums) that is no data."""
+    import pyarrow
+    import pyarrow.parquet
+
+    for folder, rows in partitions.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        ids, fares = zip(*rows, strict=True)
+        table = pyarrow.table({"fare": list(fares), "id": list(ids)})
+        pyarrow.parquet.write_table(table, root / folder / "part-0.parquet")
+        (root / folder / ".part-0.parquet.crc").write_bytes(b"crc")
+    (root / "_SUCCESS").write_bytes(b"")
+
+
+def hive_universe(directory: Path, encoding=None) -> Universe:
+    ride = StaticDataTable(
+        name="rides",
+        schema=default_tabular_schema(RIDE),
+        setup=RemoteStorageSetup(
+            remote=RemoteStorage(
+                location=LocalFileSystemLocation(path=str(directory)),
+                encoding=encoding or ParquetEncoding(),
+                layout=DirectoryLayout(),
+            )
+        ),
+    )
+    return Universe(
+        name="hive", datasets=[DataSet(name="h", datum_templates=[RIDE], assets=[ride])]
+    )
+
+
+@pytest.mark.parametrize("dialect", ["python", "r"])
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_a_hive_partitioned_directory_replicates_with_its_partition_columns(
+    tmp_path, dialect, fuse
+):
+    directory = tmp_path / "rides"
+    write_partitions(directory, PARTITIONS)
+    work = tmp_path / "work"
+    work.mkdir()
+    code = dag(hive_universe(directory), ["AllAssetsComputed"], dialect, fuse=fuse)
+    out = run(dialect, code, work)
+    rows = [(1, 2.5, 2023, "oslo"), (2, 3.0, 2024, "oslo"), (3, 4.0, 2024, "oslo")]
+    rows.append((4, 5.5, 2024, "san jose"))
+    assert lake_query(work, "SELECT * FROM h.rides ORDER BY id") == rows, out
+
+    # Nothing changed: nothing is made again.
+    table = work / "lake/h/rides/rides.parquet"
+    before = table.stat().st_mtime_ns
+    run(dialect, code, work)
+    assert table.stat().st_mtime_ns == before
+
+    # A new partition is read by the next run.
+    write_partitions(directory, {"year=2025/city=oslo": [(5, 1.0)]})
+    out = run(dialect, code, work)
+    assert lake_query(work, "SELECT * FROM h.rides ORDER BY id") == [*rows, (5, 1.0, 2025, "oslo")]
+
+
+def test_a_directory_layout_is_refused_where_it_cannot_be_read() -> None:
+    bad = hive_universe(Path("rides"), CSVEncoding())
+    with pytest.raises(UnsupportedStorageError, match="a csv source cannot be read as a"):
+        dag(bad, ["AllAssetsComputed"], "python")

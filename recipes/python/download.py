@@ -13,6 +13,7 @@
 # sha256 = { from = "source.sha256", doc = "expected hex digest, or None" }
 # compression = { from = "source.compression", doc = "gzip, bz2, zip or None: its magic bytes are checked" }
 # source_format = { from = "source.format", doc = "csv, tsv or jsonl: an HTML page is refused" }
+# layout = { from = "source.layout", doc = "file, or directory: the list of the Parquet or ORC files under a local directory" }
 
 import contextlib
 import hashlib
@@ -32,8 +33,13 @@ def download(
     sha256: str | None,
     compression: str | None,
     source_format: str,
+    layout: str = "file",
 ) -> None:
     """Fetch url (or copy a local path) to destination, verified before it is trusted.
+
+    A local directory (layout "directory") is listed instead: destination holds the
+    path, size and modification time of each `.parquet` (or `.orc`) file under it,
+    which the conversion reads; a changed file changes the list.
 
     Checked: the length the server announced, that the body starts as the declared
     compression and is not an HTML page, a zip archive's members, and the declared
@@ -167,6 +173,15 @@ def download(
             if got is None:
                 return None
             verifier, validators = got
+        elif layout == "directory":
+            listing = json.dumps(directory_listing(), sort_keys=True).encode()
+            validators = {"listing": hashlib.sha256(listing).hexdigest()}
+            if conditional and validators == conditional:
+                return None
+            verifier = Verifier()
+            verifier.update(listing)
+            with open(path, "wb") as out:
+                out.write(listing)
         else:
             status = os.stat(local)
             validators = {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
@@ -182,6 +197,33 @@ def download(
             )
         return actual, validators
 
+    def directory_listing() -> dict:
+        """The files of the directory `local` to read, as the conversion reads them."""
+        if local is None or not os.path.isdir(local):
+            raise ValueError(
+                f"{url} is not a local directory; fix: declare DirectoryLayout() only "
+                "for a directory of Parquet or ORC files on this machine"
+            )
+        files = []
+        for folder, folders, names in os.walk(local):
+            # Hidden and underscored entries (_SUCCESS, .crc) are no data.
+            folders[:] = sorted(f for f in folders if not f.startswith((".", "_")))
+            for name in sorted(names):
+                if name.startswith((".", "_")) or not name.endswith(
+                    "." + source_format
+                ):
+                    continue
+                full = os.path.join(folder, name)
+                status = os.stat(full)
+                relative = os.path.relpath(full, local).replace(os.sep, "/")
+                files.append([relative, status.st_size, status.st_mtime_ns])
+        if not files:
+            raise ValueError(
+                f"{url} holds no .{source_format} file; fix: check the path, or the "
+                "declared encoding"
+            )
+        return {"directory": os.path.abspath(local), "files": files}
+
     def keep(validators: dict) -> None:
         if validators:
             write_atomically(validators_path, json.dumps(validators, sort_keys=True))
@@ -190,6 +232,7 @@ def download(
                 os.remove(validators_path)
 
     parts = ["download", url, expected, compression, source_format]
+    parts += ["directory"] if layout == "directory" else []
     # What the server said of the copy we hold (ETag, Last-Modified), beside it: not
     # in its marker, so that new validators for the same bytes rerun nothing.
     validators_path = destination + ".source"

@@ -6,7 +6,7 @@
 # summary = "The source file is rewritten as header-less comma-separated values in schema column order."
 # libraries = []
 # uses = ["markers", "duckdb_cli", "header_lines"]
-# when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv", "parquet"] }
+# when = { engine = ["lake", "spark", "postgres"], "source.format" = ["tsv", "csv", "parquet"], "source.layout" = ["file"] }
 #
 # [recipe.parameters]
 # source = { from = "input", doc = "temporary file written by the upstream step" }
@@ -16,15 +16,21 @@
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
 # source_names = { from = "columns.source_names", doc = "what the source calls each column (None: read in schema order)" }
+# layout = { from = "source.layout", doc = "file (a directory's files are read by the Python recipe)" }
 # # nolint end
 
 convert_to_csv <- function(source, destination, source_format, dialect,
-                           columns, header_lines, source_names) {
+                           columns, header_lines, source_names,
+                           layout = "file") {
   # Convert a TSV file to CSV without a header row; a CSV file is copied, or,
   # with another delimiter or quote, rewritten by the duckdb program, which
   # also reads the columns by the names in the header given source_names.
   # Lines are read as bytes (no re-encoding); a UTF-8 byte order mark is
   # dropped. Fields holding a comma, a quote or a line break are quoted.
+  if (!identical(layout, "file")) {
+    stop("the R recipe reads one file, not a ", layout, ": the Python ",
+         "recipe lists and reads a directory", call. = FALSE)
+  }
   convert_to_csv_check(source_format)
   width <- length(columns)
 

@@ -6,7 +6,7 @@
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
 # uses = ["markers", "progress"]
-# when = { engine = ["lake", "spark", "postgres"] }
+# when = { engine = ["lake", "spark", "postgres"], "source.layout" = ["file"] }
 #
 # [recipe.parameters]
 # url = { from = "source.url", doc = "HTTP(S) URL or local path of the source file" }
@@ -14,15 +14,21 @@
 # sha256 = { from = "source.sha256", doc = "expected hex digest, or NULL" }
 # compression = { from = "source.compression", doc = "gzip, bz2, zip or NULL: checked once downloaded" }
 # source_format = { from = "source.format", doc = "csv, tsv or jsonl: an HTML page is refused" }
+# layout = { from = "source.layout", doc = "file (a directory is listed by the Python recipe)" }
 # # nolint end
 
-download <- function(url, destination, sha256, compression, source_format) {
+download <- function(url, destination, sha256, compression, source_format,
+                     layout = "file") {
   # Fetch url (or copy a local path) to destination, verified before it is
   # trusted: the length the server announced (download.file() checks it),
   # the integrity of the declared compression (a truncated gzip fails here,
   # not three steps later), that the body is not an HTML page, and the
   # declared sha256. The marker records the file's sha256; a rerun asks the
   # source whether it changed (download_refresh()).
+  if (!identical(layout, "file")) {
+    stop("the R recipe reads one file, not a ", layout, ": the Python ",
+         "recipe lists and reads a directory", call. = FALSE)
+  }
   attempts <- 5
   expected <- tolower(trimws(c(sha256, NA)[[1]]))
   has_digest <- isTRUE(nzchar(expected, keepNA = TRUE))

@@ -390,12 +390,13 @@ def test_r_header(path: Path, functions) -> None:
     assert set(re.findall(r"\b(\w+):::?", body)) <= BASE_PACKAGES
 
 
-def test_r_convert_to_csv_applies_to_tsv_csv_and_parquet_only() -> None:
-    """JSON lines and ORC are read by the python recipe."""
+def test_r_convert_to_csv_applies_to_one_tsv_csv_or_parquet_file_only() -> None:
+    """JSON lines, ORC and directories are read by the python recipe."""
     meta, _ = split_header(RECIPES / "r" / "convert_to_csv.R")
     assert meta["recipe"]["when"] == {
         "engine": ["lake", "spark", "postgres"],
         "source.format": ["tsv", "csv", "parquet"],
+        "source.layout": ["file"],
     }
 
 

@@ -29,6 +29,9 @@ pub struct FileSource {
     pub format: &'static str,
     /// `[delimiter, quote]` of a delimited source (`""`: no quoting); None for JSON.
     pub dialect: Option<[String; 2]>,
+    /// `file`, or `directory`: the Parquet or ORC files under a local directory,
+    /// Hive-partitioned (its `key=value` directories give columns).
+    pub layout: &'static str,
 }
 
 impl FileSource {
@@ -620,14 +623,20 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
             "replicate from a RemoteStorage with a WebLocation, or a LocalFileStorage",
         )
     };
-    let (url, sha256, encoding) = match storage {
+    let (url, sha256, encoding, layout) = match storage {
         Storage::RemoteStorage(remote) => match &remote.location {
-            Location::WebLocation(web) => {
-                (web.address.clone(), remote.sha256.clone(), &remote.encoding)
-            }
-            Location::LocalFileSystemLocation(local) => {
-                (local.path.clone(), remote.sha256.clone(), &remote.encoding)
-            }
+            Location::WebLocation(web) => (
+                web.address.clone(),
+                remote.sha256.clone(),
+                &remote.encoding,
+                &remote.layout,
+            ),
+            Location::LocalFileSystemLocation(local) => (
+                local.path.clone(),
+                remote.sha256.clone(),
+                &remote.encoding,
+                &remote.layout,
+            ),
             other => {
                 return Err(unsupported(format!(
                     "the embedded lake cannot download from a {}",
@@ -637,7 +646,7 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         },
         Storage::LocalFileStorage(local) => match &local.location {
             Location::LocalFileSystemLocation(location) => {
-                (location.path.clone(), None, &local.encoding)
+                (location.path.clone(), None, &local.encoding, &local.layout)
             }
             other => {
                 return Err(unsupported(format!(
@@ -693,6 +702,27 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
             ))
         }
     };
+    let local = !url.contains("://") || url.starts_with("file://");
+    let layout = match layout {
+        crate::Layout::SingleFileLayout(_) => "file",
+        crate::Layout::DirectoryLayout(_) if local && matches!(format, "parquet" | "orc") => {
+            "directory"
+        }
+        other => {
+            return Err(AoristError::new(
+                ErrorKind::UnsupportedStorage,
+                format!("{path} / setup.source.layout"),
+                format!(
+                    "a {} source cannot be read as a {}: a directory is read as the \
+                     Parquet or ORC files under a local path",
+                    format,
+                    other.kind()
+                ),
+                "use SingleFileLayout() for one file, or DirectoryLayout() with a \
+                 ParquetEncoding or ORCEncoding at a local path",
+            ))
+        }
+    };
     Ok(FileSource {
         url,
         sha256,
@@ -700,5 +730,6 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         header_lines,
         format,
         dialect,
+        layout,
     })
 }

@@ -14,7 +14,7 @@ use crate::bind::{Arg, Setting};
 
 /// Facts most assets share with others (their schema, formats, dataset): one value each,
 /// however many assets have it. The rest name the asset itself.
-const SHARED: [&str; 24] = [
+const SHARED: [&str; 25] = [
     "engine",
     "columns.contracts",
     "columns.contracted",
@@ -29,6 +29,7 @@ const SHARED: [&str; 24] = [
     "source.header_lines",
     "source.format",
     "source.dialect",
+    "source.layout",
     "columns.source_names",
     "columns.names",
     "columns.duckdb",
@@ -144,6 +145,7 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             ("source.header_lines", json!(source.header_lines)),
             ("source.format", json!(source.format)),
             ("source.dialect", json!(source.dialect)),
+            ("source.layout", json!(source.layout)),
         ]);
     }
     if !resolved.sources.is_empty() {

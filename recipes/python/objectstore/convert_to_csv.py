@@ -16,6 +16,7 @@
 # columns = { from = "columns.names", doc = "column names in schema order" }
 # header_lines = { from = "source.header_lines", doc = "header lines, read here when the columns are read by name" }
 # source_names = { from = "columns.source_names", doc = "what the source calls each column (None: read in schema order)" }
+# layout = { from = "source.layout", doc = "file, or directory: the source lists the files of a Hive-partitioned directory" }
 
 
 def objectstore_convert_to_csv(
@@ -27,6 +28,7 @@ def objectstore_convert_to_csv(
     columns: list,
     header_lines: int,
     source_names: list | None,
+    layout: str = "file",
 ) -> None:
     """Convert a delimited, JSON-lines, Parquet or ORC object to CSV without a
     header row."""
@@ -50,4 +52,5 @@ def objectstore_convert_to_csv(
             columns,
             header_lines,
             source_names,
+            layout,
         )

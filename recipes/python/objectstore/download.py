@@ -5,7 +5,7 @@
 # summary = "The remote file is fetched into a scratch directory, verified against its sha256 when one is declared, and stored in the bucket."
 # libraries = ["pyarrow"]
 # uses = ["markers", "objectstore"]
-# when = { engine = ["objectstore"] }
+# when = { engine = ["objectstore"], "source.layout" = ["file"] }
 #
 # [recipe.parameters]
 # config = { from = "settings.objectstore", doc = "endpoint, bucket and the names of the key variables" }

@@ -5,6 +5,7 @@
 
 import csv
 import json
+import os
 import shutil
 
 # What DuckDB and every later step read: comma-separated, quoted with '"' if need be.
@@ -20,13 +21,15 @@ def write_as_csv(
     columns: list,
     header_lines: int = 0,
     source_names: list | None = None,
+    layout: str = "file",
 ) -> None:
     """Write part, CSV without a header, from the file source (named label in
     errors): a header-less CSV file with the plain dialect is copied as it is.
 
     With `source_names` (what the source calls each column, in schema order), a
     delimited file's last header line names its columns, and each column is read
-    from the field of its name; a JSON object's keys are those names.
+    from the field of its name; a JSON object's keys are those names. A directory's
+    source is the list of its files (see the download recipe).
     """
     if source_format not in ("csv", "tsv", "jsonl", "parquet", "orc"):
         raise ValueError(
@@ -99,9 +102,11 @@ def write_as_csv(
             yield number, [cell(record.get(name)) for name in source_names or columns]
 
     if source_format in ("parquet", "orc"):
-        write_columnar_as_csv(
-            source, label, part, source_format, source_names or columns, cell
-        )
+        names = source_names or columns
+        if layout != "directory":
+            write_columnar_as_csv(source, label, part, source_format, names, cell)
+            return
+        write_directory_as_csv(source, label, part, source_format, names, cell)
         return
     kind = {"tsv": "tab-separated", "csv": f"{(dialect or PLAIN)[0]!r}-separated"}
     newline = "" if source_format == "csv" else "\n"
@@ -121,11 +126,55 @@ def write_as_csv(
             writer.writerow(fields if picked is None else [fields[i] for i in picked])
 
 
-def write_columnar_as_csv(
-    source: str, label: str, part: str, source_format: str, names: list, cell
+def write_directory_as_csv(
+    listing: str, label: str, part: str, source_format: str, names: list, cell
 ) -> None:
-    """Write part, CSV without a header, from the columns `names` of the Parquet or
-    ORC file source, a batch (or stripe) at a time; each value as `cell` writes it."""
+    """Write part, CSV without a header, from the files `listing` names (a JSON
+    object: the directory, and the path, size and modification time of each file
+    under it): the columns `names` of each, where a `key=value` directory of its
+    path gives the column `key` (as Hive partitions tables)."""
+    import urllib.parse
+
+    with open(listing, encoding="utf-8") as handle:
+        listed = json.load(handle)
+    with open(part, "w", encoding="utf-8", newline="") as out:
+        for relative, size, mtime_ns in listed["files"]:
+            path = os.path.join(listed["directory"], relative)
+            status = os.stat(path)
+            if (status.st_size, status.st_mtime_ns) != (size, mtime_ns):
+                raise ValueError(
+                    f"{path} changed since {label} listed it; fix: run again (the "
+                    "directory is listed anew)"
+                )
+            partitions = {}
+            for folder in relative.split("/")[:-1]:
+                key, equals, value = folder.partition("=")
+                if equals:
+                    partitions[urllib.parse.unquote(key)] = urllib.parse.unquote(value)
+            # Hive writes a missing partition value so.
+            partitions = {
+                k: None if v == "__HIVE_DEFAULT_PARTITION__" else v
+                for k, v in partitions.items()
+            }
+            write_columnar_as_csv(
+                path, path, out, source_format, names, cell, partitions
+            )
+
+
+def write_columnar_as_csv(
+    source: str,
+    label: str,
+    part,
+    source_format: str,
+    names: list,
+    cell,
+    constants: dict | None = None,
+) -> None:
+    """Write part (a path, or a text file to append to), CSV without a header, from
+    the columns `names` of the Parquet or ORC file source, a batch (or stripe) at a
+    time; each value as `cell` writes it. A name in `constants` is that value in
+    every row (a partition's), not a column of the file."""
+    constants = constants or {}
     # Only these sources need pyarrow's readers: a CSV program goes without them.
     import pyarrow.orc
     import pyarrow.parquet
@@ -145,22 +194,35 @@ def write_columnar_as_csv(
         reader = pyarrow.orc.ORCFile(source)
         found = reader.schema.names
 
+    read = [name for name in names if name not in constants]
+
     def batches():
         if source_format == "parquet":
-            yield from reader.iter_batches(1 << 16, columns=names)
+            yield from reader.iter_batches(1 << 16, columns=read)
         else:
             for stripe in range(reader.nstripes):
-                yield reader.read_stripe(stripe, columns=names)
+                yield reader.read_stripe(stripe, columns=read)
 
-    missing = [name for name in names if name not in found]
+    missing = [name for name in read if name not in found]
     if missing:
+        partitions = f" or its partitions ({', '.join(constants)})" if constants else ""
         raise ValueError(
             f"{label} has no column {missing[0]!r} (it has "
-            f"{', '.join(repr(name) for name in found)}); fix: check the schema's "
-            "attribute names, or map the file's names with source_names"
+            f"{', '.join(repr(name) for name in found)}{partitions}); fix: check the "
+            "schema's attribute names, or map the file's names with source_names"
         )
-    with open(part, "w", encoding="utf-8", newline="") as out:
+
+    def write(out) -> None:
         writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         for batch in batches():
-            values = [batch.column(name).to_pylist() for name in names]
+            columns = {name: batch.column(name).to_pylist() for name in read}
+            for name, value in constants.items():
+                columns[name] = [value] * batch.num_rows
+            values = [columns[name] for name in names]
             writer.writerows([cell(value) for value in row] for row in zip(*values))
+
+    if not isinstance(part, str):
+        write(part)
+        return
+    with open(part, "w", encoding="utf-8", newline="") as out:
+        write(out)
