@@ -81,8 +81,9 @@ def load() -> tuple[dict[str, str], list[ConceptDecl], Taxonomy]:
     known = set(families) | {c.name for c in concepts} | SCALARS
     for concept in concepts:
         for field in concept.fields:
-            base = re.sub(r"^(optional|list)\[(.*)\]$", r"\2", field.type)
-            base = re.sub(r"^(optional|list)\[(.*)\]$", r"\2", base)
+            base = field.type
+            while re.fullmatch(r"(optional|list)\[.*\]", base):
+                base = re.sub(r"^(optional|list)\[(.*)\]$", r"\2", base)
             if base not in known:
                 raise SystemExit(f"{concept.name}.{field.name}: unknown type {base!r}")
     for attribute in attributes:

@@ -25,6 +25,7 @@ from aorist import (
     FreeText,
     GzipCompression,
     HiveTableStorage,
+    InlineStorage,
     Int64,
     LocalFileSystemLocation,
     MinioLocation,
@@ -377,3 +378,41 @@ def test_a_directory_layout_is_refused_where_it_cannot_be_read() -> None:
     bad = hive_universe(Path("rides"), CSVEncoding())
     with pytest.raises(UnsupportedStorageError, match="a csv source cannot be read as a"):
         dag(bad, ["AllAssetsComputed"], "python")
+
+
+def inline_universe(rows: list) -> Universe:
+    """Dataset `i`: `codes`, rows written in the declaration."""
+    codes = StaticDataTable(
+        name="codes",
+        schema=default_tabular_schema(TRIP),
+        setup=RemoteStorageSetup(remote=InlineStorage(rows=rows)),
+    )
+    return Universe(
+        name="inline", datasets=[DataSet(name="i", datum_templates=[TRIP], assets=[codes])]
+    )
+
+
+@pytest.mark.parametrize("dialect", ["python", "r"])
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_inline_rows_are_a_table(tmp_path, dialect, fuse):
+    """No network, no file: the rows are in the program, as escaped literals."""
+    rows = [[1, 'say "hi", then\nleave', 2.5], [2, None, 3], [3, "it's", -0.125]]
+    code = dag(inline_universe(rows), ["AllAssetsComputed"], dialect, fuse=fuse)
+    out = run(dialect, code, tmp_path)
+    expected = [(1, 'say "hi", then\nleave', 2.5), (2, None, 3.0), (3, "it's", -0.125)]
+    assert lake_query(tmp_path, "SELECT * FROM i.codes ORDER BY id") == expected, out
+    table = tmp_path / "lake/i/codes/codes.parquet"
+    before = table.stat().st_mtime_ns
+    run(dialect, code, tmp_path)
+    assert table.stat().st_mtime_ns == before
+    # Other rows in the declaration make the table again.
+    code = dag(inline_universe([*rows, [4, "d", 1.0]]), ["AllAssetsComputed"], dialect, fuse=fuse)
+    run(dialect, code, tmp_path)
+    assert len(lake_query(tmp_path, "SELECT * FROM i.codes")) == 4
+
+
+def test_an_inline_row_of_another_width_is_refused() -> None:
+    with pytest.raises(
+        DeclarationError, match=r"rows\[1\]: the row has 2 values, and the schema 3"
+    ):
+        dag(inline_universe([[1, "a", 1.0], [2, "b"]]), ["AllAssetsComputed"], "python")

@@ -597,6 +597,18 @@ class LocalFileStorage(Storage):
         self._init(location=location, encoding=encoding, layout=layout)
 
 
+class InlineStorage(Storage):
+    """Rows written in the declaration, a value per attribute: a small reference table."""
+
+    _fields = (Field("rows", "list[list[optional[scalar]]]"),)
+    rows: list[list[int | float | str | bool | None]]
+
+    def __init__(
+        self, rows: Iterable[Iterable[int | float | str | bool | None]]
+    ) -> None:
+        self._init(rows=rows)
+
+
 class HiveTableStorage(Storage):
     """A table in the lake (embedded DuckDB by default; Hive/Trino or Spark when configured)."""
 
@@ -1547,6 +1559,7 @@ CONCEPT_KINDS = (
     "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
+    "InlineStorage",
     "HiveTableStorage",
     "SQLiteStorage",
     "PostgresStorage",
@@ -1620,6 +1633,7 @@ __all__ = [
     "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
+    "InlineStorage",
     "HiveTableStorage",
     "SQLiteStorage",
     "PostgresStorage",

@@ -5,7 +5,7 @@
 # summary = "The remote file is in the temporary directory, verified against its sha256 when one is declared."
 # libraries = []
 # uses = ["markers", "progress"]
-# when = { engine = ["lake", "spark", "postgres"] }
+# when = { engine = ["lake", "spark", "postgres"], "source.layout" = ["file", "directory"] }
 #
 # [recipe.parameters]
 # url = { from = "source.url", doc = "HTTP(S) URL or local path of the source file" }

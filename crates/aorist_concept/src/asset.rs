@@ -29,9 +29,11 @@ pub struct FileSource {
     pub format: &'static str,
     /// `[delimiter, quote]` of a delimited source (`""`: no quoting); None for JSON.
     pub dialect: Option<[String; 2]>,
-    /// `file`, or `directory`: the Parquet or ORC files under a local directory,
-    /// Hive-partitioned (its `key=value` directories give columns).
+    /// `file`; `directory`: the Parquet or ORC files under a local directory,
+    /// Hive-partitioned (its `key=value` directories give columns); `inline`: the
+    /// rows of an `InlineStorage`, in `rows`.
     pub layout: &'static str,
+    pub rows: Option<Vec<Vec<Option<Value>>>>,
 }
 
 impl FileSource {
@@ -258,6 +260,13 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
                      columns), or drop source_names to read the columns in schema order",
                 ))
             }
+            Computation::Replicate(source) if source.rows.is_some() => {
+                return Err(unsupported(
+                    "source_names renames the columns of a source file, and inline rows \
+                     have none: their values are in the order of the attributes",
+                    "drop source_names",
+                ))
+            }
             Computation::Replicate(_) => {}
             _ => {
                 return Err(unsupported(
@@ -267,6 +276,27 @@ pub fn resolve(tree: &ConceptTree, node: usize) -> Result<Option<Resolved>> {
                      returns",
                 ))
             }
+        }
+    }
+    if let (Computation::Replicate(source), Some(columns)) = (&computation, &columns) {
+        let short = source
+            .rows
+            .iter()
+            .flatten()
+            .enumerate()
+            .find(|(_, row)| row.len() != columns.len());
+        if let Some((index, row)) = short {
+            return Err(AoristError::new(
+                ErrorKind::Declaration,
+                format!("{path} / setup.source.rows[{index}]"),
+                format!(
+                    "the row has {} values, and the schema {} attributes",
+                    row.len(),
+                    columns.len()
+                ),
+                "give each row one value per attribute, in the schema's order (None \
+                 for a missing one)",
+            ));
         }
     }
     Ok(Some(Resolved {
@@ -623,6 +653,18 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
             "replicate from a RemoteStorage with a WebLocation, or a LocalFileStorage",
         )
     };
+    if let Storage::InlineStorage(inline) = storage {
+        return Ok(FileSource {
+            url: "inline".to_string(),
+            sha256: None,
+            compression: None,
+            header_lines: 0,
+            format: "csv",
+            dialect: Some([",".to_string(), "\"".to_string()]),
+            layout: "inline",
+            rows: Some(inline.rows.clone()),
+        });
+    }
     let (url, sha256, encoding, layout) = match storage {
         Storage::RemoteStorage(remote) => match &remote.location {
             Location::WebLocation(web) => (
@@ -731,5 +773,6 @@ fn file_source(storage: &Storage, path: &str) -> Result<FileSource> {
         format,
         dialect,
         layout,
+        rows: None,
     })
 }

@@ -97,6 +97,7 @@ impl StorageSetup {
 pub enum Storage {
     RemoteStorage(RemoteStorage),
     LocalFileStorage(LocalFileStorage),
+    InlineStorage(InlineStorage),
     HiveTableStorage(HiveTableStorage),
     SQLiteStorage(SQLiteStorage),
     PostgresStorage(PostgresStorage),
@@ -108,6 +109,7 @@ impl Storage {
         match self {
             Storage::RemoteStorage(_) => "RemoteStorage",
             Storage::LocalFileStorage(_) => "LocalFileStorage",
+            Storage::InlineStorage(_) => "InlineStorage",
             Storage::HiveTableStorage(_) => "HiveTableStorage",
             Storage::SQLiteStorage(_) => "SQLiteStorage",
             Storage::PostgresStorage(_) => "PostgresStorage",
@@ -398,6 +400,12 @@ pub struct LocalFileStorage {
     pub location: Location,
     pub encoding: Encoding,
     pub layout: Layout,
+}
+
+/// Rows written in the declaration, a value per attribute: a small reference table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineStorage {
+    pub rows: Vec<Vec<Option<serde_json::Value>>>,
 }
 
 /// A table in the lake (embedded DuckDB by default; Hive/Trino or Spark when configured).
@@ -968,6 +976,7 @@ pub const CONCEPT_KINDS: &[&str] = &[
     "PythonFunction",
     "RemoteStorage",
     "LocalFileStorage",
+    "InlineStorage",
     "HiveTableStorage",
     "SQLiteStorage",
     "PostgresStorage",

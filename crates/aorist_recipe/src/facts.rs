@@ -146,6 +146,8 @@ pub fn asset_facts(view: &LakeAsset, interner: &mut Interner) -> BTreeMap<&'stat
             ("source.format", json!(source.format)),
             ("source.dialect", json!(source.dialect)),
             ("source.layout", json!(source.layout)),
+            // The rows an InlineStorage declares (null for a file).
+            ("source.rows", json!(source.rows)),
         ]);
     }
     if !resolved.sources.is_empty() {
