@@ -9,6 +9,7 @@ the lake back; the bad source is then fixed upstream and the next run publishes.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,9 @@ BROKEN = {
         "column \"id\": 3 rows break unique=true (examples: '1', '2')",
     ),
 }
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def universe(base: str, target=None, storage=None, endpoints=None) -> Universe:
@@ -287,3 +291,43 @@ def test_an_r_script_checks_contracts_with_the_same_words(served, tmp_path, fuse
     served.serve("/bad", GOOD.replace(b"0.5", b"0.25"))
     run_r(code, tmp_path)
     assert rows(tmp_path, "g.bad") == expected(GOOD.replace(b"0.5", b"0.25"))
+
+
+def test_the_dummy_program_for_the_wine_models_runs_offline(tmp_path) -> None:
+    """`aorist generate --dummy N`: each source is N rows of dummy data written in the
+    program, so the whole pipeline, models and predictions included, runs with its
+    declared sources unreachable (a closed port)."""
+    declaration = tmp_path / "wine_universe.py"
+    declaration.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(EXAMPLES)!r})\n"
+        "from wine import wine_universe\n"
+        "universe = wine_universe('http://127.0.0.1:9')\n",
+        encoding="utf-8",
+    )
+
+    def generate(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "aorist", "generate", str(declaration), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    code = generate("--dummy", "150")
+    assert "127.0.0.1:9" not in code
+    assert generate("--dummy", "150") == code
+    assert generate("--dummy", "150", "--seed", "1") != code
+    work = tmp_path / "work"
+    work.mkdir()
+    run_generated(code, work)
+    tables = lake_tables(work)
+    assert tables["wine.wine_table"] == 150
+    assert tables["wine.alcohol_predictions"] == 150 and tables["wine.cultivar_predictions"] == 150
+    assert tables["wine.alcohol_model_metrics"] > 0 and tables["wine.cultivar_model_metrics"] > 0
+    before = {p: p.stat().st_mtime_ns for p in work.rglob("*.parquet")}
+    run_generated(code, work)
+    assert {p: p.stat().st_mtime_ns for p in work.rglob("*.parquet")} == before

@@ -14,7 +14,7 @@ from aorist._api import (
 )
 from aorist._concepts import *  # noqa: F403 - the concept classes are the public API
 from aorist._concepts import __all__ as _concept_names
-from aorist._dummy import dummy_data
+from aorist._dummy import dummy_data, dummy_universe
 from aorist.errors import *  # noqa: F403
 from aorist.errors import __all__ as _error_names
 
@@ -24,6 +24,7 @@ __all__ = [
     "default_tabular_schema",
     "derived_tables",
     "dummy_data",
+    "dummy_universe",
     "explain",
     "stage",
     *_concept_names,

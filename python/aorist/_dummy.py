@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import random
 import re
 import string
 from typing import Any
 
-from aorist._concepts import Asset, TabularSchema
+from aorist._concepts import (
+    Asset,
+    InlineStorage,
+    RemoteStorageSetup,
+    ReplicationStorageSetup,
+    TabularSchema,
+    Universe,
+)
 from aorist.errors import DeclarationError
 
 try:  # Python 3.11 keeps the regex parser here; sre_parse is its deprecated alias.
@@ -190,3 +198,45 @@ def _in(items: list, rng: random.Random) -> str:
     if negate:
         return rng.choice([c for c in candidates if c not in chosen])
     return rng.choice(sorted(chosen))
+
+
+def dummy_universe(universe: Universe, n: int, seed: int = 0) -> Universe:
+    """`universe` with the source of each replicated asset replaced by `n` rows of
+    `dummy_data` written in the declaration (an `InlineStorage`): its program runs
+    the whole pipeline, models included, without a network. Each asset's rows
+    depend on `seed` and its name only."""
+    if not isinstance(universe, Universe):
+        raise DeclarationError(
+            f"dummy_universe: expected a Universe, got {type(universe).__name__}; fix: "
+            "pass the universe whose program should run on dummy data"
+        )
+    datasets = []
+    for dataset in universe.datasets:
+        assets = [_dummy_asset(dataset.name, asset, n, seed) for asset in dataset.assets]
+        datasets.append(_replace(dataset, assets=assets))
+    return _replace(universe, datasets=datasets)
+
+
+def _dummy_asset(dataset: str, asset: Any, n: int, seed: int) -> Any:
+    """The asset reading `n` dummy rows instead of its source, if it has one."""
+    setup = getattr(asset, "setup", None)
+    if isinstance(setup, RemoteStorageSetup):
+        field = "remote"
+    elif isinstance(setup, ReplicationStorageSetup):
+        field = "source"
+    else:
+        return asset
+    digest = hashlib.sha256(f"{seed}\0{dataset}\0{asset.name}".encode()).digest()
+    table = dummy_data(asset, n, int.from_bytes(digest[:8], "big"))
+    names = [attribute.name for attribute in asset.schema.attributes]
+    rows = [[row[name] for name in names] for row in table.to_pylist()]
+    # Inline rows are in the attributes' order: names a source gave them go.
+    schema = TabularSchema(asset.schema.datum_template, asset.schema.attributes)
+    setup = _replace(setup, **{field: InlineStorage(rows=rows)})
+    return _replace(asset, schema=schema, setup=setup)
+
+
+def _replace(concept: Any, **changes: Any) -> Any:
+    """A new concept like `concept`, with `changes` (concepts are immutable)."""
+    values = {f.name: getattr(concept, f.name) for f in type(concept)._fields}
+    return type(concept)(**{**values, **changes})

@@ -16,6 +16,7 @@ from typing import Any
 from aorist import scaffold
 from aorist._api import SPLITS, dag_files, explain
 from aorist._concepts import Universe
+from aorist._dummy import dummy_universe
 from aorist.dialects import DIALECTS
 from aorist.errors import AoristError, DeclarationError
 
@@ -176,6 +177,16 @@ def parser() -> argparse.ArgumentParser:
         "true at less cost (the same tables, more steps and temporary files)",
     )
     generate.add_argument(
+        "--dummy",
+        type=int,
+        metavar="N",
+        help="replace each source with N rows of dummy data satisfying its contracts, "
+        "written in the program: it runs without a network",
+    )
+    generate.add_argument(
+        "--seed", type=int, default=0, help="--dummy: the seed of the dummy rows (default 0)"
+    )
+    generate.add_argument(
         "--output",
         "-o",
         help="file to write, or a directory to write <name><suffix> into (default: stdout)",
@@ -267,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.library and args.output is None:
             raise DeclarationError("--library: writes several files; fix: pass --output DIR")
+        if args.dummy is not None:
+            universe = dummy_universe(universe, args.dummy, args.seed)
         files = dag_files(
             universe,
             constraints,
