@@ -138,8 +138,9 @@ def test_a_bad_value_fails_naming_the_table_and_the_fix(pg, tmp_path):
     with pytest.raises(ValueError) as caught:
         replicate(pg, path, "ds", ["graphs", "edges"])
     message = str(caught.value)
-    assert message.startswith("_staging.ds.edges: PostgreSQL refused a value")
-    assert 'invalid input syntax for type bigint: "two"' in message
+    assert message.startswith(f"_staging.ds.edges: PostgreSQL refused a value of {path}")
+    # The column and the line of the staged file, as the lake's own message has them.
+    assert 'column "id", line 2: invalid input syntax for type bigint: "two"; fix' in message
     assert "fix: check the source's declared encoding" in message
     assert pg.query("SELECT to_regclass('graphs.edges')") == [(None,)]
 

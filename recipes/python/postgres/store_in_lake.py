@@ -15,6 +15,8 @@
 # target = { from = "target.table", doc = "schema and name of the published table: when it holds these rows already, nothing is staged" }
 # contracts = { from = "columns.contracts", doc = "[column, contract, value, label] of each contract declared on the columns" }
 
+import re
+
 import psycopg
 from psycopg import sql
 
@@ -62,6 +64,13 @@ def postgres_store_in_lake(
                         loading.write(chunk)
             except psycopg.Error as error:
                 cause = str(error).strip().replace("\n", "; ")
+                # COPY names the line and column: "COPY t, line 2, column id: "x"".
+                found = re.search(
+                    r"line (\d+), column (.+?): ", error.diag.context or ""
+                )
+                if found:
+                    primary = error.diag.message_primary or cause
+                    cause = f'column "{found[2]}", line {found[1]}: {primary}'
                 invalidate(source)
                 raise ValueError(
                     f"{label}: PostgreSQL refused a value of {source}: {cause}; fix: "
