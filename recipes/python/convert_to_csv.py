@@ -38,8 +38,6 @@ def convert_to_csv(
     with producing(destination, parts, source) as output:
         if output is None:
             return
-        if source_format not in ("parquet", "orc"):
-            check_plain_text(source, f"uncompressed {source_format}")
         write_as_csv(
             source,
             source,

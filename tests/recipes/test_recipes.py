@@ -430,25 +430,14 @@ def test_convert_csv_copies(tmp_path) -> None:
     assert (tmp_path / "out.csv").read_bytes() == b"1,2\n"
 
 
-@pytest.mark.parametrize(
-    "body,dialect,expected",
-    [
-        (
-            b'1;"a;b"\r\n\n2;"say ""hi"""\n3;"x\ny"\n4;\n',
-            [";", '"'],
-            b'1,a;b\n2,"say ""hi"""\n3,"x\ny"\n4,\n',
-        ),
-        (b"1|'a|b'\n2|'it''s'\n", ["|", "'"], b"1,a|b\n2,it's\n"),
-        (b'1|"a,b"\n2|"\n', ["|", ""], b'1,"""a,b"""\n2,""""\n'),
-    ],
-    ids=["semicolons", "single quotes", "no quoting"],
-)
-def test_convert_csv_of_another_dialect(tmp_path, body, dialect, expected) -> None:
+def test_convert_csv_of_another_dialect(tmp_path) -> None:
+    """Lines ending in CRLF or LF, blank ones left out; tests/recipes/test_r_recipes.py
+    compares more dialects with the R recipe's output."""
     convert = load_python("convert_to_csv")
     source = tmp_path / "in.csv"
-    source.write_bytes(body)
-    convert(str(source), str(tmp_path / "out.csv"), "csv", dialect, ["a", "b"], 0, None)
-    assert (tmp_path / "out.csv").read_bytes() == expected
+    source.write_bytes(b'1;"a;b"\r\n\n2;"say ""hi"""\n3;"x\ny"\n4;\n')
+    convert(str(source), str(tmp_path / "out.csv"), "csv", [";", '"'], ["a", "b"], 0, None)
+    assert (tmp_path / "out.csv").read_bytes() == b'1,a;b\n2,"say ""hi"""\n3,"x\ny"\n4,\n'
 
 
 def test_convert_csv_of_another_dialect_names_a_bad_line(tmp_path) -> None:

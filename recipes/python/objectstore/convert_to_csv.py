@@ -41,8 +41,6 @@ def objectstore_convert_to_csv(
         if step is None:
             return
         local, output = step
-        if source_format not in ("parquet", "orc"):
-            check_plain_text(local, f"uncompressed {source_format}")
         write_as_csv(
             local,
             source,

@@ -1,7 +1,7 @@
 # [helper]
 # name = "as_csv"
 # language = "python"
-# summary = "A delimited or JSON-lines source is rewritten as header-less comma-separated values, one row per record, in schema column order (read by header name when the schema renames columns)."
+# summary = "A delimited, JSON-lines, Parquet or ORC source (or a directory of them) is checked and rewritten as header-less comma-separated values in schema column order, read by name where the source names its columns."
 
 import csv
 import json
@@ -36,6 +36,8 @@ def write_as_csv(
             f"unknown source format {source_format!r}: expected csv, tsv, jsonl, "
             "parquet or orc"
         )
+    if source_format not in ("parquet", "orc"):
+        check_plain_text(source, f"uncompressed {source_format}")
     if source_names is None and source_format == "csv" and dialect == PLAIN:
         shutil.copyfile(source, part)
         return
