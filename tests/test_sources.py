@@ -44,7 +44,7 @@ from aorist import (
 )
 from aorist.errors import DeclarationError, UnsupportedStorageError
 
-from conftest import lake_query, output_of, run_generated, touch_later
+from conftest import airflow, lake_query, output_of, run_generated, touch_later
 
 TRIP = RowStruct(
     name="trip", attributes=[Int64("id"), FreeText("note", nullable=True), Float64("fare")]
@@ -416,3 +416,47 @@ def test_an_inline_row_of_another_width_is_refused() -> None:
         DeclarationError, match=r"rows\[1\]: the row has 2 values, and the schema 3"
     ):
         dag(inline_universe([[1, "a", 1.0], [2, "b"]]), ["AllAssetsComputed"], "python")
+
+
+def test_every_kind_of_source_in_one_airflow_dag(http_server, airflow_home, tmp_path) -> None:
+    """Delimited files of their own dialect, renamed columns, Parquet and ORC files,
+    a Hive-partitioned directory and inline rows, each a mapped Airflow task chain in
+    its own process: the DAG loads and runs with dag.test(), and a rerun changes
+    nothing."""
+    serve(http_server.root)
+    serve_columnar(http_server.root)
+    (http_server.root / "renamed.csv").write_bytes(RENAMED)
+    (http_server.root / "keys.jsonl").write_bytes(KEYS)
+    directory = tmp_path / "rides"
+    write_partitions(directory, PARTITIONS)
+    base = http_server.base_url
+    parts = [
+        universe(base),
+        renamed_universe(base),
+        columnar_universe(base),
+        hive_universe(directory),
+        inline_universe([[1, "a", 0.5]]),
+    ]
+    datasets = [dataset for part in parts for dataset in part.datasets]
+    code = dag(Universe(name="sources", datasets=datasets), ["AllAssetsComputed"], "airflow")
+    work = tmp_path / "work"
+    work.mkdir()
+    report = airflow(airflow_home, code, "sources", work, "run")
+    assert report["failed"] == [] and report["state"] == "success", report
+    counts = {
+        "s.trips": 5,
+        "s.pipes": 3,
+        "r.renamed": 2,
+        "r.keys": 2,
+        "c.pq": 2,
+        "c.orc": 1,
+        "h.rides": 4,
+        "i.codes": 1,
+    }
+    assert {t: lake_query(work, f"SELECT count(*) FROM {t}")[0][0] for t in counts} == counts
+    assert lake_query(work, "SELECT * FROM r.renamed ORDER BY id")[0] == (1, "a; b", 2.5)
+    tables = sorted(work.rglob("lake/*/*/*.parquet"))
+    before = [p.stat().st_mtime_ns for p in tables]
+    report = airflow(airflow_home, code, "sources", work, "run")
+    assert report["failed"] == [], report
+    assert [p.stat().st_mtime_ns for p in tables] == before
