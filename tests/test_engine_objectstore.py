@@ -491,3 +491,21 @@ def test_delimited_sources_of_their_own_dialect_replicate_into_the_bucket(
     before = snapshot(bucket)
     run(code, tmp_path, bucket)
     assert snapshot(bucket) == before
+
+
+def test_inline_rows_are_a_table_in_the_bucket(bucket, tmp_path) -> None:
+    """The rows the declaration holds are written to the bucket as the object the
+    later steps read: no network, no file."""
+    from test_sources import inline_universe
+
+    rows = [[1, 'say "hi", then\nleave', 2.5], [2, None, 3]]
+    code = dag(inline_universe(rows, endpoints(bucket)), ["AllAssetsComputed"], "python")
+    run(code, tmp_path, bucket)
+    assert "i/codes/codes.parquet" in snapshot(bucket), sorted(snapshot(bucket))
+    assert sorted(table(bucket, "i/codes/codes.parquet")) == [
+        (1, 'say "hi", then\nleave', 2.5),
+        (2, None, 3.0),
+    ]
+    before = snapshot(bucket)
+    run(code, tmp_path, bucket)
+    assert snapshot(bucket) == before

@@ -380,16 +380,20 @@ def test_a_directory_layout_is_refused_where_it_cannot_be_read() -> None:
         dag(bad, ["AllAssetsComputed"], "python")
 
 
-def inline_universe(rows: list) -> Universe:
-    """Dataset `i`: `codes`, rows written in the declaration."""
+def inline_universe(rows: list, endpoints=None) -> Universe:
+    """Dataset `i`: `codes`, rows written in the declaration (into the lake, or the
+    engine of `endpoints`)."""
     codes = StaticDataTable(
         name="codes",
         schema=default_tabular_schema(TRIP),
         setup=RemoteStorageSetup(remote=InlineStorage(rows=rows)),
     )
-    return Universe(
-        name="inline", datasets=[DataSet(name="i", datum_templates=[TRIP], assets=[codes])]
+    dataset = DataSet(name="i", datum_templates=[TRIP], assets=[codes]).replicate_to_local(
+        HiveTableStorage(location=MinioLocation(name="i"), encoding=ParquetEncoding()),
+        "tmp/i",
+        CSVEncoding(),
     )
+    return Universe(name="inline", datasets=[dataset], endpoints=endpoints or EndpointConfig())
 
 
 @pytest.mark.parametrize("dialect", ["python", "r"])

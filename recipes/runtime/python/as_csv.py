@@ -228,3 +228,19 @@ def write_columnar_as_csv(
         return
     with open(part, "w", encoding="utf-8", newline="") as out:
         write(out)
+
+
+def write_rows_as_csv(rows: list, part: str) -> None:
+    """Write part, CSV without a header, from rows of values declared in a program
+    (None: an empty field, read as NULL)."""
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    with open(part, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer.writerows([cell(value) for value in row] for row in rows)
