@@ -44,7 +44,7 @@ from aorist import (
 )
 from aorist.errors import DeclarationError, UnsupportedStorageError
 
-from conftest import airflow, lake_query, output_of, run_generated, touch_later
+from conftest import airflow, dry_run, lake_query, output_of, run_generated, touch_later
 
 TRIP = RowStruct(
     name="trip", attributes=[Int64("id"), FreeText("note", nullable=True), Float64("fare")]
@@ -368,8 +368,11 @@ def test_a_hive_partitioned_directory_replicates_with_its_partition_columns(
     run(dialect, code, work)
     assert table.stat().st_mtime_ns == before
 
-    # A new partition is read by the next run.
+    # A new partition is read by the next run; a dry run says so first.
     write_partitions(directory, {"year=2025/city=oslo": [(5, 1.0)]})
+    if dialect == "python":
+        states, said = dry_run(code, work, fresh=False)
+        assert states["rides_downloaded"] == "stale (source changed upstream)", said
     out = run(dialect, code, work)
     assert lake_query(work, "SELECT * FROM h.rides ORDER BY id") == [*rows, (5, 1.0, 2025, "oslo")]
 
