@@ -102,6 +102,18 @@ def run(dialect: str, code: str, cwd: Path) -> str:
     return output_of(run_generated(code, cwd))
 
 
+def run_failing(dialect: str, code: str, cwd: Path) -> str:
+    """What the program says as it fails (it must)."""
+    if dialect == "r":
+        (cwd / "main.R").write_text(code)
+        done = subprocess.run(
+            [rscript(), "--vanilla", "main.R"], cwd=cwd, capture_output=True, text=True
+        )
+        assert done.returncode != 0, done.stdout
+        return done.stdout + done.stderr
+    return output_of(run_generated(code, cwd, expect_ok=False))
+
+
 @pytest.mark.parametrize("dialect", ["python", "r"])
 @pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
 def test_a_delimited_source_with_its_own_delimiter_and_quote_replicates(
@@ -133,16 +145,7 @@ def test_a_source_read_with_the_wrong_delimiter_fails_naming_the_line(
     serve(http_server.root)
     wrong = CSVEncoding(header=CSVHeader())
     code = dag(universe(http_server.base_url, wrong), ["AllAssetsComputed"], dialect, fuse=fuse)
-    if dialect == "r":
-        (tmp_path / "main.R").write_text(code)
-        done = subprocess.run(
-            [rscript(), "--vanilla", "main.R"], cwd=tmp_path, capture_output=True, text=True
-        )
-        out = done.stdout + done.stderr
-    else:
-        done = run_generated(code, tmp_path, expect_ok=False)
-        out = output_of(done)
-    assert done.returncode != 0
+    out = run_failing(dialect, code, tmp_path)
     if fuse:
         # The fused load reads the download: its line 2 is the first after the header.
         assert "s.trips.download:2: expected 3 comma-separated fields, found 1" in out, out
@@ -212,16 +215,7 @@ def test_columns_are_read_by_the_names_the_source_gives_them(http_server, tmp_pa
     # A header without one of the names fails, naming those it has.
     (http_server.root / "renamed.csv").write_bytes(RENAMED.replace(b"Trip ID", b"TripID"))
     touch_later(http_server.root / "renamed.csv")
-    if dialect == "r":
-        (tmp_path / "main.R").write_text(code)
-        done = subprocess.run(
-            [rscript(), "--vanilla", "main.R"], cwd=tmp_path, capture_output=True, text=True
-        )
-        said = done.stdout + done.stderr
-    else:
-        done = run_generated(code, tmp_path, expect_ok=False)
-        said = output_of(done)
-    assert done.returncode != 0
+    said = run_failing(dialect, code, tmp_path)
     assert (
         "the header names no column 'Trip ID' (it names 'Fare', 'TripID', 'Extra', 'Note'); "
         "fix: check the schema's source_names and the encoding's header lines"

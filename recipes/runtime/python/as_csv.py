@@ -42,15 +42,6 @@ def write_as_csv(
         shutil.copyfile(source, part)
         return
 
-    def cell(value):
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (dict, list)):
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return str(value)
-
     def positions(reader) -> tuple[list | None, int]:
         """Where each column is in the source's rows, from its header (None: in
         schema order), and how many fields a row has: the header lines are read."""
@@ -101,14 +92,21 @@ def write_as_csv(
                     f"{label}:{number}: expected a JSON object, "
                     f"found {type(record).__name__}"
                 )
-            yield number, [cell(record.get(name)) for name in source_names or columns]
+            yield number, [
+                csv_cell(record.get(name)) for name in source_names or columns
+            ]
 
     if source_format in ("parquet", "orc"):
         names = source_names or columns
-        if layout != "directory":
-            write_columnar_as_csv(source, label, part, source_format, names, cell)
-            return
-        write_directory_as_csv(source, label, part, source_format, names, cell)
+        files = [(source, label, {})]
+        if layout == "directory":
+            files = listed_files(source, label)
+        with open(part, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            for path, name, partitions in files:
+                write_columnar_rows(
+                    writer, path, name, source_format, names, partitions
+                )
         return
     kind = {"tsv": "tab-separated", "csv": f"{(dialect or PLAIN)[0]!r}-separated"}
     newline = "" if source_format == "csv" else "\n"
@@ -128,55 +126,52 @@ def write_as_csv(
             writer.writerow(fields if picked is None else [fields[i] for i in picked])
 
 
-def write_directory_as_csv(
-    listing: str, label: str, part: str, source_format: str, names: list, cell
-) -> None:
-    """Write part, CSV without a header, from the files `listing` names (a JSON
-    object: the directory, and the path, size and modification time of each file
-    under it): the columns `names` of each, where a `key=value` directory of its
-    path gives the column `key` (as Hive partitions tables)."""
+def csv_cell(value) -> str:
+    """A value as a CSV field every later step reads: None is empty (NULL), a
+    Boolean true or false, a list or an object its JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def listed_files(listing: str, label: str):
+    """(path, label, partition values) of each file `listing` names (a JSON object:
+    the directory, and the path, size and modification time of each file under it),
+    where a `key=value` directory of its path gives the column `key` (as Hive
+    partitions tables). A file changed since it was listed fails."""
     import urllib.parse
 
     with open(listing, encoding="utf-8") as handle:
         listed = json.load(handle)
-    with open(part, "w", encoding="utf-8", newline="") as out:
-        for relative, size, mtime_ns in listed["files"]:
-            path = os.path.join(listed["directory"], relative)
-            status = os.stat(path)
-            if (status.st_size, status.st_mtime_ns) != (size, mtime_ns):
-                raise ValueError(
-                    f"{path} changed since {label} listed it; fix: run again (the "
-                    "directory is listed anew)"
-                )
-            partitions = {}
-            for folder in relative.split("/")[:-1]:
-                key, equals, value = folder.partition("=")
-                if equals:
-                    partitions[urllib.parse.unquote(key)] = urllib.parse.unquote(value)
-            # Hive writes a missing partition value so.
-            partitions = {
-                k: None if v == "__HIVE_DEFAULT_PARTITION__" else v
-                for k, v in partitions.items()
-            }
-            write_columnar_as_csv(
-                path, path, out, source_format, names, cell, partitions
+    for relative, size, mtime_ns in listed["files"]:
+        path = os.path.join(listed["directory"], relative)
+        status = os.stat(path)
+        if (status.st_size, status.st_mtime_ns) != (size, mtime_ns):
+            raise ValueError(
+                f"{path} changed since {label} listed it; fix: run again (the "
+                "directory is listed anew)"
             )
+        partitions = {}
+        for folder in relative.split("/")[:-1]:
+            key, equals, value = folder.partition("=")
+            if equals:
+                value = urllib.parse.unquote(value)
+                # Hive writes a missing partition value so.
+                missing = value == "__HIVE_DEFAULT_PARTITION__"
+                partitions[urllib.parse.unquote(key)] = None if missing else value
+        yield path, path, partitions
 
 
-def write_columnar_as_csv(
-    source: str,
-    label: str,
-    part,
-    source_format: str,
-    names: list,
-    cell,
-    constants: dict | None = None,
+def write_columnar_rows(
+    writer, source: str, label: str, source_format: str, names: list, constants: dict
 ) -> None:
-    """Write part (a path, or a text file to append to), CSV without a header, from
-    the columns `names` of the Parquet or ORC file source, a batch (or stripe) at a
-    time; each value as `cell` writes it. A name in `constants` is that value in
+    """Write with the csv `writer` the columns `names` of the Parquet or ORC file
+    source, a batch (or stripe) at a time. A name in `constants` is that value in
     every row (a partition's), not a column of the file."""
-    constants = constants or {}
     # Only these sources need pyarrow's readers: a CSV program goes without them.
     import pyarrow.orc
     import pyarrow.parquet
@@ -214,33 +209,17 @@ def write_columnar_as_csv(
             "schema's attribute names, or map the file's names with source_names"
         )
 
-    def write(out) -> None:
-        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        for batch in batches():
-            columns = {name: batch.column(name).to_pylist() for name in read}
-            for name, value in constants.items():
-                columns[name] = [value] * batch.num_rows
-            values = [columns[name] for name in names]
-            writer.writerows([cell(value) for value in row] for row in zip(*values))
-
-    if not isinstance(part, str):
-        write(part)
-        return
-    with open(part, "w", encoding="utf-8", newline="") as out:
-        write(out)
+    for batch in batches():
+        columns = {name: batch.column(name).to_pylist() for name in read}
+        for name, value in constants.items():
+            columns[name] = [value] * batch.num_rows
+        values = [columns[name] for name in names]
+        writer.writerows([csv_cell(value) for value in row] for row in zip(*values))
 
 
 def write_rows_as_csv(rows: list, part: str) -> None:
     """Write part, CSV without a header, from rows of values declared in a program
     (None: an empty field, read as NULL)."""
-
-    def cell(value) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
-
     with open(part, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        writer.writerows([cell(value) for value in row] for row in rows)
+        writer.writerows([csv_cell(value) for value in row] for row in rows)
