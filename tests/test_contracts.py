@@ -139,7 +139,7 @@ def test_a_broken_contract_publishes_nothing_and_keeps_the_previous_rows(
     served.serve("/bad", body)
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     step = "source_loaded" if fuse else "converted_to_target_encoding"
-    assert f"FAILED bad_{step}: ValueError: g.bad: {said}; {FIX}\n" in out, out
+    assert f"FAILED bad_{step}: ContractViolation: g.bad: {said}; {FIX}\n" in out, out
     # The table keeps its previous rows; the other table and its steps are unaffected.
     assert rows(tmp_path, "g.bad") == expected(GOOD)
     assert rows(tmp_path, "g.good") == expected(GOOD)
@@ -166,7 +166,7 @@ def test_every_broken_contract_of_an_orc_table_is_named_at_once(served, tmp_path
         'column "code": 1 row breaks regex="[A-Z]{2}" (examples: \'ab\')',
     ]
     message = "; ".join(f"g.bad: {line}" for line in said)
-    assert f"FAILED bad_source_loaded: ValueError: {message}; {FIX}\n" in out, out
+    assert f"FAILED bad_source_loaded: ContractViolation: {message}; {FIX}\n" in out, out
     assert rows(tmp_path, "g.bad") == expected(GOOD)
     assert lake_tables(tmp_path) == {"g.good": 3, "g.bad": 3}
 
@@ -220,7 +220,7 @@ def test_sql_first_preferences_convert_a_table_with_contracts_in_python(served, 
     served.serve("/bad", BROKEN["regex"][0])
     out = output_of(run_generated(code, tmp_path, expect_ok=False))
     said = BROKEN["regex"][1]
-    assert f"FAILED bad_converted_to_target_encoding: ValueError: g.bad: {said}" in out, out
+    assert f"FAILED bad_converted_to_target_encoding: ContractViolation: g.bad: {said}" in out, out
     assert lake_tables(tmp_path) == {"g.good": 3}
 
 

@@ -153,6 +153,9 @@ pub struct Step {
     pub outlets: Vec<String>,
     /// Every task's published table name, built from the row's keys.
     pub outlet_template: Option<Expr>,
+    /// Per task: the asset (`dataset.asset`) it works for, or `None` for a task of a
+    /// dataset or of the universe (orchestrators with one node per asset group by it).
+    pub assets: Vec<Option<Arc<str>>>,
     /// The step checks tables another program makes (`reads` in the catalog): its
     /// `outlets`, always listed, name what this program waits for, not what it announces.
     pub awaits: bool,

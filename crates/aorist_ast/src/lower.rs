@@ -516,6 +516,7 @@ pub fn lower(
                     })
                     .collect(),
             },
+            assets: group.assets.clone(),
             awaits,
             parallel,
             outlet_template: group

@@ -13,7 +13,7 @@ pub use template::{Part, Templated};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use aorist_concept::{Node, PythonFunction};
+use aorist_concept::{Node, NodeKind, PythonFunction};
 use aorist_recipe::{Arg, BoundPlan, Setting};
 use serde::Serialize;
 use serde_json::Value;
@@ -58,6 +58,10 @@ pub struct Group {
     pub rows: Vec<Vec<Arc<Value>>>,
     /// The bound steps in this group.
     pub steps: Vec<usize>,
+    /// Per row: the asset (`dataset.asset`) its task works for, or `None` for a task of
+    /// a dataset or of the universe. Orchestrators that group tasks by asset read it.
+    #[serde(skip)]
+    pub assets: Vec<Option<Arc<str>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -166,6 +170,16 @@ fn group_steps<'a>(
 pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
     // Shared by the group that runs a step and the groups that wait for it.
     let names: Vec<Arc<str>> = task_names(nodes, plan).into_iter().map(Arc::from).collect();
+    // The asset each concept belongs to: one name per asset, shared by its steps.
+    let owners: Vec<Option<Arc<str>>> = nodes
+        .iter()
+        .map(|node| match (node.kind, &node.names[..]) {
+            (NodeKind::Asset, [_, dataset, asset, ..]) => {
+                Some(Arc::from(format!("{dataset}.{asset}")))
+            }
+            _ => None,
+        })
+        .collect();
     // Row keys (dataset and asset names) recur in every group of an asset: one value each.
     let mut key_values: HashMap<&str, Arc<Value>> = HashMap::new();
     // Bound steps are topologically ordered, so levels are computed in one pass.
@@ -391,6 +405,10 @@ pub fn compress(nodes: &[Node], plan: &BoundPlan) -> CompressedPlan {
                 keys,
                 columns,
                 rows,
+                assets: steps
+                    .iter()
+                    .map(|&s| owners.get(plan.steps[s].node).cloned().flatten())
+                    .collect(),
                 steps,
             }
         })

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from aorist.dialects._base import Dialect
 from aorist.dialects.airflow import AirflowDialect
+from aorist.dialects.dagster import DagsterDialect
+from aorist.dialects.hamilton import HamiltonDialect
 from aorist.dialects.jupyter import JupyterDialect
+from aorist.dialects.prefect import PrefectDialect
 from aorist.dialects.python import PythonDialect
 from aorist.dialects.r import RDialect
 
 DIALECTS: dict[str, Dialect] = {
     dialect.name: dialect
-    for dialect in [PythonDialect(), AirflowDialect(), JupyterDialect(), RDialect()]
+    for dialect in [
+        PythonDialect(),
+        AirflowDialect(),
+        JupyterDialect(),
+        RDialect(),
+        DagsterDialect(),
+        PrefectDialect(),
+        HamiltonDialect(),
+    ]
 }
 
 __all__ = ["DIALECTS", "Dialect"]

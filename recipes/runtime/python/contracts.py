@@ -8,6 +8,12 @@
 # breaks none of them (`nullable` is checked while the rows are converted).
 
 
+class ContractViolation(ValueError):
+    """Rows of a table break contracts declared on its columns: nothing was published.
+
+    An orchestrator tells it from other failures (Dagster fails the asset's check)."""
+
+
 def contract_sql_literal(value, dialect: str = "duckdb") -> str:
     """A literal of a contract's value in DuckDB's, PostgreSQL's or Spark's SQL."""
     if isinstance(value, bool):
@@ -88,7 +94,7 @@ def check_contracts(
         named = contract_quote(column)
         broken.append(f"{label}: column {named}: {rows} {shown} (examples: {examples})")
     if broken:
-        raise ValueError(
+        raise ContractViolation(
             "; ".join(broken) + "; fix: correct the source, or the contract declared "
             "on the attribute; nothing was published, the table keeps its previous "
             "version"

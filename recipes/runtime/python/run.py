@@ -26,6 +26,13 @@ class Run:
     touch no shared writer (downloads): the program goes on, and a task that needs one
     waits for it. `finish()` waits for those, releases the lock and exits non-zero
     when a task failed.
+
+    Under an orchestrator (Dagster, Prefect, Hamilton), which orders the tasks and
+    retries them, a run is `raising`: `task()` runs a task at once and raises its
+    error, and `finish()` leaves failures to the orchestrator. Tasks that touch a
+    shared writer run one at a time even when the orchestrator runs them in threads;
+    `parallel_task()` runs those that write only their own files (downloads) at once.
+    With `wait`, a run whose lake is in use waits up to that many seconds for it.
     """
 
     # Tasks run in the background at once, at most (downloads wait on the network).
@@ -39,7 +46,14 @@ class Run:
         "s3_table_chain",
     }
 
-    def __init__(self, lake_path: str, arguments: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        lake_path: str,
+        arguments: list[str] | None = None,
+        *,
+        raising: bool = False,
+        wait: float = 0.0,
+    ) -> None:
         unknown = [a for a in arguments or [] if a != "--dry-run"]
         if unknown:
             raise SystemExit(
@@ -63,6 +77,9 @@ class Run:
         self.pending: dict[str, concurrent.futures.Future] = {}
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.mutex = threading.Lock()
+        self.raising, self.wait = raising, wait
+        # Held by each task that is not a parallel one (see `task`).
+        self.serial = threading.Lock()
 
     def __enter__(self) -> "Run":
         return self.start()
@@ -77,12 +94,28 @@ class Run:
         if self.dry_run:
             return self
         os.makedirs(self.lake_path, exist_ok=True)
-        for _ in range(3):
+        deadline = time.monotonic() + self.wait
+        said = False
+        attempts = 0
+        while attempts < 3:
+            attempts += 1
             try:
                 os.mkdir(self.lock)
             except FileExistsError:
                 holder = self.holder()
                 if holder is None or not self.take_over(holder):
+                    if time.monotonic() < deadline:
+                        if not said:
+                            print(
+                                f"waiting for the lake {self.lake_path}, in use by "
+                                f"{holder or 'a run that is starting'}\n",
+                                end="",
+                                flush=True,
+                            )
+                            said = True
+                        time.sleep(0.5)
+                        attempts = 0
+                        continue
                     raise SystemExit(
                         f"the lake {self.lake_path} is in use by "
                         f"{holder or 'a run that is starting'} (pid, host, since); "
@@ -165,6 +198,21 @@ class Run:
             self.call, task, function, args, kwargs, upstream
         )
 
+    def task(self, task: str, function=None, /, *args, **kwargs) -> str:
+        """Run `task` now, one at a time with the run's other tasks (the orchestrator
+        decided it may run); raise its error if it fails. Returns "fresh" when all it
+        makes was up to date, else "made"."""
+        with self.serial:
+            return self.parallel_task(task, function, *args, **kwargs)
+
+    def parallel_task(self, task: str, function=None, /, *args, **kwargs) -> str:
+        """`task()` for a task that writes only its own files: runs alongside others."""
+        with self.mutex:
+            # A retry of a failed task (the orchestrator's) starts afresh.
+            self.failed.pop(task, None)
+        print(f"running {task}\n", end="", flush=True)
+        return self.call(task, function, args, kwargs, [])
+
     def ready(self, task: str, upstream: list[str]) -> bool:
         """Whether `task` may run: its upstream tasks (waited for) all finished."""
         for name in upstream:
@@ -186,7 +234,7 @@ class Run:
 
     def call(
         self, task: str, function, args: tuple, kwargs: dict, upstream: list[str]
-    ) -> None:
+    ) -> str:
         start = time.monotonic()
         current = Task(
             task,
@@ -216,7 +264,9 @@ class Run:
                     end="",
                     flush=True,
                 )
-                return
+                if self.raising:
+                    raise
+                return "failed"
             finally:
                 TASK.reset(token)
         states = [state for state, _ in current.outcomes]
@@ -235,7 +285,7 @@ class Run:
             # One write per line: tasks in threads print at once.
             line = f"{task}: {state[0]}{f' ({state[1]})' if state[1] else ''}\n"
             print(line, end="", flush=True)
-            return
+            return state[0]
         if "made" in states and not current.recorded:
             # A task that recorded itself did so in the transaction of what it made.
             with self.mutex:
@@ -246,10 +296,11 @@ class Run:
         if states and all(state == "fresh" for state in states):
             said = why if why.startswith("up to date") else "up to date"
             print(f"skipped {task}: {said}\n", end="", flush=True)
-            return
+            return "fresh"
         seconds = time.monotonic() - start
         if seconds >= 1.0:
             print(f"finished {task} in {seconds:.1f} s\n", end="", flush=True)
+        return "made"
 
     def remake(self, task: str, function, args: tuple, kwargs: dict) -> None:
         """Run `task` again, making what it left removed (see markers.restore): a
@@ -351,7 +402,7 @@ class Run:
                 raise SystemExit(f"not up to date: {summary}")
             print(f"up to date: {summary}\n", end="", flush=True)
             return
-        if self.failed and not interrupted:
+        if self.failed and not interrupted and not self.raising:
             # The first line of each error; the whole of it was printed when it failed.
             lines = [
                 f"  {task}: {error.splitlines()[0]}"
