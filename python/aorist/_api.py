@@ -172,6 +172,8 @@ def _plan(
 PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
 # Dialects whose programs an orchestrator schedules.
 SCHEDULING = ("airflow", "dagster", "prefect")
+# Schedulers that run a program on cron expressions only.
+ONCE_REFUSED = ("dagster", "prefect")
 
 
 def _schedule(schedule: Any, dialect: str) -> str | None:
@@ -183,6 +185,12 @@ def _schedule(schedule: Any, dialect: str) -> str | None:
             f"dag: schedule={schedule!r}, but a {dialect} program is run by whoever starts "
             f"it and has no schedule; fix: run it from cron, or pass schedule=None, or "
             f"generate one of: {', '.join(d for d in SCHEDULING if d in DIALECTS)}"
+        )
+    if schedule == "@once" and dialect in ONCE_REFUSED:
+        raise DeclarationError(
+            f"dag: schedule='@once', but {dialect} schedules by cron expression and has no "
+            f"run-once schedule; fix: pass schedule=None and start the run yourself, or a "
+            "cron expression"
         )
     fields = schedule.split() if isinstance(schedule, str) else []
     cron = len(fields) == 5 and all(CRON_FIELD.fullmatch(field) for field in fields)

@@ -83,7 +83,8 @@ WITH_CHECK = {
         "\n                passed=False,"
         '\n                metadata={"violation": str(violation)},'
         "\n            )"
-        "\n            raise"
+        "\n            # The same rows would break it again: no retry."
+        "\n            raise dg.Failure(str(violation), allow_retries=False) from violation"
         "\n        yield dg.MaterializeResult("
         "\n            metadata=states,"
         '\n            check_results=[dg.AssetCheckResult(check_name="contracts", passed=True)],'

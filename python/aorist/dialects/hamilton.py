@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from aorist.dialects._assets import MAKE_ASSET, Asset, AssetProgram, unique
 from aorist.dialects._base import Dialect, Node
+from aorist.dialects.airflow import PYTHON_RESERVED
 from aorist.dialects.python import black_format, comment, quoted
 
 
@@ -67,7 +68,7 @@ class HamiltonDialect(Dialect):
         functions: dict[str, str] = {}
         for asset in assets:
             wanted = asset.name if short.count(asset.name) == 1 else f"{asset.dataset}_{asset.name}"
-            if wanted in taken:
+            if wanted in taken or wanted in PYTHON_RESERVED:
                 wanted = f"{asset.dataset}_{asset.name}"
             functions[asset.qualified] = unique(wanted, taken)
         for asset in assets:

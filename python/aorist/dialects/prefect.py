@@ -18,12 +18,19 @@ from typing import ClassVar
 
 from aorist.dialects._assets import AssetProgram, Ref, unique
 from aorist.dialects._base import DATA_ROWS, Dialect, Node
-from aorist.dialects.airflow import BACKOFF
+from aorist.dialects.airflow import BACKOFF, PYTHON_RESERVED
 from aorist.dialects.python import black_format, comment, quoted
 
 RETRY_DELAY = 30  # seconds before the first retry; each next one waits BACKOFF times longer
 MAX_RETRY_DELAY = 600
 WORKERS = 4
+
+WORTH_RETRYING = '''
+def worth_retrying(task, task_run, state) -> bool:
+    """Whether Prefect retries a failed task: not when its rows broke a contract (the
+    same rows would break it again)."""
+    return not isinstance(state.result(raise_on_failure=False), ContractViolation)
+'''
 
 PICK = '''
 def pick(rows: list[list[list]], runs: dict[str, list]) -> list[list]:
@@ -78,9 +85,12 @@ class PrefectDialect(Dialect):
         steps = program.plan.steps
         code = [s for s, step in enumerate(steps) if step["language"] is not None]
         tasks = {s: unique(steps[s]["name"], taken) for s in code}
+        contracts = any(d["name"] == "contracts" for d in module["definitions"])
+        if contracts:
+            lines += ["", "", *WORTH_RETRYING.strip("\n").splitlines()]
         for s in code:
-            lines += ["", "", *self.task(steps[s], tasks[s])]
-        flow = unique(name, taken)
+            lines += ["", "", *self.task(steps[s], tasks[s], contracts)]
+        flow = unique(name if name not in PYTHON_RESERVED else f"{name}_flow", taken)
         runs = {s: unique(f"{steps[s]['name']}_runs", taken) for s in code}
         afters = {s: self.after(program, s, runs) for s in code}
         needs_pick = any(picked for _, picked in afters.values())
@@ -141,13 +151,14 @@ class PrefectDialect(Dialect):
         return black_format("\n".join(lines), program.printer.tables)
 
     @staticmethod
-    def task(step: Node, name: str) -> list[str]:
+    def task(step: Node, name: str, contracts: bool) -> list[str]:
         """The `@task` of a step: it runs row `row` of the step's table."""
         options = [f"name={quoted(step['name'])}"]
         if step["retries"]:
             options += [
                 f"retries={step['retries']}",
                 f"retry_delay_seconds={retry_delays(step['retries'])!r}",
+                *(["retry_condition_fn=worth_retrying"] if contracts else []),
             ]
         # No timeout: Prefect cannot interrupt a task in a worker thread (it warns at
         # every run of one that has a timeout).
