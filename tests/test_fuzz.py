@@ -56,7 +56,7 @@ from aorist import (
 
 from conftest import CONSTRAINTS
 
-DIALECTS = ("python", "airflow", "jupyter", "r")
+DIALECTS = ("python", "airflow", "jupyter", "r", "dagster", "prefect", "hamilton")
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -232,7 +232,7 @@ def universes(draw: st.DrawFn) -> Universe | AoristError:
 
 
 def check(dialect: str, code: str, tmp_path: Path) -> None:
-    if dialect in ("python", "airflow"):
+    if dialect in ("python", "airflow", "dagster", "prefect", "hamilton"):
         compile(code, f"{dialect}.py", "exec")
     elif dialect == "jupyter":
         for cell in json.loads(code)["cells"]:

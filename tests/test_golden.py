@@ -23,7 +23,7 @@ UPDATE = os.environ.get("AORIST_UPDATE_GOLDEN") == "1"
 # A case declares `universe`; other modules here hold functions cases and tests use.
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.py") if "\nuniverse = " in p.read_text())
 BAD_NAMES = sorted(p.stem for p in BAD.glob("*.py") if not p.stem.startswith("_"))
-DIALECTS = ["python", "airflow", "jupyter", "r"]
+DIALECTS = ["python", "airflow", "jupyter", "r", "dagster", "prefect", "hamilton"]
 # R programs run Python recipes (ORC targets, models, functions) through python3.
 R_CASES = ["derived", "snap", "wine"]
 

@@ -182,15 +182,18 @@ def programs(dialect: str) -> dict[str, str]:
     return {label: code for label, code in results.items() if isinstance(code, str)}
 
 
-@pytest.mark.parametrize("dialect", ["python", "airflow", "jupyter", "r"])
+@pytest.mark.parametrize(
+    "dialect", ["python", "airflow", "jupyter", "r", "dagster", "prefect", "hamilton"]
+)
 def test_no_keyword_is_refused(dialect: str) -> None:
     """Printers rename or quote; users are not restricted to names no language reserves."""
     refused = [label for label, o in generated(dialect).items() if not isinstance(o, str)]
     assert refused == [], refused
 
 
-def test_python_programs_compile() -> None:
-    for label, code in programs("python").items():
+@pytest.mark.parametrize("dialect", ["python", "dagster", "prefect", "hamilton"])
+def test_python_programs_compile(dialect: str) -> None:
+    for label, code in programs(dialect).items():
         compile(code, label, "exec")
 
 

@@ -104,7 +104,7 @@ def test_task_names_are_unique_and_legal_everywhere(universe: Universe) -> None:
 @PROPERTY
 @given(universes())
 def test_output_is_deterministic_valid_and_a_black_fixed_point(universe: Universe) -> None:
-    for dialect in ("python", "airflow"):
+    for dialect in ("python", "airflow", "dagster", "prefect", "hamilton"):
         code = dag(universe, ["AllAssetsComputed"], dialect)
         assert code == dag(universe, ["AllAssetsComputed"], dialect)
         ast.parse(code)
@@ -245,7 +245,7 @@ def test_each_line_a_program_prints_is_one_write() -> None:
         str(path.relative_to(root)): path.read_text(encoding="utf-8")
         for path in (root / "recipes").rglob("*.py")
     }
-    for dialect in ("python", "airflow", "jupyter"):
+    for dialect in ("python", "airflow", "jupyter", "dagster", "prefect", "hamilton"):
         code = dag(universes_example(), ["AllAssetsComputed"], dialect)
         if dialect == "jupyter":
             cells = json.loads(code)["cells"]

@@ -31,7 +31,7 @@ from conftest import CONSTRAINTS
 from fixtures_data import snap_dataset
 
 BASE = "http://127.0.0.1:9/data"
-DIALECTS = ["python", "airflow", "jupyter", "r"]
+DIALECTS = ["python", "airflow", "jupyter", "r", "dagster", "prefect", "hamilton"]
 
 # engine -> (EndpointConfig keyword arguments, {env var name: secret value}, target)
 CASES = {
