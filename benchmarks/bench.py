@@ -3,6 +3,8 @@
     python benchmarks/bench.py                       # N = 100, 1k, 10k, 50k, 100k; python
     python benchmarks/bench.py --sizes 1000,10000 --dialects python,airflow,jupyter,r
     python benchmarks/bench.py --peers               # also Dagster / Hamilton, when installed
+    python benchmarks/bench.py --sizes 1000 --tool-load  # load the dagster, prefect and
+                                                     # hamilton programs in their tools
 
 Each (N, dialect) runs in a fresh process so its peak memory is its own. N replicated
 tables (gzip TSV with a header, to Parquet: every dialect can express it) are spread
@@ -288,9 +290,93 @@ def airflow_parse(n: int) -> dict:
     return out
 
 
+TOOLS = ("dagster", "prefect", "hamilton")
+RUNNER = __import__("pathlib").Path(__file__).resolve().parent.parent / "tests"
+
+
+def tool_load(n: int, dialect: str) -> dict:
+    """Seconds to generate the `dialect` program for n assets, and for its tool to load
+    it in a fresh process (import the module; Dagster: resolve the asset graph; Hamilton:
+    build the driver), with what the tool found."""
+    import os
+    import tempfile
+
+    from aorist import dag
+
+    start = time.perf_counter()
+    code = dag(universe(n), ["AllAssetsComputed"], dialect)
+    generated = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, f"wide_{n}.py"), "w") as handle:
+            handle.write(code)
+        env = {
+            **os.environ,
+            "HAMILTON_TELEMETRY_ENABLED": "false",
+            "DAGSTER_HOME": folder,
+            "PREFECT_HOME": os.path.join(folder, "prefect"),
+        }
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(RUNNER / "orchestrator_runner.py"),
+                f"load-{dialect}",
+                f"wide_{n}",
+            ],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if proc.returncode != 0:
+        return {"n": n, "error": proc.stderr[-400:]}
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"n": n, "generate_s": generated, "load_s": report["seconds"], **report}
+
+
+def hand_written_load(n: int, dialect: str) -> dict:
+    """The alternative a user would write by hand: n Dagster assets, each with a
+    blocking check (resolved like ours), or n Hamilton functions (driver built)."""
+    import types
+
+    start = time.perf_counter()
+    if dialect == "dagster":
+        import dagster as dg
+
+        assets = []
+        for i in range(n):
+
+            def compute():
+                yield dg.MaterializeResult()
+
+            spec = dg.AssetCheckSpec("contracts", asset=["d", f"a{i}"], blocking=True)
+            assets.append(dg.asset(key=["d", f"a{i}"], check_specs=[spec])(compute))
+        graph = dg.Definitions(assets=assets).resolve_asset_graph()
+        nodes = len(list(graph.get_all_asset_keys()))
+    elif dialect == "hamilton":
+        from hamilton import driver
+
+        module = types.ModuleType("flat")
+        sys.modules["flat"] = module
+        for i in range(n):
+            exec(f"def a{i}(lake_path: str) -> str:\n    return ''\n", module.__dict__)  # noqa: S102
+        for value in list(module.__dict__.values()):
+            if callable(value):
+                value.__module__ = "flat"
+        built = driver.Builder().with_modules(module).build()
+        nodes = len(built.graph.nodes) - 1
+    else:
+        return {"n": n, "load_s": None}
+    return {"n": n, "load_s": time.perf_counter() - start, "nodes": nodes}
+
+
 def child(args: argparse.Namespace) -> None:
     if args.dialect == "peers":
         result = peers(args.one)
+    elif args.dialect.startswith("load-"):
+        result = tool_load(args.one, args.dialect[len("load-") :])
+    elif args.dialect.startswith("hand-"):
+        result = hand_written_load(args.one, args.dialect[len("hand-") :])
     elif args.dialect == "airflow-parse":
         result = airflow_parse(args.one)
     else:
@@ -334,6 +420,11 @@ def main() -> int:
         "--airflow-parse",
         action="store_true",
         help="also time Airflow parsing the DAG file(s), unsplit and split by dataset (N <= 10k)",
+    )
+    parser.add_argument(
+        "--tool-load",
+        action="store_true",
+        help="also time Dagster, Prefect and Hamilton loading the generated programs",
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dialect", help=argparse.SUPPRESS)
@@ -430,6 +521,24 @@ def main() -> int:
                 f"{parsed['split_files']} files, slowest {split} ({parsed['split_tasks']} tasks)",
                 flush=True,
             )
+    if args.tool_load:
+        print(
+            "\nloading the generated program in its tool (fresh process: import, then"
+            " Dagster's asset graph / Hamilton's driver), beside hand-written definitions:"
+        )
+        for n in sizes:
+            for tool in TOOLS:
+                ours, hand = run(n, f"load-{tool}", timeout=1800), run(n, f"hand-{tool}")
+                if "error" in ours:
+                    print(f"  n={n} {tool}: failed: {ours['error']}", flush=True)
+                    continue
+                line = (
+                    f"  n={n} {tool}: generate {ours['generate_s']:.2f} s, load"
+                    f" {ours['load_s']:.2f} s ({ours.get('nodes')} nodes)"
+                )
+                if hand.get("load_s") is not None:
+                    line += f"; hand-written {hand['load_s']:.2f} s ({hand.get('nodes')} nodes)"
+                print(line, flush=True)
     if args.peers:
         print("\npeers (n chains of 10 steps):")
         for n in sizes:

@@ -21,18 +21,17 @@ def dagster(module, lake_path: str | None) -> dict:
     import dagster as dg
 
     resources = {"lake": module.Lake(path=lake_path)} if lake_path else {"lake": module.Lake()}
-    result = dg.materialize(
-        list(module.defs.assets), resources=resources, raise_on_error=False
-    )
+    result = dg.materialize(list(module.defs.assets), resources=resources, raise_on_error=False)
     materialized = sorted(
         "/".join(event.asset_key.path) for event in result.get_asset_materialization_events()
     )
     checks = {}
     for event in result.get_asset_check_evaluations():
         key = "/".join(event.asset_key.path)
-        checks[key] = {"passed": event.passed, "metadata": {
-            k: str(v.value) for k, v in event.metadata.items()
-        }}
+        checks[key] = {
+            "passed": event.passed,
+            "metadata": {k: str(v.value) for k, v in event.metadata.items()},
+        }
     failed = sorted(
         event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"
     )

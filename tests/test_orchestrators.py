@@ -29,6 +29,7 @@ from aorist import (
     dag,
     stage,
 )
+
 from conftest import _minimal_env, assert_no_aorist_import, lake_query, lake_tables
 from fixtures_data import snap_edge_counts, snap_key, snap_like_gz, snap_universe
 
@@ -113,7 +114,9 @@ def run_tool(
         report = {"success": proc.returncode == 0}
     else:
         lines = proc.stdout.strip().splitlines()
-        assert lines and lines[-1].startswith("{"), f"{command} exited {proc.returncode}\n{out[-8000:]}"
+        assert lines and lines[-1].startswith("{"), (
+            f"{command} exited {proc.returncode}\n{out[-8000:]}"
+        )
         report = json.loads(lines[-1])
     assert report["success"] == expect_ok, f"{way}: {report}\n{out[-8000:]}"
     return report, out
@@ -171,7 +174,7 @@ def wine_universe(base_url: str) -> Universe:
                 source_asset_names={"wines": "wine_table"},
                 target=lake,
                 sql='SELECT "class", count(*) AS wines, avg(alcohol) AS alcohol'
-                ' FROM {wines} GROUP BY 1 ORDER BY 1',
+                " FROM {wines} GROUP BY 1 ORDER BY 1",
             ),
         )
     )
@@ -269,9 +272,7 @@ def test_dagster_asset_graph_is_the_universe_asset_lineage(wine_served, tmp_path
             for key, parents in json.loads(deps_line).items()
         }
         assert found == lineage(declared), name
-        assert json.loads(checks_line) == sorted(
-            f"{'/'.join(key)}:contracts" for key in found
-        )
+        assert json.loads(checks_line) == sorted(f"{'/'.join(key)}:contracts" for key in found)
 
 
 # --------------------------------------------------------------------------- contracts
@@ -371,3 +372,93 @@ def test_a_schedule_is_dagsters_schedule_and_prefects_cron(tmp_path) -> None:
     for dialect in ("dagster", "prefect"):
         with pytest.raises(DeclarationError, match="@once"):
             dag(universe, ["AllAssetsComputed"], dialect, schedule="@once")
+
+
+# ------------------------------------------------------------------------ a large universe
+
+
+@pytest.mark.parametrize("dialect", ["dagster", "prefect", "hamilton"])
+def test_a_thousand_asset_universe_loads_in_its_tool(dialect, tmp_path, tool_homes) -> None:
+    """Dagster resolves its asset graph (1,000 assets, 1,000 checks), Hamilton builds its
+    driver (1,000 nodes), Prefect imports the flow. Load times are benchmarks/bench.py's
+    `--tool-load`, not asserted here."""
+    sys.path.insert(0, str(HERE.parent / "benchmarks"))
+    try:
+        from bench import universe
+    finally:
+        sys.path.pop(0)
+    (tmp_path / "wide.py").write_text(
+        dag(universe(1000), ["AllAssetsComputed"], dialect), encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), f"load-{dialect}", "wide"],
+        cwd=tmp_path,
+        env={**_minimal_env(), **tool_homes},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = {
+        "dagster": {"nodes": 1000, "checks": 1000},
+        "prefect": {"nodes": 4, "flows": 1},
+        "hamilton": {"nodes": 1000},
+    }[dialect]
+    assert {k: report[k] for k in expected} == expected
+
+
+# ---------------------------------------------------------------- Hamilton in, Hamilton out
+
+
+def test_hamilton_functions_in_a_hamilton_module_out(http_server, tmp_path, tool_homes) -> None:
+    """Tables declared as Hamilton-style functions (`derived_tables`) come back as the
+    nodes of a Hamilton dataflow: one function per asset, its parameters the assets it
+    is computed from; the driver makes them all, and a rerun changes nothing."""
+    import derived_module
+    from test_derived import graph_universe, serve_graphs
+
+    from aorist import DataSet, derived_tables
+
+    serve_graphs(http_server.root)
+    universe = graph_universe(http_server.base_url)
+    graphs = universe.datasets[0]
+    lake = HiveTableStorage(location=MinioLocation(name="derived"), encoding=ParquetEncoding())
+    tables = derived_tables(derived_module, lake)
+    extended = DataSet(
+        name="graphs", datum_templates=graphs.datum_templates, assets=[*graphs.assets, *tables]
+    )
+    universe = Universe(name="graph_lab", datasets=[extended, universe.datasets[1]])
+    code = dag(universe, ["AllAssetsComputed"], "hamilton")
+    report, _ = run_tool("hamilton", code, tmp_path, tool_homes, "graph_lab")
+    results = report["results"]
+    # Every asset is a node, named after it (prefixed by its dataset where the name is
+    # taken: the module's own functions keep theirs, excluded from the dataflow).
+    assert sorted(results.values()) == sorted(
+        f"{d.name}.{a.name}" for d in universe.datasets for a in d.assets
+    )
+    assert results["hubs"] == "graphs.hubs"
+    assert results["graphs_in_degree"] == "graphs.in_degree"
+    signature = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import inspect, sys; sys.path.insert(0, '.'); import graph_lab;"
+            "print(list(inspect.signature(graph_lab.graphs_in_degree).parameters))",
+        ],
+        cwd=tmp_path,
+        env={**_minimal_env(), **tool_homes},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    assert signature == ["['edges',", "'lake_path']"]
+    published = {
+        r[0] for r in lake_query(tmp_path, "SELECT table_name FROM information_schema.tables")
+    }
+    assert {t.name for t in tables} <= published
+    before = unchanged(tmp_path)
+    run_tool("hamilton", code, tmp_path, tool_homes, "graph_lab")
+    assert unchanged(tmp_path) == before

@@ -221,9 +221,9 @@ def dag(
     `preferences` orders recipe languages: a list, or a dict from constraint name to a
     list with `"*"` as the default. `name` names the program (default: the universe's).
     `schedule` (a cron expression or preset such as "@daily") schedules the dialects an
-    orchestrator runs (airflow); None leaves runs to be triggered. `fuse=False` binds
-    one recipe per constraint instead of letting one recipe make several true when
-    that is cheaper (the same tables, more steps and temporary files).
+    orchestrator runs (airflow, dagster, prefect); None leaves runs to be triggered.
+    `fuse=False` binds one recipe per constraint instead of letting one recipe make
+    several true when that is cheaper (the same tables, more steps and temporary files).
     """
     module = _module(
         universe, constraints, dialect, preferences, name, schedule, external=None, fuse=fuse

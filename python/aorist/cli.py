@@ -168,7 +168,8 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--schedule",
-        help="airflow: a cron expression or preset (e.g. @daily) the DAG runs on",
+        help="airflow, dagster, prefect: a cron expression or preset (e.g. @daily) the "
+        "program runs on",
     )
     generate.add_argument(
         "--no-fuse",
