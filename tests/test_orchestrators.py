@@ -462,3 +462,21 @@ def test_hamilton_functions_in_a_hamilton_module_out(http_server, tmp_path, tool
     before = unchanged(tmp_path)
     run_tool("hamilton", code, tmp_path, tool_homes, "graph_lab")
     assert unchanged(tmp_path) == before
+
+
+def test_a_lake_made_by_one_dialect_is_fresh_for_the_others(http_server, tmp_path, tool_homes):
+    """The steps and their versions are the same in every dialect: after Hamilton made
+    the lake, the python program's dry run (what `aorist status` runs) finds every step
+    fresh, and Dagster makes nothing."""
+    from conftest import dry_run
+
+    serve_snap(http_server)
+    universe = snap_universe(http_server.base_url, NAMES)
+    run_tool(
+        "hamilton", dag(universe, ["AllAssetsComputed"], "hamilton"), tmp_path, tool_homes, "a"
+    )
+    states, out = dry_run(dag(universe, ["AllAssetsComputed"], "python"), tmp_path, fresh=True)
+    assert set(states.values()) == {"fresh"}, out
+    before = unchanged(tmp_path)
+    run_tool("dagster", dag(universe, ["AllAssetsComputed"], "dagster"), tmp_path, tool_homes, "b")
+    assert unchanged(tmp_path) == before
