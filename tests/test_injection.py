@@ -122,13 +122,14 @@ def _code_names(code: str) -> set[str]:
     return {token.string for token in tokens if token.type == tokenize.NAME}
 
 
-def test_hostile_text_never_becomes_code():
+@pytest.mark.parametrize("dialect", ["python", "airflow", "dagster", "prefect", "hamilton"])
+def test_hostile_text_never_becomes_code(dialect):
     """Compared with the same universe declared with plain text, the hostile one's code uses
     no new names taken from the hostile text (no escaped DROP, TABLE, rm, ...)."""
     base = "http://127.0.0.1:9/data"
-    hostile = dag(hostile_universe(base), CONSTRAINTS, "python")
+    hostile = dag(hostile_universe(base), CONSTRAINTS, dialect)
     plain = dag(
-        hostile_universe(base, text="plain words", short="plain", extra=""), CONSTRAINTS, "python"
+        hostile_universe(base, text="plain words", short="plain", extra=""), CONSTRAINTS, dialect
     )
     hostile_words = set(
         re.findall(r"[A-Za-z_][A-Za-z0-9_]*", HOSTILE_TEXT + SHORT_HOSTILE + EXTRA_SQL)

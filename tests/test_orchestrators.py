@@ -480,3 +480,22 @@ def test_a_lake_made_by_one_dialect_is_fresh_for_the_others(http_server, tmp_pat
     before = unchanged(tmp_path)
     run_tool("dagster", dag(universe, ["AllAssetsComputed"], "dagster"), tmp_path, tool_homes, "b")
     assert unchanged(tmp_path) == before
+
+
+def test_a_long_irregular_wait_list_is_a_table_prefect_picks_from(
+    http_server, tmp_path, tool_homes, monkeypatch
+) -> None:
+    """A step whose rows wait for rows of several steps (a derived table's staging after
+    its query, function or model) lists them; past the data section's threshold, as
+    [step, row] pairs that `pick` turns into futures. The threshold lowered to one row,
+    the derived tables' flow still computes every table."""
+    from test_derived import check_graph_lake, graph_universe, serve_graphs
+
+    import aorist.dialects.prefect as prefect_dialect
+
+    monkeypatch.setattr(prefect_dialect, "DATA_ROWS", 1)
+    serve_graphs(http_server.root)
+    code = dag(graph_universe(http_server.base_url), ["AllAssetsComputed"], "prefect")
+    assert "after=pick(" in code
+    run_tool("prefect", code, tmp_path, tool_homes, "graphs")
+    check_graph_lake(tmp_path)
