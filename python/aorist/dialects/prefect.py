@@ -14,6 +14,7 @@ date. Tasks run in Prefect's thread pool; those that write the lake's catalog ta
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from aorist.dialects._assets import AssetProgram, Ref, unique
@@ -99,13 +100,22 @@ class PrefectDialect(Dialect):
             after, _ = afters[s]
             step = steps[s]
             body += [
-                "",
+                *([""] if body else []),
                 *comment(f"{step['name']}: {step['doc']}", "        "),
-                f"        {runs[s]} = {tasks[s]}.map(",
-                "            unmapped(run),",
-                f"            range({step['task_count']}),",
-                *after,
-                "        )",
+                *(
+                    [
+                        f"        {runs[s]} = {tasks[s]}.map(",
+                        "            unmapped(run),",
+                        f"            range({step['task_count']}),",
+                        *after,
+                        "        )",
+                    ]
+                    if after
+                    else [
+                        f"        {runs[s]} = {tasks[s]}.map(unmapped(run),"
+                        f" range({step['task_count']}))"
+                    ]
+                ),
             ]
             if needs_pick:
                 body.append(f"        runs[{quoted(step['name'])}] = {runs[s]}")
@@ -118,8 +128,15 @@ class PrefectDialect(Dialect):
             f"@flow(name={quoted(name)}, log_prints=True, task_runner=ThreadPoolTaskRunner("
             f"max_workers={WORKERS}))",
             f"def {flow}(lake_path: str = LAKE_PATH) -> list:",
-            f'    """Make {", ".join(module["constraints"])} hold for {name}, on the lake at',
-            "    `lake_path` (a relative path is read against the working directory).",
+            *(
+                "    " + line
+                for line in textwrap.wrap(
+                    f'"""Make {", ".join(module["constraints"])} hold for {name}, on the lake'
+                    " at `lake_path` (a relative path is read against the working"
+                    " directory).",
+                    84,
+                )
+            ),
             "",
             "    Returns every task run's future: the flow fails when one of them failed.",
             '    """',
@@ -167,11 +184,15 @@ class PrefectDialect(Dialect):
             "cache_policy=NO_CACHE",
             f"task_run_name={quoted(step['name'] + '[{row}]')}",
         ]
+        doc = textwrap.wrap(
+            f"Run row `row` of {step['name']} (see _{step['name']}), after the task runs"
+            " `after` (Prefect waits for them).",
+            84,
+        )
         return [
             f"@task({', '.join(options)})",
             f"def {name}(run: Run, row: int, after: list | None = None) -> str:",
-            f'    """Run row `row` of {step["name"]} (see _{step["name"]}), after the task'
-            ' runs `after` (Prefect waits for them)."""',
+            '    """' + "\n    ".join(doc) + '"""',
             f"    return _{step['name']}(run, row)",
         ]
 
