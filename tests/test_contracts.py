@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,8 @@ def expected(body: bytes) -> list[tuple]:
     return sorted((int(i), k.decode(), c.decode(), float(w)) for i, k, c, w in parsed)
 
 
-@pytest.fixture
-def served():
+def serving() -> Iterator[Scripted]:
+    """A scripted server with /good and /bad both serving GOOD (the fixture `served`)."""
     server = Scripted()
     try:
         server.serve("/good", GOOD)
@@ -124,6 +125,11 @@ def served():
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[Scripted]:
+    yield from serving()
 
 
 @pytest.mark.parametrize("contract", list(BROKEN))

@@ -9,7 +9,6 @@ Hamilton by its driver. Each run goes against the embedded lake, its sources ser
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +119,21 @@ def run_tool(
         report = json.loads(lines[-1])
     assert report["success"] == expect_ok, f"{way}: {report}\n{out[-8000:]}"
     return report, out
+
+
+def python_lines(script: str, cwd: Path, env: dict[str, str]) -> list[str]:
+    """What `python -c script` prints in `cwd` (its lines); it must exit 0."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env={**_minimal_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stdout.strip().splitlines()
 
 
 # ------------------------------------------------------------------------------- SNAP
@@ -243,7 +257,9 @@ def lineage(universe: Universe) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
     return graph
 
 
-def test_dagster_asset_graph_is_the_universe_asset_lineage(wine_served, tmp_path) -> None:
+def test_dagster_asset_graph_is_the_universe_asset_lineage(
+    wine_served, tmp_path, tool_homes
+) -> None:
     from test_derived import graph_universe
 
     universe, _, _ = wine_served
@@ -258,15 +274,7 @@ def test_dagster_asset_graph_is_the_universe_asset_lineage(wine_served, tmp_path
             "print(json.dumps(sorted('/'.join(c.asset_key.path) + ':' + c.name"
             " for c in graph.asset_check_keys)))"
         )
-        proc = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        )
-        deps_line, checks_line = proc.stdout.strip().splitlines()[-2:]
+        deps_line, checks_line = python_lines(script, tmp_path, tool_homes)[-2:]
         found = {
             tuple(key.split("/")): {tuple(p.split("/")) for p in parents}
             for key, parents in json.loads(deps_line).items()
@@ -299,16 +307,9 @@ def contract_universe(base_url: str) -> Universe:
 
 @pytest.fixture
 def served():
-    from test_contracts import GOOD, Scripted
+    from test_contracts import serving
 
-    server = Scripted()
-    try:
-        server.serve("/good", GOOD)
-        server.serve("/bad", GOOD)
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serving()
 
 
 @pytest.mark.parametrize("way", ["dagster", "prefect", "hamilton"])
@@ -345,7 +346,7 @@ def test_a_broken_contract_publishes_nothing_and_stops_what_is_computed_from_it(
 # --------------------------------------------------------------------------- schedules
 
 
-def test_a_schedule_is_dagsters_schedule_and_prefects_cron(tmp_path) -> None:
+def test_a_schedule_is_dagsters_schedule_and_prefects_cron(tmp_path, tool_homes) -> None:
     universe = snap_universe("http://127.0.0.1:9", NAMES[:1])
     code = dag(universe, ["AllAssetsComputed"], "dagster", schedule="0 3 * * *")
     (tmp_path / "scheduled.py").write_text(code, encoding="utf-8")
@@ -359,16 +360,8 @@ def test_a_schedule_is_dagsters_schedule_and_prefects_cron(tmp_path) -> None:
         "print(json.dumps([schedule.cron_schedule, schedule.execution_timezone,"
         " [s.schedule.cron for s in deployment.schedules]]))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["0 3 * * *", "UTC", ["@daily"]]
+    lines = python_lines(script, tmp_path, tool_homes)
+    assert json.loads(lines[-1]) == ["0 3 * * *", "UTC", ["@daily"]]
     for dialect in ("dagster", "prefect"):
         with pytest.raises(DeclarationError, match="@once"):
             dag(universe, ["AllAssetsComputed"], dialect, schedule="@once")
@@ -440,20 +433,12 @@ def test_hamilton_functions_in_a_hamilton_module_out(http_server, tmp_path, tool
     )
     assert results["hubs"] == "graphs.hubs"
     assert results["graphs_in_degree"] == "graphs.in_degree"
-    signature = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import inspect, sys; sys.path.insert(0, '.'); import graph_lab;"
-            "print(list(inspect.signature(graph_lab.graphs_in_degree).parameters))",
-        ],
-        cwd=tmp_path,
-        env={**_minimal_env(), **tool_homes},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout.split()
+    signature = python_lines(
+        "import inspect, sys; sys.path.insert(0, '.'); import graph_lab;"
+        "print(list(inspect.signature(graph_lab.graphs_in_degree).parameters))",
+        tmp_path,
+        tool_homes,
+    )[-1].split()
     assert signature == ["['edges',", "'lake_path']"]
     published = {
         r[0] for r in lake_query(tmp_path, "SELECT table_name FROM information_schema.tables")

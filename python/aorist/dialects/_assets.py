@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import textwrap
+from typing import ClassVar
 
 from aorist.dialects import _mapping as mapping
 from aorist.dialects import _wiring as wiring
@@ -145,6 +146,14 @@ class Plan:
 
         for name in assets:
             visit(name, [])
+
+
+class AssetDialect(Dialect):
+    """A dialect of this family: a Python module, recipes in Python first."""
+
+    host = "python"
+    suffix = ".py"
+    default_preferences: ClassVar[tuple[str, ...]] = ("python", "sql", "bash", "r")
 
 
 def step_function_name(step: Node) -> str:
@@ -378,6 +387,7 @@ def strs(values: list[str]) -> Node:
 __all__ = [
     "MAKE_ASSET",
     "Asset",
+    "AssetDialect",
     "AssetProgram",
     "Plan",
     "strs",

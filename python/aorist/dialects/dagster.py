@@ -17,10 +17,8 @@ writer at a time, so assets in separate processes would only wait for each other
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from aorist.dialects._assets import MAKE_ASSET, AssetProgram, strs, unique
-from aorist.dialects._base import Dialect, Node, long_rows
+from aorist.dialects._assets import MAKE_ASSET, AssetDialect, AssetProgram, strs, unique
+from aorist.dialects._base import Node, long_rows
 from aorist.dialects.python import black_format, comment, quoted
 
 FACTORY = '''
@@ -99,11 +97,8 @@ WITHOUT_CHECK = {
 }
 
 
-class DagsterDialect(Dialect):
+class DagsterDialect(AssetDialect):
     name = "dagster"
-    host = "python"
-    suffix = ".py"
-    default_preferences: ClassVar[tuple[str, ...]] = ("python", "sql", "bash", "r")
 
     def render(self, module: Node) -> str:
         program = AssetProgram(self, module)

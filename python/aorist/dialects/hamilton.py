@@ -17,19 +17,15 @@ excluded from the dataflow (`hamilton_exclude`); the step functions are private.
 from __future__ import annotations
 
 import textwrap
-from typing import ClassVar
 
-from aorist.dialects._assets import MAKE_ASSET, Asset, AssetProgram, unique
-from aorist.dialects._base import Dialect, Node
+from aorist.dialects._assets import MAKE_ASSET, Asset, AssetDialect, AssetProgram, unique
+from aorist.dialects._base import Node
 from aorist.dialects.airflow import PYTHON_RESERVED
 from aorist.dialects.python import black_format, comment, quoted
 
 
-class HamiltonDialect(Dialect):
+class HamiltonDialect(AssetDialect):
     name = "hamilton"
-    host = "python"
-    suffix = ".py"
-    default_preferences: ClassVar[tuple[str, ...]] = ("python", "sql", "bash", "r")
 
     def render(self, module: Node) -> str:
         program = AssetProgram(self, module)

@@ -15,10 +15,9 @@ date. Tasks run in Prefect's thread pool; those that write the lake's catalog ta
 from __future__ import annotations
 
 import textwrap
-from typing import ClassVar
 
-from aorist.dialects._assets import AssetProgram, Ref, unique
-from aorist.dialects._base import DATA_ROWS, Dialect, Node
+from aorist.dialects._assets import AssetDialect, AssetProgram, Ref, unique
+from aorist.dialects._base import DATA_ROWS, Node
 from aorist.dialects.airflow import BACKOFF, PYTHON_RESERVED
 from aorist.dialects.python import black_format, comment, quoted
 
@@ -48,11 +47,8 @@ def retry_delays(retries: int) -> list[int]:
     return delays
 
 
-class PrefectDialect(Dialect):
+class PrefectDialect(AssetDialect):
     name = "prefect"
-    host = "python"
-    suffix = ".py"
-    default_preferences: ClassVar[tuple[str, ...]] = ("python", "sql", "bash", "r")
 
     def render(self, module: Node) -> str:
         program = AssetProgram(self, module)
