@@ -540,3 +540,28 @@ def expected_graph(universe: Universe, fuse: bool = True) -> dict[str, list[str]
         upstream = graph.setdefault(task, set())
         upstream.update(owner[d] for d in instance["deps"] if owner[d] != task)
     return {task: sorted(upstream) for task, upstream in graph.items()}
+
+
+# ------------------------------------------------------- Dagster, Prefect and Hamilton
+
+
+@pytest.fixture(scope="session")
+def tool_homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Where Dagster and Prefect keep their state, out of the user's home; no telemetry."""
+    root = tmp_path_factory.mktemp("orchestrators")
+    dagster_home = root / "dagster"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    prefect_home = root / "prefect"
+    return {
+        "DAGSTER_HOME": str(dagster_home),
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(prefect_home / "results"),
+        "PREFECT_SERVER_MEMO_STORE_PATH": str(prefect_home / "memo_store.toml"),
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        "HAMILTON_TELEMETRY_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }

@@ -186,6 +186,30 @@ def test_snap_replication_in_a_python_script(http_server, pg, tmp_path) -> None:
     assert state(pg) == before
 
 
+@pytest.mark.parametrize("way", ["dagster", "prefect", "hamilton"])
+def test_snap_on_postgresql_in_dagster_prefect_and_hamilton(
+    way, http_server, pg, tmp_path, tool_homes
+) -> None:
+    """The orchestrator dialects run the PostgreSQL steps as the script does: the tables
+    are right, the steps are recorded on the server, and a rerun changes nothing."""
+    from test_orchestrators import WAYS, run_tool
+
+    universe, edges = snap_universe(http_server, pg)
+    code = dag(universe, ["AllAssetsComputed"], WAYS[way][0])
+    assert_no_secret(code, pg)
+    run_tool(way, code, tmp_path, tool_homes, "my_cluster", env=pg.env)
+    check_snap(pg, edges)
+    before, recorded = state(pg), steps(pg)
+    tasks = {row[0] for row in recorded}
+    assert {f"{name}_downloaded" for name in edges} <= tasks, tasks
+    assert {f"{name}_table_published" for name in edges} <= tasks, tasks
+    _, again = run_tool(way, code, tmp_path, tool_homes, "my_cluster", env=pg.env)
+    assert state(pg) == before
+    assert steps(pg) == recorded
+    for name in edges:
+        assert f"skipped {name}_table_published: up to date" in again, again[-4000:]
+
+
 def test_a_dry_run_on_postgresql_says_what_is_missing_fresh_and_stale_and_changes_nothing(
     http_server, pg, tmp_path
 ) -> None:

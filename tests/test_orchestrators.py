@@ -48,28 +48,6 @@ WAYS = {
 RUN_TIMEOUT = 900
 
 
-@pytest.fixture(scope="session")
-def tool_homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Where Dagster and Prefect keep their state, out of the user's home; no telemetry."""
-    root = tmp_path_factory.mktemp("orchestrators")
-    dagster_home = root / "dagster"
-    dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    prefect_home = root / "prefect"
-    return {
-        "DAGSTER_HOME": str(dagster_home),
-        "PREFECT_HOME": str(prefect_home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(prefect_home / "results"),
-        "PREFECT_SERVER_MEMO_STORE_PATH": str(prefect_home / "memo_store.toml"),
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
-        "HAMILTON_TELEMETRY_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }
-
-
 def run_tool(
     way: str,
     code: str,
@@ -78,6 +56,7 @@ def run_tool(
     name: str,
     expect_ok: bool = True,
     lake_path: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[dict, str]:
     """Write the program to `cwd/<name>.py` and run it the `way` given; (report, output).
 
@@ -86,7 +65,7 @@ def run_tool(
     assert_no_aorist_import(code)
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / f"{name}.py").write_text(code, encoding="utf-8")
-    env = {**_minimal_env(), **homes}
+    env = {**_minimal_env(), **homes, **(env or {})}
     mode = WAYS[way][1]
     if mode == "cli":
         dagster = str(Path(sys.executable).parent / "dagster")
