@@ -262,3 +262,33 @@ def test_each_line_a_program_prints_is_one_write() -> None:
                 split.append(f"{name}:{node.lineno}")
     assert len(sources) > 50 and "def announce(" in sources["airflow"]
     assert split == [], "print(..., end='') with the newline in its one argument"
+
+
+def test_hamilton_asset_functions_laid_out_by_hand_are_what_black_lays_out() -> None:
+    """The hamilton program's asset functions skip black (it would take seconds at
+    10,000 assets): short and long signatures, long names, still a black fixed point."""
+    from fixtures_data import snap_dataset
+
+    from aorist import ComputedFromLocalData, ParquetEncoding, UndefinedTabularSchema
+
+    names = [f"a-very-long-graph-source-name-number-{i}-aaaaaaaa" for i in range(4)]
+    dataset = snap_dataset("http://127.0.0.1:9", names)
+    lake = HiveTableStorage(location=MinioLocation(name="x"), encoding=ParquetEncoding())
+    keys = [asset.name for asset in dataset.assets]
+    derived = {
+        "union_all": {f"r{i}": keys[i] for i in range(4)},
+        "two": {"r0": keys[0], "r1": keys[1]},
+        "c6cf9sc90z7z80qbpb0000000000000000000000m41_uqp32zpc1v7j_a7lv5i": {"r0": keys[0]},
+    }
+    for name, sources in derived.items():
+        sql = " UNION ALL ".join(f"SELECT * FROM {{{role}}}" for role in sources)
+        dataset.add_asset(
+            StaticDataTable(
+                name=name,
+                schema=UndefinedTabularSchema(),
+                setup=ComputedFromLocalData(source_asset_names=sources, target=lake, sql=sql),
+            )
+        )
+    code = dag(Universe(name="lab", datasets=[dataset]), ["AllAssetsComputed"], "hamilton")
+    assert black.format_str(code, mode=black.Mode()) == code
+    assert "def union_all(\n    a_very_long_graph_source_name_number_0_aaaaaaaa: str,\n" in code
