@@ -267,9 +267,9 @@ def test_each_line_a_program_prints_is_one_write() -> None:
 def test_hamilton_asset_functions_laid_out_by_hand_are_what_black_lays_out() -> None:
     """The hamilton program's asset functions skip black (it would take seconds at
     10,000 assets): short and long signatures, long names, still a black fixed point."""
-    from fixtures_data import snap_dataset
-
     from aorist import ComputedFromLocalData, ParquetEncoding, UndefinedTabularSchema
+
+    from fixtures_data import snap_dataset
 
     names = [f"a-very-long-graph-source-name-number-{i}-aaaaaaaa" for i in range(4)]
     dataset = snap_dataset("http://127.0.0.1:9", names)
