@@ -454,7 +454,8 @@ def test_a_computed_table_that_breaks_a_contract_publishes_nothing(
     broken = [line for line in out.splitlines() if line.startswith("FAILED")]
     assert len(broken) == 1, out
     assert broken[0].startswith(
-        'FAILED degrees_converted_to_target_encoding: ContractViolation: graphs.degrees: column "degree": '
+        "FAILED degrees_converted_to_target_encoding: ContractViolation: "
+        'graphs.degrees: column "degree": '
     ), out
     assert "break min=2 (examples: '1')" in broken[0], out
     tables = {r[0] for r in lake_query(tmp_path, "SELECT table_name FROM duckdb_tables()")}

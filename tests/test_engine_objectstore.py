@@ -455,7 +455,8 @@ def test_a_broken_contract_on_the_object_store_keeps_the_table_s_object(bucket, 
             body, said = BROKEN[contract]
             served.serve("/bad", body)
             out = output_of(run(code, tmp_path, bucket, expect_ok=False))
-            failed = f"FAILED bad_converted_to_target_encoding: ContractViolation: g.bad: {said}; {FIX}"
+            failed = "FAILED bad_converted_to_target_encoding: ContractViolation: "
+            failed += f"g.bad: {said}; {FIX}"
             assert failed in out, out
             assert bucket.read("g/bad/bad.parquet") == before
         served.serve("/bad", GOOD.replace(b"0.5", b"0.25"))

@@ -656,7 +656,8 @@ def test_a_broken_contract_on_postgresql_rolls_back_and_keeps_the_previous_rows(
             served.serve("/bad", body)
             proc = run(code, tmp_path, pg, expect_ok=False)
             out = proc.stdout + proc.stderr
-            failed = f"FAILED bad_converted_to_target_encoding: ContractViolation: g.bad: {said}; {FIX}"
+            failed = "FAILED bad_converted_to_target_encoding: ContractViolation: "
+            failed += f"g.bad: {said}; {FIX}"
             assert failed in out, out
             assert rows(pg, "g.bad") == before
             # No new table is left half made (the staging table waits for the rerun).

@@ -404,7 +404,8 @@ def test_a_broken_contract_on_spark_writes_no_version_and_keeps_the_table(
     finally:
         served.shutdown()
         served.server_close()
-    failed = f"FAILED bad_converted_to_target_encoding: ContractViolation: g.bad: {said}; {FIX}"
+    failed = "FAILED bad_converted_to_target_encoding: ContractViolation: "
+    failed += f"g.bad: {said}; {FIX}"
     assert failed in out, out
     assert sorted(p.name for p in (tmp_path / "spark-warehouse").rglob("v-*")) == versions
     [bad] = spark_env.query(tmp_path, ["SELECT * FROM g.bad ORDER BY id"])
