@@ -36,7 +36,7 @@ from aorist.dialects.airflow import (
     replace_name,
     unpacking,
 )
-from aorist.dialects.python import PythonPrinter, comment, module_doc
+from aorist.dialects.python import PythonPrinter, comment, module_doc, quoted
 from aorist.errors import PlanningError
 
 Ref = tuple[int, int]  # (step index, row index)
@@ -291,6 +291,13 @@ class AssetProgram:
             lines += self.printer.setting(setting)
         lines += LAKE_WAIT
         return lines
+
+    def code(self, when: str) -> list[str]:
+        """The schedule (said `when`, if the program has one), the recipe code, the step
+        tables and the step functions."""
+        schedule = self.module.get("schedule")
+        lines = [*comment(when), f"SCHEDULE = {quoted(schedule)}"] if schedule else []
+        return [*lines, *self.definitions(), *self.step_tables(), *self.step_functions()]
 
     def definitions(self) -> list[str]:
         """Recipe code and shared tables (long ones to the data section)."""

@@ -111,14 +111,7 @@ class DagsterDialect(AssetDialect):
         )
         lines = program.header(run, ["import dagster as dg"])
         schedule = module.get("schedule")
-        if schedule:
-            lines += [
-                *comment("When Dagster's scheduler makes every asset (UTC)."),
-                f"SCHEDULE = {quoted(schedule)}",
-            ]
-        lines += program.definitions()
-        lines += program.step_tables()
-        lines += program.step_functions()
+        lines += program.code("When Dagster's scheduler makes every asset (UTC).")
         table_name = unique("LAKE_ASSETS", program.taken(lines, program.data))
         lines += ["", "", *MAKE_ASSET.strip("\n").splitlines()]
         has_contracts = any(d["name"] == "contracts" for d in module["definitions"])

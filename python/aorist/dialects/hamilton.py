@@ -50,9 +50,7 @@ class HamiltonDialect(AssetDialect):
                 "from hamilton.function_modifiers import hamilton_exclude",
             ],
         )
-        lines += program.definitions()
-        lines += program.step_tables()
-        lines += program.step_functions()
+        lines += program.code("")
         lines += ["", "", *MAKE_ASSET.strip("\n").splitlines()]
         excluded = [*program.helper_functions(), "make_asset"]
         lines += [

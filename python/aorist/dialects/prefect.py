@@ -70,14 +70,7 @@ class PrefectDialect(AssetDialect):
                 "from prefect.task_runners import ThreadPoolTaskRunner",
             ],
         )
-        if schedule:
-            lines += [
-                *comment("When `--serve` runs the flow (a cron expression, UTC)."),
-                f"SCHEDULE = {quoted(schedule)}",
-            ]
-        lines += program.definitions()
-        lines += program.step_tables()
-        lines += program.step_functions()
+        lines += program.code("When `--serve` runs the flow (a cron expression, UTC).")
         taken = program.taken(lines, program.data)
         steps = program.plan.steps
         code = [s for s, step in enumerate(steps) if step["language"] is not None]
