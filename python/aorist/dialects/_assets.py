@@ -21,7 +21,6 @@ import textwrap
 from typing import ClassVar
 
 from aorist.dialects import _mapping as mapping
-from aorist.dialects import _wiring as wiring
 from aorist.dialects._base import (
     DATA_BANNER,
     Dialect,
@@ -95,8 +94,8 @@ class Plan:
         return [ref] if self.runs_code(ref[0]) else resolved[ref]
 
     def owner(self, ref: Ref) -> str | None:
-        assets = self.steps[ref[0]].get("assets") or []
-        return assets[ref[1]] if ref[1] < len(assets) else None
+        """The asset a task works for (None for a dataset's or the universe's)."""
+        return self.steps[ref[0]]["assets"][ref[1]]
 
     def group(self) -> list[Asset]:
         found: dict[str, Asset] = {}
@@ -270,8 +269,7 @@ class AssetProgram:
     imports, settings, recipe code, step tables and step functions; the dialect adds
     its own part (`body`) and what runs at import (`tail`)."""
 
-    def __init__(self, dialect: Dialect, module: Node) -> None:
-        self.dialect = dialect
+    def __init__(self, module: Node) -> None:
         self.module = module
         self.printer = PythonPrinter()
         self.printer.prepare(module)
@@ -352,11 +350,8 @@ class AssetProgram:
 
     def taken(self, *parts: list[str]) -> set[str]:
         """Names the program binds at module level (recipes, tables, helpers)."""
-        text = "\n".join(line for part in parts for line in part)
-        try:
-            return module_names(text)
-        except SyntaxError:  # placeholders of tables: names still parse line by line
-            return {line.split(" = ")[0] for line in text.splitlines() if " = " in line}
+        # Placeholders of tables (`NAME = __aorist_table_0__`) parse like any assignment.
+        return module_names("\n".join(line for part in parts for line in part))
 
     def steps_literal(self, refs: list[Ref]) -> Node:
         """[(function, row), ...] as an AST list (the printer lays it out)."""
@@ -399,5 +394,4 @@ __all__ = [
     "Plan",
     "strs",
     "unique",
-    "wiring",
 ]

@@ -101,7 +101,7 @@ class DagsterDialect(AssetDialect):
     name = "dagster"
 
     def render(self, module: Node) -> str:
-        program = AssetProgram(self, module)
+        program = AssetProgram(module)
         name = module["name"]
         run = (
             f"A Dagster code location: `dagster dev -f {name}.py` serves it; `dagster asset"

@@ -35,7 +35,7 @@ class HamiltonDialect(AssetDialect):
     name = "hamilton"
 
     def render(self, module: Node) -> str:
-        program = AssetProgram(self, module)
+        program = AssetProgram(module)
         name = module["name"]
         run = (
             f"A Hamilton module: `driver.Builder().with_modules({name}).build()` executes"

@@ -51,7 +51,7 @@ class PrefectDialect(AssetDialect):
     name = "prefect"
 
     def render(self, module: Node) -> str:
-        program = AssetProgram(self, module)
+        program = AssetProgram(module)
         name = module["name"]
         schedule = module.get("schedule")
         run = (
